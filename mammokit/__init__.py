@@ -1,0 +1,31 @@
+"""mammokit — rebuild the mammogram mass classifier of Mahmood et al. (PLoS ONE, 2022).
+
+Submodules load on first use (``mk.models`` imports Keras, which takes seconds), so
+``import mammokit as mk`` stays instant in notebooks that only look at data.
+
+The data flow runs left to right; no module imports one to its right::
+
+    data -> preprocess -> roi -> splits -> augment -> models -> train -> evaluate/explain
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {
+    "augment", "cli", "course", "data", "evaluate", "explain", "models", "notebook", "params",
+    "paths", "plots", "preprocess", "roi", "runs", "seed", "splits", "sweep", "train",
+    "transfer", "widgets",
+}
+
+__all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", *sorted(_SUBMODULES)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"mammokit.{name}")
+    raise AttributeError(f"module 'mammokit' has no attribute {name!r}")

@@ -1,0 +1,168 @@
+"""The ``mammokit`` command: data, course runs, sweeps and parameter listings.
+
+Every subcommand catches :class:`MammokitError` and prints its message (no traceback), then
+exits with status 2, so a bad argument reads like advice rather than a crash.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from mammokit.errors import MammokitError
+
+
+def parse_value(raw: str) -> Any:
+    """A ``-p`` value as papermill would see it: JSON when it parses (5, 1e-3, true, null, [..]), else text."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        lowered = raw.lower()
+        return {"true": True, "false": False, "none": None}.get(lowered, raw)
+
+
+# --- mammokit data ... ------------------------------------------------------------------------
+
+def _data_download(args: argparse.Namespace) -> None:
+    from mammokit.data import mias
+
+    path = mias.download(dest=args.dest, mirrors=args.mirror or None)
+    print(f"MIAS installed in {path}")
+
+
+def _data_synth(args: argparse.Namespace) -> None:
+    from mammokit.data import synthetic
+
+    path = synthetic.write_phantoms(args.out, n_patients=args.patients, size=args.size, seed=args.seed)
+    print(f"phantoms written to {path}")
+
+
+def _data_info(args: argparse.Namespace) -> None:
+    from mammokit.data import load_catalog, summarise
+
+    print(summarise(load_catalog(args.source)))
+
+
+def _data_contact_sheet(args: argparse.Namespace) -> None:
+    from mammokit.data import load_catalog
+    from mammokit.plots import contact_sheet
+
+    fig = contact_sheet(load_catalog(args.source), size=args.size, preprocessed=args.preprocessed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=args.dpi, bbox_inches="tight")
+    print(f"contact sheet written to {out}")
+
+
+def _add_data(sub: argparse._SubParsersAction) -> None:
+    data = sub.add_parser("data", help="download, generate or inspect data")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+
+    dl = dsub.add_parser("download", help="download a public dataset (MIAS), verify it, install it")
+    dl.add_argument("dataset", choices=["mias"])
+    dl.add_argument("--dest", default=None, help="install folder (default: data/mias)")
+    dl.add_argument("--mirror", action="append", help="archive URL to try first (repeatable)")
+    dl.set_defaults(func=_data_download)
+
+    syn = dsub.add_parser("synth", help="write synthetic phantoms in the MIAS layout")
+    syn.add_argument("--out", default=None, help="folder (default: data/synthetic)")
+    syn.add_argument("--patients", type=int, default=None, help="patients (two films each)")
+    syn.add_argument("--size", type=int, default=None, help="image side in pixels")
+    syn.add_argument("--seed", type=int, default=0)
+    syn.set_defaults(func=_data_synth)
+
+    info = dsub.add_parser("info", help="counts of images, patients and classes for a source")
+    info.add_argument("source", help="'auto', 'synthetic', a MIAS folder or a DICOM manifest CSV")
+    info.set_defaults(func=_data_info)
+
+    sheet = dsub.add_parser("contact-sheet", help="PNG of a crop around every annotated centre")
+    sheet.add_argument("source")
+    sheet.add_argument("out", help="output PNG")
+    sheet.add_argument("--size", type=int, default=128, help="crop side in pixels")
+    sheet.add_argument("--preprocessed", action="store_true", help="crop the preprocessed image")
+    sheet.add_argument("--dpi", type=int, default=100)
+    sheet.set_defaults(func=_data_contact_sheet)
+
+
+# --- mammokit course / sweep / params ---------------------------------------------------------
+
+def _pairs(items: Sequence[Sequence[str]] | None) -> dict[str, Any]:
+    return {key: parse_value(value) for key, value in (items or [])}
+
+
+def _course(args: argparse.Namespace) -> None:
+    from mammokit.course import run_course
+
+    run_course(profile=args.profile, out=args.out, parameters=_pairs(args.p),
+               overwrite=args.overwrite, notebooks=args.only)
+
+
+def _sweep(args: argparse.Namespace) -> None:
+    from mammokit.sweep import run_sweep
+
+    grid = {values[0]: [parse_value(v) for v in values[1:]] for values in args.p}
+    for key, values in grid.items():
+        if not values:
+            raise MammokitError(f"-p {key}: give at least one value, e.g. -p {key} 1 2")
+    run_sweep(args.notebook, grid=grid, out=args.out, jobs=args.jobs, profile=args.profile,
+              parameters=_pairs(args.fixed), overwrite=args.overwrite)
+
+
+def _params(args: argparse.Namespace) -> None:
+    from mammokit.params import describe
+
+    print(describe(args.notebook))
+
+
+def _add_runs(sub: argparse._SubParsersAction) -> None:
+    course = sub.add_parser("course", help="run notebooks 01-06 headless with papermill")
+    course.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"])
+    course.add_argument("--out", default=None, help="run folder (default: runs/<profile>)")
+    course.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"),
+                        help="override a parameter in every notebook that has it")
+    course.add_argument("--only", nargs="+", default=None, help="run only these notebooks (stems)")
+    course.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    course.set_defaults(func=_course)
+
+    sweep = sub.add_parser("sweep", help="a grid of papermill runs of one notebook")
+    sweep.add_argument("notebook", help="e.g. 04_convnet or notebooks/04_convnet.ipynb")
+    sweep.add_argument("-p", nargs="+", action="append", required=True, metavar="KEY VALUE",
+                       help="a parameter and the values to try: -p EPOCHS 1 2")
+    sweep.add_argument("--set", dest="fixed", nargs=2, action="append", metavar=("KEY", "VALUE"),
+                       help="a parameter fixed for every run")
+    sweep.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"])
+    sweep.add_argument("--jobs", type=int, default=1, help="runs in parallel")
+    sweep.add_argument("--out", default=None, help="sweep folder (default: runs/sweep-<notebook>)")
+    sweep.add_argument("--overwrite", action="store_true")
+    sweep.set_defaults(func=_sweep)
+
+    params = sub.add_parser("params", help="list a notebook's parameters, defaults and allowed values")
+    params.add_argument("notebook")
+    params.set_defaults(func=_params)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mammokit", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_data(sub)
+    _add_runs(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except MammokitError as exc:
+        print(f"mammokit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mammokit: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""One error family, so notebooks and the CLI can show a clean message instead of a traceback.
+
+Every message says what was wrong, where (file, line, parameter) and what to do about it.
+"""
+from __future__ import annotations
+
+
+class MammokitError(Exception):
+    """Base of every error the kit raises on purpose."""
+
+
+class DataError(MammokitError):
+    """A data file or folder is missing, malformed or does not match its checksum."""
+
+
+class ConfigError(MammokitError, ValueError):
+    """A parameter or configuration value is unknown or out of range."""
+
+
+class DownloadError(MammokitError):
+    """A download failed; the message says where to place the files by hand."""

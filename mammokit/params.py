@@ -1,0 +1,278 @@
+"""Notebook parameters: one contract for students, instructors (papermill) and tests.
+
+Every notebook opens with a cell tagged ``parameters`` holding plain UPPERCASE
+assignments. A value left as ``None`` means "the profile's default"; an environment
+variable ``MAMMOKIT_<NAME>`` fills it before the profile does (tests and CI use that to
+run the committed notebooks in the ``smoke`` profile). The next cell calls
+:func:`resolve`, which stops at once with a message naming the parameter when a name is
+unknown (papermill only warns about those) or a value is not allowed.
+
+The knobs of each notebook live in :data:`NOTEBOOKS`; ``mammokit params NOTEBOOK``
+prints them.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+from mammokit.errors import ConfigError
+
+PROFILES = ("smoke", "classroom", "paper")
+DEFAULT_PROFILE = "classroom"
+_UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+Check = Callable[[Any], "str | None"]  # returns a complaint, or None when the value is fine
+
+
+# --- checks: each returns None when fine, else what is allowed --------------------------------
+
+def one_of(*allowed: Any) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in allowed else "one of " + ", ".join(repr(a) for a in allowed)
+    return check
+
+
+def integer(lo: int | None = None, hi: int | None = None) -> Check:
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        ok = ok and (lo is None or value >= lo) and (hi is None or value <= hi)
+        return None if ok else f"an integer in [{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+    return check
+
+
+def number(lo: float | None = None, hi: float | None = None) -> Check:
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = ok and (lo is None or value >= lo) and (hi is None or value <= hi)
+        return None if ok else f"a number in [{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+    return check
+
+
+def boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "True or False"
+
+
+def text(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "a non-empty string"
+
+
+def optional(check: Check) -> Check:
+    """Allow ``None`` as a deliberate value (e.g. 'no limit'), besides what ``check`` allows."""
+    def wrapped(value: Any) -> str | None:
+        if value is None:
+            return None
+        complaint = check(value)
+        return None if complaint is None else f"None or {complaint}"
+    return wrapped
+
+
+def list_of(check: Check) -> Check:
+    def wrapped(value: Any) -> str | None:
+        if not isinstance(value, (list, tuple)) or not value:
+            return "a non-empty list"
+        for item in value:
+            complaint = check(item)
+            if complaint is not None:
+                return f"a list whose items are {complaint}"
+        return None
+    return wrapped
+
+
+# --- the spec -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Param:
+    """One notebook parameter: its default per profile, what is allowed, and what it does."""
+
+    name: str
+    default: Any  # a plain value, or a dict {profile: value} covering all PROFILES
+    check: Check
+    doc: str
+
+    def default_for(self, profile: str) -> Any:
+        if isinstance(self.default, dict):
+            return self.default[profile]
+        return self.default
+
+
+COMMON = (
+    Param("PROFILE", DEFAULT_PROFILE, one_of(*PROFILES),
+          "smoke: phantoms, tiny, seconds (tests); classroom: a laptop CPU; paper: Table 2 on a GPU"),
+    Param("DATA", {"smoke": "synthetic", "classroom": "auto", "paper": "auto"}, text,
+          "'auto' (MIAS if installed, else phantoms), 'synthetic', a MIAS folder, or a DICOM manifest CSV"),
+    Param("SEED", 42, integer(0), "seed for Python, NumPy and Keras"),
+    Param("RUN_DIR", None, optional(text), "folder for this run's models, tables and metrics (default: runs/latest)"),
+)
+
+_ROI_SIZE = Param("ROI_SIZE", {"smoke": 32, "classroom": 96, "paper": 224}, integer(16, 1024),
+                  "side of the square ROI fed to the models, in pixels (paper: 224)")
+_EPOCHS = Param("EPOCHS", {"smoke": 1, "classroom": 15, "paper": 90}, integer(1),
+                "training epochs (paper: 90)")
+_BATCH = Param("BATCH_SIZE", {"smoke": 16, "classroom": 32, "paper": 32}, integer(1, 4096),
+               "images per training step (paper: 32)")
+
+NOTEBOOKS: dict[str, tuple[Param, ...]] = {
+    "01_data": (
+        Param("N_SHOW", {"smoke": 4, "classroom": 6, "paper": 6}, integer(1, 48),
+              "how many mammograms to draw with their annotations"),
+    ),
+    "02_preprocessing": (
+        _ROI_SIZE,
+        Param("PREVIEW", {"smoke": 256, "classroom": 512, "paper": 512}, integer(64, 1024),
+              "side of the images the explorer draws, in pixels"),
+    ),
+    "03_augmentation": (
+        _ROI_SIZE,
+        Param("INFLATE_FACTOR", 8, integer(1, 64), "copies per training ROI (paper: 8)"),
+        Param("LEAKAGE_SEEDS", {"smoke": 2, "classroom": 3, "paper": 5}, integer(1, 20),
+              "how many seeds the leakage lab repeats each protocol over"),
+        Param("LEAKAGE_EPOCHS", {"smoke": 1, "classroom": 8, "paper": 30}, integer(1),
+              "epochs per leakage-lab model"),
+    ),
+    "04_convnet": (
+        _ROI_SIZE, _EPOCHS, _BATCH,
+        Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": None, "paper": 80}, optional(integer(1)),
+              "steps per epoch; None = one pass over the training split (paper: 80)"),
+        Param("LEARNING_RATE", 1e-3, number(1e-7, 1.0), "Adam learning rate (paper: 0.001)"),
+        Param("AUGMENT", True, boolean, "online augmentation on the training branch"),
+    ),
+    "05_transfer_learning": (
+        _ROI_SIZE, _EPOCHS, _BATCH,
+        Param("BACKBONES",
+              ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"],
+              list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")),
+              "which of the paper's backbones to train"),
+        Param("WEIGHTS", {"smoke": None, "classroom": "imagenet", "paper": "imagenet"}, optional(text),
+              "'imagenet' (downloads once), a local .weights.h5/.keras file, or None for random init"),
+    ),
+    "06_evaluation": (
+        _ROI_SIZE, _EPOCHS, _BATCH,
+        Param("FOLDS", {"smoke": 2, "classroom": 5, "paper": 5}, integer(2, 20),
+              "cross-validation folds, grouped by patient (paper: 5)"),
+        Param("BOOTSTRAP", {"smoke": 200, "classroom": 1000, "paper": 2000}, integer(10),
+              "bootstrap resamples of patients for the 95% intervals"),
+    ),
+}
+
+
+def spec(notebook: str) -> tuple[Param, ...]:
+    """All parameters of ``notebook`` (its stem, e.g. ``"04_convnet"``), common ones first."""
+    name = Path(notebook).stem
+    if name not in NOTEBOOKS:
+        raise ConfigError(f"unknown notebook {notebook!r}: expected one of {', '.join(NOTEBOOKS)}")
+    return COMMON + NOTEBOOKS[name]
+
+
+@dataclass(frozen=True)
+class Params(Mapping[str, Any]):
+    """Resolved parameters, read as ``P.EPOCHS`` or ``P["EPOCHS"]``."""
+
+    notebook: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(f"{self.notebook} has no parameter {name}") from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.values["RUN_DIR"])
+
+    def __repr__(self) -> str:
+        width = max(len(k) for k in self.values)
+        rows = "\n".join(f"  {k:<{width}} = {v!r}" for k, v in self.values.items())
+        return f"{self.notebook} parameters:\n{rows}"
+
+
+def _from_env(name: str) -> Any:
+    raw = os.environ.get(f"MAMMOKIT_{name}")
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw  # a bare string such as smoke or /path/to/data
+
+
+def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False) -> Params:
+    """Validate a notebook's parameters and fill the ``None`` ones from env and profile.
+
+    ``namespace`` is the notebook's ``globals()``. Any UPPERCASE name there that is not a
+    parameter of this notebook is an error (a misspelled ``-p EPOCHZ 5`` must not pass
+    silently). Also seeds Python/NumPy and creates ``RUN_DIR``.
+    """
+    params = spec(notebook)
+    known = {p.name for p in params}
+    unknown = sorted(k for k in namespace if _UPPER.match(k) and k not in known)
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+        raise ConfigError(
+            f"{notebook}: unknown parameter(s) {', '.join(hints)}. "
+            f"This notebook takes: {', '.join(p.name for p in params)}. "
+            f"See `mammokit params {notebook}`."
+        )
+
+    def given(name: str) -> Any:
+        value = namespace.get(name)
+        return _from_env(name) if value is None else value
+
+    profile = given("PROFILE") or DEFAULT_PROFILE
+    if profile not in PROFILES:
+        raise ConfigError(f"{notebook}: PROFILE={profile!r} is not allowed; use one of {', '.join(PROFILES)}")
+    values: dict[str, Any] = {}
+    for p in params:
+        value = profile if p.name == "PROFILE" else given(p.name)
+        if value is None:
+            value = p.default_for(profile)
+        if value is None:
+            values[p.name] = None  # a default of None is a choice ('no limit'), not a gap
+            continue
+        complaint = p.check(value)
+        if complaint is not None:
+            raise ConfigError(f"{notebook}: {p.name}={value!r} is not allowed; expected {complaint}. ({p.doc})")
+        values[p.name] = value
+
+    from mammokit import paths
+    from mammokit.seed import seed_everything
+
+    run_dir = Path(values["RUN_DIR"] or paths.runs_dir() / "latest").expanduser().resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    values["RUN_DIR"] = str(run_dir)
+    seed_everything(values["SEED"])
+    resolved = Params(Path(notebook).stem, MappingProxyType(values))
+    if not quiet:
+        print(resolved)
+    return resolved
+
+
+def describe(notebook: str) -> str:
+    """A plain-text table of a notebook's parameters, their profile defaults and what is allowed."""
+    lines = [f"Parameters of {Path(notebook).stem} (None in the notebook = the profile's default):", ""]
+    for p in spec(notebook):
+        if isinstance(p.default, dict):
+            default = ", ".join(f"{k}={p.default[k]!r}" for k in PROFILES)
+        else:
+            default = repr(p.default)
+        allowed = p.check(object()) or "any"
+        lines.append(f"{p.name}\n    {p.doc}\n    default: {default}\n    allowed: {allowed}")
+    return "\n".join(lines)

@@ -1,0 +1,26 @@
+"""The one place the figure style is set (seaborn's theme, grayscale images)."""
+from __future__ import annotations
+
+_applied = False
+
+
+def use_style() -> None:
+    """Apply seaborn's default theme once; images keep ``cmap="gray"`` via ``imshow_gray``."""
+    global _applied
+    if _applied:
+        return
+    import seaborn as sns
+
+    sns.set_theme(context="notebook", style="whitegrid")
+    _applied = True
+
+
+def imshow_gray(ax, image, title: str | None = None, **kwargs):
+    """Show a 2-D image in grayscale without axes ticks; the usual way to draw a mammogram."""
+    ax.imshow(image, cmap="gray", **kwargs)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return ax

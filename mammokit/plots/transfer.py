@@ -1,0 +1,4 @@
+"""Figures for transfer learning (notebook 05)."""
+from __future__ import annotations
+
+__all__: list[str] = []

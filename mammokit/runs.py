@@ -1,0 +1,55 @@
+"""What a notebook leaves in its run folder for instructors, sweeps and the course summary.
+
+Each notebook records its key metrics as ``RUN_DIR/metrics/<notebook>.json``; the course
+and sweep commands read them back. Writes are atomic: a crash never leaves half a file.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays to JSON-friendly Python values (NaN becomes null)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def write_json(path: Path | str, payload: Any) -> Path:
+    """Write JSON atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(_plain(payload), fh, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def record(run_dir: Path | str, notebook: str, metrics: Mapping[str, Any]) -> Path:
+    """Merge ``metrics`` into ``RUN_DIR/metrics/<notebook>.json`` and return its path."""
+    path = Path(run_dir) / "metrics" / f"{Path(notebook).stem}.json"
+    current = json.loads(path.read_text()) if path.exists() else {}
+    current.update(metrics)
+    return write_json(path, current)
+
+
+def read_records(run_dir: Path | str) -> dict[str, dict[str, Any]]:
+    """All recorded metrics of a run, keyed by notebook stem."""
+    folder = Path(run_dir) / "metrics"
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}

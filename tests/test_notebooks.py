@@ -1,0 +1,77 @@
+"""Every course notebook: committed clean, parameters as the contract says, runs in `smoke`.
+
+(`pytest` also runs each notebook through nbval in lax mode: see addopts in pyproject.toml.)
+"""
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mammokit import notebook, params
+from mammokit.course import NotebookFailed, execute_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IDS = [nb.stem for nb in NOTEBOOKS]
+
+
+def _parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell must be tagged 'parameters'"
+    return tagged[0]
+
+
+def test_notebooks_exist():
+    assert NOTEBOOKS, "no course notebooks found"
+    assert {nb.stem for nb in NOTEBOOKS} <= set(params.NOTEBOOKS), "a notebook has no parameter spec"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_without_outputs_or_widget_state(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"cells {dirty} carry outputs; clear them before committing"
+    assert "widgets" not in nb.metadata, "metadata.widgets holds stale widget state; strip it"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_parameters_cell_matches_the_spec(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    cell = _parameters_cell(nb)
+    assigned = []
+    for node in ast.parse(cell.source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, \
+            f"the parameters cell holds plain assignments only, got: {ast.unparse(node)}"
+        assigned.append(node.targets[0].id)
+    assert assigned == [p.name for p in params.spec(path.stem)], \
+        "parameters cell and mammokit.params.NOTEBOOKS disagree"
+    first_code = [c for c in nb.cells if c.cell_type == "code"]
+    assert first_code[0] is cell, "the parameters cell comes first"
+    assert first_code[1].source == notebook.setup_source(path.stem), \
+        "the cell after the parameters is the standard setup cell (mammokit.notebook.setup_source)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_misspelled_parameter_stops_the_first_cell(path: Path, tmp_path: Path):
+    with pytest.raises(NotebookFailed) as info:
+        execute_notebook(path, tmp_path / path.name, {"PROFILE": "smoke", "EPOCHZ": 3})
+    assert "EPOCHZ" in str(info.value) and "ConfigError" in str(info.value)
+    nb = nbformat.read(tmp_path / path.name, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not any(c.get("outputs") for c in code[3:]), "cells after the validation must not run"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_runs_in_smoke_profile_with_papermill(path: Path, tmp_path: Path):
+    run_dir = os.environ["MAMMOKIT_RUN_DIR"]
+    try:
+        execute_notebook(path, tmp_path / path.name, {"PROFILE": "smoke", "RUN_DIR": run_dir})
+    except NotebookFailed as exc:
+        pytest.fail(str(exc), pytrace=False)
