@@ -18,7 +18,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "augment", "cli", "course", "data", "evaluate", "explain", "models", "notebook", "params",
-    "paths", "plots", "preprocess", "roi", "runs", "seed", "splits", "sweep", "train",
+    "leakage", "paper", "paths", "plots", "preprocess", "roi", "runs", "seed", "splits", "summary", "sweep",
+    "train",
     "transfer", "widgets",
 }
 

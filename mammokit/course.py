@@ -17,7 +17,7 @@ class NotebookFailed(MammokitError):
             notebook, cell_index, source, error, output)
         shown = "\n".join("    " + line for line in source.splitlines()[:25])
         super().__init__(
-            f"{notebook.name}: cell {cell_index} failed:\n{shown}\n  -> {error}\n"
+            f"{notebook.name}: code cell {cell_index} failed:\n{shown}\n  -> {error}\n"
             f"  (executed notebook with the full traceback: {output})"
         )
 
@@ -52,9 +52,12 @@ def execute_notebook(notebook: Path | str, output: Path | str, parameters: Mappi
             cwd=str(cwd or notebook.parent), progress_bar=False, execution_timeout=timeout,
         )
     except pm.PapermillExecutionError as exc:
-        nb = nbformat.read(output, as_version=4)
-        source = nb.cells[exc.cell_index].source if exc.cell_index < len(nb.cells) else ""
-        raise NotebookFailed(notebook, exc.cell_index, source,
+        nb = nbformat.read(output, as_version=4)  # papermill adds a banner cell: find the error
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        failed = [i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.outputs)]
+        index = failed[0] if failed else exc.cell_index
+        source = code[index].source if failed else ""
+        raise NotebookFailed(notebook, index, source,
                              f"{exc.ename}: {exc.evalue}", output) from None
     finally:
         for key, value in saved.items():
@@ -63,3 +66,168 @@ def execute_notebook(notebook: Path | str, output: Path | str, parameters: Mappi
             else:
                 os.environ[key] = value
     return Executed(notebook, output, time.perf_counter() - start)
+
+
+# --- one notebook in its own process, so its kernel's peak memory can be read exactly ---------
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one headless notebook run ended: seconds, the kernel's peak RSS, and any failure."""
+
+    notebook: str
+    output: str
+    seconds: float
+    peak_rss_mb: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_isolated(notebook: Path | str, output: Path | str, parameters: Mapping[str, Any],
+                 *, cwd: Path | str | None = None) -> Outcome:
+    """Execute one notebook in a child process; its kernel is that child's child.
+
+    ``getrusage(RUSAGE_CHILDREN)`` in the child then gives the kernel's peak RSS, which the
+    course summary reports so instructors know which profile fits Binder's ~2 GiB.
+    """
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        job = {"notebook": str(notebook), "output": str(output), "parameters": dict(parameters),
+               "cwd": str(cwd) if cwd else None, "result": str(result)}
+        proc = subprocess.run([sys.executable, "-m", "mammokit.course", json.dumps(job)],
+                              capture_output=True, text=True)
+        if not result.exists():
+            tail = (proc.stderr or proc.stdout)[-2000:]
+            return Outcome(Path(notebook).stem, str(output), 0.0, 0.0,
+                           f"the notebook runner crashed (exit {proc.returncode}):\n{tail}")
+        return Outcome(**json.loads(result.read_text()))
+
+
+def _worker(job: dict[str, Any]) -> None:
+    import json
+    import resource
+    import time
+
+    start = time.perf_counter()
+    error = None
+    try:
+        execute_notebook(job["notebook"], job["output"], job["parameters"], cwd=job["cwd"])
+    except MammokitError as exc:
+        error = str(exc)
+    except Exception as exc:  # papermill/nbclient infrastructure failures (kernel died, ...)
+        error = f"{type(exc).__name__}: {exc}"
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    outcome = Outcome(Path(job["notebook"]).stem, job["output"], round(time.perf_counter() - start, 1),
+                      round(peak_kb / 1024, 1), error)
+    Path(job["result"]).write_text(json.dumps(outcome.__dict__))
+
+
+# --- the course --------------------------------------------------------------------------------
+
+def course_notebooks(only: list[str] | None = None) -> list[Path]:
+    """The numbered notebooks in order, or the ones named in ``only`` (stems or file names)."""
+    from mammokit import paths
+
+    found = sorted(paths.notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        raise MammokitError(f"no course notebooks in {paths.notebooks_dir()}: run from a mammokit checkout")
+    if only is None:
+        return found
+    by_stem = {nb.stem: nb for nb in found}
+    wanted = [Path(name).stem for name in only]
+    missing = [w for w in wanted if w not in by_stem]
+    if missing:
+        raise MammokitError(f"unknown notebook(s) {', '.join(missing)}; available: {', '.join(by_stem)}")
+    return [by_stem[w] for w in wanted]
+
+
+def prepare_out(out: Path, overwrite: bool) -> None:
+    """Refuse to mix two runs in one folder unless told to replace the old one."""
+    import shutil
+
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise MammokitError(f"{out} already holds a run; choose another --out or pass --overwrite")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def overrides_for(notebook: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides this notebook takes (a course-wide ``-p`` applies where the name exists)."""
+    from mammokit import params
+
+    names = {p.name for p in params.spec(notebook)}
+    return {k: v for k, v in parameters.items() if k in names}
+
+
+def check_overrides(notebooks: list[Path], parameters: Mapping[str, Any]) -> None:
+    from mammokit import params
+
+    known = {p.name for nb in notebooks for p in params.spec(nb.stem)}
+    unknown = sorted(set(parameters) - known)
+    if unknown:
+        raise MammokitError(f"no notebook takes parameter(s) {', '.join(unknown)}; "
+                            f"see `mammokit params <notebook>` (known: {', '.join(sorted(known))})")
+    for key in ("PROFILE", "RUN_DIR"):
+        if key in parameters:
+            raise MammokitError(f"-p {key} is set by the course itself; use --profile / --out")
+
+
+def export_html(executed: Path, html: Path) -> None:
+    """An HTML copy of an executed notebook, for instructors without Jupyter."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_filename(str(executed))
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(body, encoding="utf-8")
+
+
+def run_course(profile: str = "smoke", out: Path | str | None = None,
+               parameters: Mapping[str, Any] | None = None, overwrite: bool = False,
+               notebooks: list[str] | None = None) -> list[Outcome]:
+    """Run the notebooks in order into ``out``; stop at the first failing one.
+
+    Writes ``notebooks/`` (executed), ``html/``, each notebook's artefacts (models, tables,
+    metrics) and ``summary.csv`` + ``summary.md``. Raises :class:`MammokitError` naming the
+    failing cell after writing the summary of what ran.
+    """
+    from mammokit import paths
+    from mammokit.summary import write_summary
+
+    parameters = dict(parameters or {})
+    chosen = course_notebooks(notebooks)
+    check_overrides(chosen, parameters)
+    out = Path(out or paths.runs_dir() / profile).resolve()
+    prepare_out(out, overwrite)
+    print(f"mammokit course: profile {profile}, {len(chosen)} notebooks -> {out}", flush=True)
+    outcomes: list[Outcome] = []
+    for i, nb in enumerate(chosen, 1):
+        print(f"[{i}/{len(chosen)}] {nb.stem} ...", end=" ", flush=True)
+        executed = out / "notebooks" / nb.name
+        run_params = {"PROFILE": profile, "RUN_DIR": str(out), **overrides_for(nb.stem, parameters)}
+        outcome = run_isolated(nb, executed, run_params, cwd=nb.parent)
+        outcomes.append(outcome)
+        if executed.exists():
+            export_html(executed, out / "html" / f"{nb.stem}.html")
+        if not outcome.ok:
+            print(f"FAILED after {outcome.seconds:.0f} s", flush=True)
+            write_summary(out, profile, outcomes)
+            raise MammokitError(outcome.error)
+        print(f"ok ({outcome.seconds:.0f} s, kernel peak {outcome.peak_rss_mb:.0f} MB)", flush=True)
+    summary = write_summary(out, profile, outcomes)
+    print(f"summary: {summary}", flush=True)
+    return outcomes
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    _worker(json.loads(sys.argv[1]))

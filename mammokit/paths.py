@@ -45,5 +45,5 @@ def runs_dir() -> Path:
 
 
 def notebooks_dir() -> Path:
-    """The course notebooks shipped in the checkout."""
-    return project_root() / "notebooks"
+    """The course notebooks (``$MAMMOKIT_NOTEBOOKS``, else the checkout's ``notebooks/``)."""
+    return Path(os.environ.get("MAMMOKIT_NOTEBOOKS") or project_root() / "notebooks")

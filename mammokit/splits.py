@@ -1,0 +1,142 @@
+"""Train/validation/test splits by patient, stratified by label, made BEFORE any augmentation.
+
+MIAS films come in left/right pairs of one woman (mdb001 + mdb002 are patient ``p001``); two
+ROIs of one patient share her breast tissue, film and scanner. If one lands in training and
+the other in the test set, the test set no longer measures how the model does on *new*
+patients. So every split here keeps each patient on exactly one side, and every function
+checks that before returning (:func:`check_patient_disjoint`).
+
+The paper splits 60/20/20 "at random" after augmenting; the kit splits by patient first and
+augments the training split only (notebook 03 measures the difference).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mammokit.errors import ConfigError, MammokitError
+
+__all__ = ["Split", "PatientLeakError", "split_by_patient", "kfold_by_patient", "check_patient_disjoint",
+           "split_summary"]
+
+
+class PatientLeakError(MammokitError, AssertionError):
+    """A patient appears on two sides of a split (train/val/test): the test would be optimistic."""
+
+
+class Split(NamedTuple):
+    """Index arrays (int64, positions 0..N-1 into the table) of the three sides; ``val`` may be empty."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+def _check_table(table: pd.DataFrame, where: str) -> None:
+    missing = [c for c in ("patient_id", "label") if c not in table.columns]
+    if missing:
+        raise ConfigError(f"{where}: the table lacks column(s) {missing}; pass RoiDataset.table "
+                          f"(columns image_id, patient_id, label, ...)")
+    if table["label"].isna().any():
+        raise ConfigError(f"{where}: {int(table['label'].isna().sum())} row(s) have no label (normal films?); "
+                          f"splits are made over labelled ROIs only — drop them first")
+    if len(table) == 0:
+        raise ConfigError(f"{where}: the table is empty")
+
+
+def check_patient_disjoint(table: pd.DataFrame, split: Split) -> Split:
+    """Raise :class:`PatientLeakError` if a patient (or a row) sits on two sides of ``split``.
+
+    Returns ``split`` unchanged, so it can wrap a return value. Called by every split function.
+    """
+    patients = table["patient_id"].to_numpy()
+    sides = {name: np.asarray(idx, dtype=np.int64) for name, idx in split._asdict().items()}
+    for a, b in (("train", "val"), ("train", "test"), ("val", "test")):
+        rows = np.intersect1d(sides[a], sides[b])
+        if rows.size:
+            raise PatientLeakError(f"split leaks: row(s) {rows[:5].tolist()} are in both {a} and {b}")
+        shared = np.intersect1d(patients[sides[a]], patients[sides[b]])
+        if shared.size:
+            raise PatientLeakError(
+                f"split leaks: patient(s) {shared[:5].tolist()} have ROIs in both {a} and {b} "
+                f"({shared.size} patient(s) in all). Split with split_by_patient/kfold_by_patient, "
+                f"which keep each patient on one side.")
+    return split
+
+
+def split_by_patient(table: pd.DataFrame, ratios: Sequence[float] = (0.6, 0.2, 0.2), seed: int = 0) -> Split:
+    """Split rows of ``table`` into train/val/test so no patient is on two sides.
+
+    ``table`` needs ``patient_id`` and ``label`` columns (RoiDataset.table). ``ratios`` are the
+    wanted fractions of ROIs (train, val, test), summing to 1 (paper: 0.6/0.2/0.2); a ratio may
+    be 0. Patients are visited in a seeded random order and each one goes to the side whose
+    per-label counts are furthest below target, so the label mix is close to equal on all
+    sides. Whole patients move, so the fractions are met only approximately on small sets.
+
+    >>> t = pd.DataFrame({"patient_id": [f"p{i // 2}" for i in range(20)], "label": [0, 1] * 10})
+    >>> s = split_by_patient(t, seed=1)
+    >>> sorted(np.concatenate(s).tolist()) == list(range(20))
+    True
+    """
+    _check_table(table, "split_by_patient")
+    ratios = np.asarray(ratios, dtype=float)
+    if ratios.shape != (3,) or (ratios < 0).any() or not np.isclose(ratios.sum(), 1.0):
+        raise ConfigError(f"split_by_patient: ratios={tuple(ratios.tolist())} must be three fractions "
+                          f"(train, val, test) >= 0 that sum to 1, e.g. (0.6, 0.2, 0.2)")
+    labels = pd.factorize(table["label"].to_numpy(), sort=True)[0]
+    n_labels = labels.max() + 1
+    patient_codes, patient_ids = pd.factorize(table["patient_id"].to_numpy())
+    # per-patient label counts: (n_patients, n_labels)
+    counts = np.zeros((len(patient_ids), n_labels))
+    np.add.at(counts, (patient_codes, labels), 1)
+    target = ratios[:, None] * counts.sum(axis=0)[None, :]  # (3, n_labels)
+    current = np.zeros_like(target)
+    side_of_patient = np.empty(len(patient_ids), dtype=np.int64)
+    order = np.random.default_rng(seed).permutation(len(patient_ids))
+    for p in order:
+        # increase of the squared error sum_(s,l) (current - target)^2 if patient p joins side s
+        delta = (counts[p] * (2 * (current - target) + counts[p])).sum(axis=1)
+        delta[ratios == 0] = np.inf
+        side = int(np.argmin(delta))
+        side_of_patient[p] = side
+        current[side] += counts[p]
+    side_of_row = side_of_patient[patient_codes]
+    split = Split(*(np.flatnonzero(side_of_row == s).astype(np.int64) for s in range(3)))
+    return check_patient_disjoint(table, split)
+
+
+def kfold_by_patient(table: pd.DataFrame, k: int = 5, seed: int = 0) -> list[Split]:
+    """``k`` folds, each a Split(train, val=empty, test), patients grouped, labels stratified.
+
+    Uses scikit-learn's ``StratifiedGroupKFold`` (shuffled with ``seed``): every ROI is in the
+    test side of exactly one fold, and a patient's ROIs are always in the same fold.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    _check_table(table, "kfold_by_patient")
+    n_patients = table["patient_id"].nunique()
+    if not isinstance(k, (int, np.integer)) or k < 2 or k > n_patients:
+        raise ConfigError(f"kfold_by_patient: k={k!r} must be an integer from 2 to the number of "
+                          f"patients ({n_patients})")
+    labels = table["label"].to_numpy().astype(np.int64)
+    groups = table["patient_id"].to_numpy()
+    folds = StratifiedGroupKFold(n_splits=int(k), shuffle=True, random_state=seed)
+    empty = np.zeros(0, dtype=np.int64)
+    out = []
+    for train, test in folds.split(np.zeros(len(table)), labels, groups):
+        out.append(check_patient_disjoint(table, Split(train.astype(np.int64), empty, test.astype(np.int64))))
+    return out
+
+
+def split_summary(table: pd.DataFrame, split: Split) -> pd.DataFrame:
+    """Counts per side: ROIs, patients, benign, malignant, malignant fraction (for a notebook table)."""
+    rows = []
+    for name, idx in split._asdict().items():
+        part = table.iloc[np.asarray(idx, dtype=np.int64)]
+        labels = part["label"].astype(int)
+        rows.append({"side": name, "rois": len(part), "patients": part["patient_id"].nunique(),
+                     "benign": int((labels == 0).sum()), "malignant": int((labels == 1).sum()),
+                     "malignant_fraction": float(labels.mean()) if len(part) else float("nan")})
+    return pd.DataFrame(rows).set_index("side")

@@ -1,0 +1,96 @@
+"""`mammokit course` and `mammokit sweep` on tiny stand-in notebooks (the real ones are run
+by test_notebooks.py): order, stop at the first failing cell, summary, refusal to overwrite,
+a grid that survives one failing run."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mammokit import cli
+from mammokit.notebook import write_notebook
+
+RECORD = 'mk.runs.record(P.RUN_DIR, "{stem}", {{"value": {expr}, "profile": P.PROFILE}})'
+
+
+@pytest.fixture()
+def course_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    write_notebook(folder / "01_data.ipynb", "# One\nrecords N_SHOW",
+                   [("code", RECORD.format(stem="01_data", expr="P.N_SHOW * 10"))])
+    write_notebook(folder / "04_convnet.ipynb", "# Four\nfails for EPOCHS=3",
+                   [("code", 'assert P.EPOCHS != 3, "three epochs is unlucky"'),
+                    ("code", RECORD.format(stem="04_convnet", expr="P.EPOCHS * P.LEARNING_RATE"))])
+    monkeypatch.setenv("MAMMOKIT_NOTEBOOKS", str(folder))
+    return folder
+
+
+def test_course_runs_in_order_and_writes_summary(course_dir: Path, tmp_path: Path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["course", "--profile", "smoke", "--out", str(out), "-p", "N_SHOW", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.index("[1/2] 01_data") < printed.index("[2/2] 04_convnet")
+    assert {p.name for p in (out / "notebooks").iterdir()} == {"01_data.ipynb", "04_convnet.ipynb"}
+    assert (out / "html" / "01_data.html").read_text().count("<html") == 1
+    assert json.loads((out / "metrics" / "01_data.json").read_text())["value"] == 20
+    summary = pd.read_csv(out / "summary.csv")
+    peak = summary.query("notebook == '01_data' and metric == 'kernel_peak_rss_mb'")["value"]
+    assert float(peak.iloc[0]) > 20  # a real kernel's peak memory, in MB
+    assert "| 01_data | ok |" in (out / "summary.md").read_text()
+
+
+def test_course_refuses_an_existing_run_unless_told(course_dir: Path, tmp_path: Path, capsys):
+    out = tmp_path / "run"
+    (out / "old").mkdir(parents=True)
+    assert cli.main(["course", "--out", str(out), "--only", "01_data"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert cli.main(["course", "--out", str(out), "--only", "01_data", "--overwrite"]) == 0
+    assert not (out / "old").exists()
+
+
+def test_course_stops_at_first_failing_cell(course_dir: Path, tmp_path: Path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["course", "--out", str(out), "-p", "EPOCHS", "3", "--only", "04_convnet", "01_data"]) == 2
+    err = capsys.readouterr().err
+    assert "04_convnet.ipynb: code cell" in err and "three epochs is unlucky" in err
+    assert 'assert P.EPOCHS != 3' in err  # the failing cell's source is shown
+    assert not (out / "notebooks" / "01_data.ipynb").exists(), "later notebooks must not run"
+    assert "| 04_convnet | FAILED |" in (out / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-p", "EPOCHZ", "1"], "no notebook takes parameter(s) EPOCHZ"),
+    (["-p", "RUN_DIR", "x"], "use --profile / --out"),
+    (["--only", "07_extra"], "unknown notebook(s) 07_extra"),
+])
+def test_course_rejects_bad_requests(course_dir: Path, tmp_path: Path, capsys, argv, message):
+    assert cli.main(["course", "--out", str(tmp_path / "run"), *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sweep_collects_a_grid_and_survives_a_failing_run(course_dir: Path, tmp_path: Path):
+    out = tmp_path / "sweep"
+    argv = ["sweep", "04_convnet", "-p", "EPOCHS", "1", "3", "-p", "LEARNING_RATE", "0.1", "0.2",
+            "--jobs", "2", "--out", str(out)]
+    assert cli.main(argv) == 0
+    table = pd.read_csv(out / "sweep.csv").sort_values(["EPOCHS", "LEARNING_RATE"])
+    assert len(table) == 4
+    assert table["status"].tolist() == ["ok", "ok", "failed", "failed"]
+    assert table["value"].iloc[:2].tolist() == pytest.approx([0.1, 0.2])
+    assert "three epochs is unlucky" in table["error"].iloc[2]
+    assert (out / "sweep.png").stat().st_size > 1000
+    assert "EPOCHS" in (out / "sweep.md").read_text()
+
+
+def test_sweep_rejects_unknown_parameters(course_dir: Path, tmp_path: Path, capsys):
+    assert cli.main(["sweep", "04_convnet", "-p", "EPOCH", "1", "--out", str(tmp_path / "s")]) == 2
+    assert "04_convnet has no parameter(s) EPOCH" in capsys.readouterr().err
+
+
+def test_params_command_lists_defaults_and_allowed_values(capsys):
+    assert cli.main(["params", "04_convnet"]) == 0
+    text = capsys.readouterr().out
+    assert "EPOCHS" in text and "paper=90" in text and "one of 'smoke', 'classroom', 'paper'" in text
