@@ -226,7 +226,7 @@ def breast_mask(image: np.ndarray, offset: float = -10.0, kernel: int = 25) -> t
     otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     threshold = float(np.clip(otsu + offset, 0, 254))
     binary = (small > threshold).astype(np.uint8) * 255
-    k = max(1, int(round(kernel * scale)))
+    k = max(1, int(round(kernel * scale))) | 1  # odd: an even disc shifts edges
     if k > 1:
         binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _disc(k))
         binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, _disc(k))

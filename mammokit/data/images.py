@@ -1,0 +1,160 @@
+"""Reading and writing mammogram image files: PGM (MIAS), PNG and DICOM, as 2-D numpy arrays.
+
+Everything comes back as ``uint8`` (maxval ≤ 255) or ``uint16`` (16-bit PGM/PNG, 12/16-bit
+DICOM): bit depth is kept until preprocessing decides what to do with it.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mammokit.errors import DataError
+
+_PGM_MAGIC = (b"P5", b"P2")
+_WHITESPACE = b" \t\r\n\v\f"
+
+
+def _pgm_header(data: bytes, path: Path) -> tuple[bytes, int, int, int, int]:
+    """Parse a PGM header: (magic, width, height, maxval, offset of the pixel data)."""
+    magic = data[:2]
+    if magic not in _PGM_MAGIC:
+        raise DataError(
+            f"{path}: not a PGM image (starts with {magic!r}, expected b'P5' or b'P2'). "
+            "Check the file is a MIAS .pgm image and not an HTML error page or another format.")
+    fields: list[int] = []
+    pos = 2
+    while len(fields) < 3:
+        while pos < len(data) and data[pos] in _WHITESPACE:
+            pos += 1
+        if pos < len(data) and data[pos:pos + 1] == b"#":  # comment up to end of line
+            end = data.find(b"\n", pos)
+            pos = len(data) if end < 0 else end + 1
+            continue
+        start = pos
+        while pos < len(data) and data[pos] not in _WHITESPACE and data[pos:pos + 1] != b"#":
+            pos += 1
+        token = data[start:pos]
+        if not token:
+            raise DataError(f"{path}: PGM header ends early (got {fields}, expected width, height, "
+                            "maxval). The file is truncated: download it again.")
+        if not token.isdigit():
+            raise DataError(f"{path}: PGM header field {token[:20]!r} is not a number "
+                            "(expected 'P5 width height maxval'). The file is damaged: download it again.")
+        fields.append(int(token))
+    width, height, maxval = fields
+    if width <= 0 or height <= 0 or not 0 < maxval < 65536:
+        raise DataError(f"{path}: PGM header has width={width}, height={height}, maxval={maxval}; "
+                        "expected positive sizes and 1 <= maxval <= 65535. The file is damaged.")
+    return magic, width, height, maxval, pos + 1  # exactly one whitespace byte after maxval
+
+
+def read_pgm(path: Path | str) -> np.ndarray:
+    """Read a binary (P5) or ASCII (P2) PGM: (height, width) uint8 if maxval ≤ 255, else uint16.
+
+    16-bit P5 samples are big-endian (the PGM standard). A file with more or fewer pixel
+    bytes than its header announces raises :class:`DataError` instead of being reshaped.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    magic, width, height, maxval, offset = _pgm_header(data, path)
+    dtype = np.dtype(np.uint8) if maxval < 256 else np.dtype(">u2")
+    if magic == b"P2":
+        try:
+            values = np.array(data[offset - 1:].split(), dtype=np.int64)
+        except ValueError:
+            raise DataError(f"{path}: ASCII PGM holds a non-number pixel value; the file is damaged.") from None
+        if values.size != width * height:
+            raise DataError(f"{path}: ASCII PGM has {values.size} pixel values, header says "
+                            f"{width}x{height}={width * height}. Download or export the file again.")
+        return values.reshape(height, width).astype(np.uint8 if maxval < 256 else np.uint16)
+    expected = width * height * dtype.itemsize
+    got = len(data) - offset
+    if got != expected:
+        what = "truncated" if got < expected else "longer than its header says (mis-sized)"
+        raise DataError(f"{path}: PGM pixel data is {got} bytes, header says {width}x{height} at "
+                        f"maxval {maxval} = {expected} bytes: the file is {what}. Download it again "
+                        "(`mammokit data download mias`) or re-export it.")
+    image = np.frombuffer(data, dtype=dtype, count=width * height, offset=offset).reshape(height, width)
+    return image.astype(np.uint8 if maxval < 256 else np.uint16)
+
+
+def pgm_shape(path: Path | str) -> tuple[int, int]:
+    """(height, width) from a PGM header alone (fast: reads the first kilobyte)."""
+    path = Path(path)
+    with _open(path) as fh:
+        head = fh.read(1024)
+    _, width, height, _, _ = _pgm_header(head, path)
+    return height, width
+
+
+def write_pgm(path: Path | str, image: np.ndarray, comment: str | None = None) -> Path:
+    """Write a 2-D uint8 or uint16 array as binary PGM (P5); 16-bit samples big-endian."""
+    image = np.asarray(image)
+    if image.ndim != 2 or image.dtype not in (np.uint8, np.uint16):
+        raise DataError(f"write_pgm({path}): expected a 2-D uint8/uint16 array, got "
+                        f"{image.dtype} of shape {image.shape}")
+    maxval = 255 if image.dtype == np.uint8 else 65535
+    header = b"P5\n" + (f"# {comment}\n".encode() if comment else b"")
+    header += f"{image.shape[1]} {image.shape[0]}\n{maxval}\n".encode()
+    body = image.astype(">u2").tobytes() if image.dtype == np.uint16 else image.tobytes()
+    path = Path(path)
+    path.write_bytes(header + body)
+    return path
+
+
+def _open(path: Path):
+    if not path.exists():
+        raise DataError(f"{path}: image file not found. Check the folder, or for MIAS run "
+                        "`mammokit data download mias` (see data/README.md).")
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror}). Check its permissions.") from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    with _open(path) as fh:
+        return fh.read()
+
+
+def read_png(path: Path | str) -> np.ndarray:
+    """Read PNG/JPEG/TIFF with OpenCV, keeping 16-bit depth; colour is converted to gray."""
+    import cv2
+
+    path = Path(path)
+    data = np.frombuffer(_read_bytes(path), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise DataError(f"{path}: OpenCV could not decode this image (damaged or not an image). "
+                        "Re-export it as PNG.")
+    if image.ndim == 3:
+        code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+        image = cv2.cvtColor(image, code)
+    if image.dtype not in (np.uint8, np.uint16):
+        raise DataError(f"{path}: pixel type {image.dtype} is not supported; save it as 8- or 16-bit.")
+    return image
+
+
+def read_image(path: Path | str) -> np.ndarray:
+    """A 2-D ``uint8``/``uint16`` array from a PGM, PNG (or JPEG/TIFF) or DICOM file.
+
+    The format is chosen by the file's first bytes (magic number), then by its suffix.
+    """
+    path = Path(os.fspath(path))
+    with _open(path) as fh:
+        head = fh.read(132)
+    suffix = path.suffix.lower()
+    if head[:2] in _PGM_MAGIC:
+        return read_pgm(path)
+    if head[128:132] == b"DICM" or suffix in (".dcm", ".dicom"):
+        from mammokit.data.dicom import read_dicom
+
+        return read_dicom(path)
+    if head[:8] == b"\x89PNG\r\n\x1a\n" or suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+        return read_png(path)
+    if suffix == ".pgm":
+        return read_pgm(path)  # raises the wrong-magic message
+    raise DataError(f"{path}: unknown image format (suffix {suffix!r}, first bytes {head[:8]!r}). "
+                    "Use PGM, PNG or DICOM.")

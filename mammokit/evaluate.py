@@ -1,0 +1,399 @@
+"""How good is a classifier, and how sure are we? The paper's Eq. 8-11, AUC, intervals and CV.
+
+Everything here takes plain arrays: ``labels`` (N,) of 0 = benign / 1 = malignant,
+``proba`` (N,) float in [0, 1], the predicted probability of malignant, and ``groups`` (N,)
+the patient of each ROI. Metrics come from scikit-learn so nothing is re-derived by hand.
+
+Three habits the paper does not have, and why:
+
+* the operating threshold is chosen on **validation** data (:func:`choose_threshold`), never
+  on the test data it is then scored on — a threshold tuned on test is part of the model;
+* intervals come from a **patient** bootstrap (:func:`bootstrap_ci`): two films of one woman
+  are not two independent cases, so we resample women, not ROIs;
+* cross-validation (:func:`cross_validate`) keeps each patient in one fold
+  (``mammokit.splits.kfold_by_patient``) and reports every fold, not only the mean.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mammokit.errors import MammokitError
+
+METRICS = ("accuracy", "sensitivity", "specificity", "precision", "f_score", "auc")
+"""The scores :func:`binary_metrics` returns, in the order tables show them."""
+
+EQUATIONS = {
+    "accuracy": "Eq. 8: (TP + TN) / (TP + FN + FP + TN)",
+    "sensitivity": "Eq. 9: TP / (TP + FN)  (recall, true-positive rate)",
+    "specificity": "TN / (TN + FP)  (1 - false-positive rate; not in the paper)",
+    "precision": "Eq. 10: TP / (TP + FP)",
+    "f_score": "Eq. 11: 2 * precision * sensitivity / (precision + sensitivity)",
+    "auc": "area under the ROC curve (TPR against FPR over all thresholds)",
+}
+
+
+class EvaluationError(MammokitError, ValueError):
+    """Inputs to a metric are malformed (shapes, label values, probabilities out of range)."""
+
+
+# --- checks --------------------------------------------------------------------------------------
+
+def _check(labels: Any, proba: Any = None, groups: Any = None, *, where: str = "metrics"):
+    y = np.asarray(labels)
+    if y.ndim != 1 or y.size == 0:
+        raise EvaluationError(f"{where}: labels must be a non-empty 1-D array, got shape {y.shape}")
+    if not np.isin(y, (0, 1)).all():
+        bad = sorted(set(np.unique(y).tolist()) - {0, 1})[:5]
+        raise EvaluationError(f"{where}: labels must be 0 (benign) or 1 (malignant), found {bad}; "
+                              "drop normal images (label <NA>) first")
+    y = y.astype(int)
+    out = [y]
+    if proba is not None:
+        p = np.asarray(proba, dtype=float)
+        if p.shape != y.shape:
+            raise EvaluationError(f"{where}: proba has shape {p.shape} but labels have {y.shape}; "
+                                  "pass one probability of malignant per ROI (e.g. proba[:, 1] of a softmax)")
+        if not np.isfinite(p).all() or p.min() < 0 or p.max() > 1:
+            raise EvaluationError(f"{where}: proba must be finite and in [0, 1] (probability of malignant), "
+                                  f"got range [{np.nanmin(p):.3g}, {np.nanmax(p):.3g}]")
+        out.append(p)
+    if groups is not None:
+        g = np.asarray(groups)
+        if g.shape != y.shape:
+            raise EvaluationError(f"{where}: groups has shape {g.shape} but labels have {y.shape}; "
+                                  "pass the patient_id of every ROI")
+        out.append(g)
+    return out
+
+
+# --- point metrics -------------------------------------------------------------------------------
+
+def confusion(labels: Any, predicted: Any) -> np.ndarray:
+    """The 2×2 confusion matrix ``[[TN, FP], [FN, TP]]`` (rows: truth, columns: prediction).
+
+    >>> confusion([0, 0, 1, 1], [0, 1, 1, 1]).tolist()
+    [[1, 1], [0, 2]]
+    """
+    from sklearn.metrics import confusion_matrix
+
+    y, = _check(labels, where="confusion")
+    yhat, = _check(predicted, where="confusion (predicted)")
+    return confusion_matrix(y, yhat, labels=[0, 1])
+
+
+def binary_metrics(labels: Any, proba: Any, threshold: float = 0.5) -> dict[str, float]:
+    """Eq. 8-11 plus specificity and AUC for one set of predictions, as a flat dict.
+
+    ``proba >= threshold`` counts as malignant. Scores that are undefined (AUC with one class
+    present, precision with no positive prediction) are NaN rather than a misleading 0.
+    Also returns ``tp, fp, tn, fn, n, threshold``.
+
+    >>> m = binary_metrics([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.9])
+    >>> m["accuracy"], m["sensitivity"], m["specificity"], m["auc"]
+    (0.75, 1.0, 0.5, 1.0)
+    """
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
+    y, p = _check(labels, proba, where="binary_metrics")
+    yhat = (p >= threshold).astype(int)
+    (tn, fp), (fn, tp) = confusion(y, yhat)
+    nan = float("nan")
+    both = len(np.unique(y)) == 2
+    return {
+        "accuracy": float(accuracy_score(y, yhat)),
+        "sensitivity": float(recall_score(y, yhat, zero_division=nan)),
+        "specificity": float(recall_score(y, yhat, pos_label=0, zero_division=nan)),
+        "precision": float(precision_score(y, yhat, zero_division=nan)),
+        "f_score": float(f1_score(y, yhat, zero_division=nan)),
+        "auc": float(roc_auc_score(y, p)) if both else nan,
+        "tp": int(tp), "fp": int(fp), "tn": int(tn), "fn": int(fn), "n": int(y.size),
+        "threshold": float(threshold),
+    }
+
+
+def roc(labels: Any, proba: Any) -> pd.DataFrame:
+    """The ROC curve as a table ``fpr, tpr, threshold`` (one row per distinct threshold)."""
+    from sklearn.metrics import roc_curve
+
+    y, p = _check(labels, proba, where="roc")
+    if len(np.unique(y)) < 2:
+        raise EvaluationError("roc: needs both benign and malignant ROIs; this set has only one class")
+    fpr, tpr, thr = roc_curve(y, p, drop_intermediate=False)
+    return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr})
+
+
+def calibration(labels: Any, proba: Any, bins: int = 10) -> pd.DataFrame:
+    """Reliability table: per probability bin, mean predicted vs observed fraction malignant.
+
+    A calibrated model's points lie on the diagonal. Columns ``bin_low, bin_high,
+    mean_proba, fraction_malignant, count``; empty bins are left out.
+    """
+    y, p = _check(labels, proba, where="calibration")
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1], right=False), 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            rows.append({"bin_low": edges[b], "bin_high": edges[b + 1], "mean_proba": p[sel].mean(),
+                         "fraction_malignant": y[sel].mean(), "count": int(sel.sum())})
+    return pd.DataFrame(rows)
+
+
+def choose_threshold(labels_val: Any, proba_val: Any, rule: str = "youden") -> float:
+    """The operating threshold, picked on VALIDATION predictions only.
+
+    ``rule``: ``"youden"`` maximises sensitivity + specificity - 1 (Youden's J);
+    ``"f_score"`` maximises Eq. 11; ``"fixed"`` returns 0.5. With one class in the
+    validation set there is nothing to tune, and 0.5 is returned.
+    """
+    if rule not in ("youden", "f_score", "fixed"):
+        raise EvaluationError(f"choose_threshold: rule={rule!r}; use 'youden', 'f_score' or 'fixed'")
+    y, p = _check(labels_val, proba_val, where="choose_threshold")
+    if rule == "fixed" or len(np.unique(y)) < 2:
+        return 0.5
+    candidates = np.unique(p)
+    if rule == "youden":
+        table = roc(y, p)
+        table = table[np.isfinite(table.threshold)]
+        best = table.iloc[int(np.argmax(table.tpr - table.fpr))]
+        return float(np.clip(best.threshold, 0.0, 1.0))
+    scores = [binary_metrics(y, p, t)["f_score"] for t in candidates]
+    return float(candidates[int(np.nanargmax(scores))])
+
+
+# --- patient bootstrap ---------------------------------------------------------------------------
+
+def bootstrap_ci(labels: Any, proba: Any, groups: Any, threshold: float = 0.5, *,
+                 n_boot: int = 1000, level: float = 0.95, seed: int = 0,
+                 metrics: Sequence[str] = METRICS) -> pd.DataFrame:
+    """Percentile confidence intervals from resampling PATIENTS with replacement.
+
+    Each resample draws as many patients as there are, takes all ROIs of each drawn
+    patient, and recomputes the metrics at the fixed ``threshold``. Resamples where a
+    metric is undefined (e.g. AUC with one class) are skipped for that metric; ``n_valid``
+    says how many counted. Returns one row per metric: ``metric, estimate, ci_low,
+    ci_high, n_valid, n_patients``.
+    """
+    y, p, g = _check(labels, proba, groups, where="bootstrap_ci")
+    if not 0 < level < 1:
+        raise EvaluationError(f"bootstrap_ci: level={level} must be between 0 and 1 (e.g. 0.95)")
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise EvaluationError(f"bootstrap_ci: unknown metric(s) {unknown}; choose from {METRICS}")
+    patients, codes = np.unique(g.astype(str), return_inverse=True)
+    members = [np.flatnonzero(codes == i) for i in range(len(patients))]
+    rng = np.random.default_rng(seed)
+    cols = [METRICS.index(m) for m in metrics]
+    draws = np.empty((n_boot, len(metrics)))
+    for b in range(n_boot):
+        idx = np.concatenate([members[i] for i in rng.integers(0, len(patients), len(patients))])
+        draws[b] = _fast_metrics(y[idx], p[idx], threshold)[cols]
+    point = binary_metrics(y, p, threshold)
+    alpha = (1 - level) / 2
+    rows = []
+    for j, name in enumerate(metrics):
+        ok = draws[np.isfinite(draws[:, j]), j]
+        low, high = (np.quantile(ok, [alpha, 1 - alpha]) if ok.size else (np.nan, np.nan))
+        rows.append({"metric": name, "estimate": point[name], "ci_low": float(low), "ci_high": float(high),
+                     "n_valid": int(ok.size), "n_patients": len(patients)})
+    return pd.DataFrame(rows)
+
+
+def _fast_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> np.ndarray:
+    """:func:`binary_metrics` in METRICS order, in plain NumPy (the bootstrap calls it thousands of times).
+
+    Same definitions as scikit-learn (tests check they agree); AUC is the Mann-Whitney
+    statistic with average ranks for ties, which is what ``roc_auc_score`` computes.
+    """
+    from scipy.stats import rankdata
+
+    yhat = p >= threshold
+    pos = y == 1
+    tp = float(np.sum(yhat & pos)); fp = float(np.sum(yhat & ~pos))
+    fn = float(np.sum(~yhat & pos)); tn = float(np.sum(~yhat & ~pos))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sens = tp / (tp + fn) if tp + fn else np.nan
+        spec = tn / (tn + fp) if tn + fp else np.nan
+        prec = tp / (tp + fp) if tp + fp else np.nan
+        f = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else np.nan
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    auc = np.nan
+    if n_pos and n_neg:
+        auc = (rankdata(p)[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return np.array([(tp + tn) / y.size, sens, spec, prec, f, auc])
+
+
+def metrics_table(predictions: pd.DataFrame, *, by: str = "model", threshold: float | Mapping[str, float] = 0.5,
+                  ci: bool = False, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """One row per model (``by`` column) of a predictions table with ``label, proba[, patient_id]``.
+
+    ``threshold`` is one number or a mapping model -> threshold (chosen on validation).
+    With ``ci=True`` adds ``<metric>_low``/``<metric>_high`` columns from :func:`bootstrap_ci`.
+    """
+    rows = []
+    for name, part in predictions.groupby(by, sort=False):
+        t = threshold[name] if isinstance(threshold, Mapping) else threshold
+        row = {by: name, **binary_metrics(part["label"].to_numpy(), part["proba"].to_numpy(), t)}
+        if ci:
+            cis = bootstrap_ci(part["label"], part["proba"], part["patient_id"], t, n_boot=n_boot, seed=seed)
+            for r in cis.itertuples():
+                row[f"{r.metric}_low"], row[f"{r.metric}_high"] = r.ci_low, r.ci_high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- predictions written by notebooks 04/05 ------------------------------------------------------
+
+PREDICTION_COLUMNS = ("image_id", "patient_id", "label", "proba", "split")
+
+
+def read_predictions(folder: Any) -> pd.DataFrame:
+    """All ``<model>.csv`` prediction tables of a run folder, stacked with a ``model`` column.
+
+    Returns an empty table (with the columns) when the folder has none.
+    """
+    from pathlib import Path
+
+    frames = []
+    for path in sorted(Path(folder).glob("*.csv")):
+        table = pd.read_csv(path, dtype={"image_id": str, "patient_id": str})
+        missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
+        if missing:
+            raise EvaluationError(f"{path}: missing column(s) {missing}; a predictions table has "
+                                  f"{', '.join(PREDICTION_COLUMNS)} (see CONTRIBUTING.md)")
+        frames.append(table.assign(model=path.stem))
+    if not frames:
+        return pd.DataFrame(columns=[*PREDICTION_COLUMNS, "model"])
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- cross-validation ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CVResult:
+    """What :func:`cross_validate` returns.
+
+    ``folds``: one row per fold (``fold, n_train, n_val, n_test, threshold`` + metrics);
+    ``predictions``: every test ROI once (out-of-fold), with ``fold`` and the fold's
+    ``threshold``; ``summary``: per metric ``mean, sd`` over folds and ``estimate, ci_low,
+    ci_high`` from the patient bootstrap of the pooled out-of-fold predictions.
+    """
+
+    folds: pd.DataFrame
+    predictions: pd.DataFrame
+    summary: pd.DataFrame
+
+    def long(self) -> pd.DataFrame:
+        """The per-fold table in long form (``fold, metric, value``), for strip plots."""
+        return self.folds.melt(id_vars=["fold"], value_vars=list(METRICS), var_name="metric", value_name="value")
+
+    def headline(self, metric: str = "auc") -> str:
+        """E.g. ``'auc 0.81 ± 0.06 over 5 folds (pooled 0.80, 95% CI 0.70-0.89)'``."""
+        r = self.summary.set_index("metric").loc[metric]
+        return (f"{metric} {r['mean']:.2f} ± {r['sd']:.2f} over {len(self.folds)} folds "
+                f"(pooled {r['estimate']:.2f}, 95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f})")
+
+
+def _default_fit(epochs: int, batch_size: int, seed: int) -> Callable[..., Any]:
+    from mammokit import train
+
+    def fit(model, images, labels, val_images, val_labels):
+        val = (val_images, val_labels) if len(val_labels) else None
+        train.fit(model, images, labels, validation=val, epochs=epochs, batch_size=batch_size,
+                  seed=seed, verbose=0)
+        return model
+    return fit
+
+
+def _default_predict(model, images):
+    from mammokit import train
+
+    return train.predict_proba(model, images)
+
+
+def cross_validate(build_model: Callable[[], Any], dataset: Any, k: int = 5, *, epochs: int = 1,
+                   batch_size: int = 32, seed: int = 0, threshold_rule: str = "youden",
+                   n_boot: int = 1000, fit: Callable[..., Any] | None = None,
+                   predict: Callable[[Any, np.ndarray], np.ndarray] | None = None,
+                   folds: Sequence[Any] | None = None, progress: bool = True) -> CVResult:
+    """K-fold cross-validation grouped by patient and stratified by label (the paper's "stratified 5-fold").
+
+    ``dataset`` is a :class:`mammokit.roi.RoiDataset` (``images`` (N, S, S) uint8, ``labels``,
+    ``groups``, ``table``). Folds come from ``mammokit.splits.kfold_by_patient(table, k, seed)``
+    unless given. For each fold a FRESH model from ``build_model()`` is trained on the
+    fold's train part, its threshold chosen on the fold's validation part (0.5 when there is
+    none), and it is scored on the test part. ``fit(model, x, y, x_val, y_val) -> model`` and
+    ``predict(model, x) -> (N,) proba`` default to ``mammokit.train``; pass others to
+    cross-validate any model (a scikit-learn pipeline, say).
+    """
+    images = np.asarray(dataset.images)
+    labels = np.asarray(dataset.labels).astype(int)
+    table = dataset.table.reset_index(drop=True)
+    groups = np.asarray(dataset.groups).astype(str)
+    if folds is None:
+        from mammokit.splits import kfold_by_patient
+        folds = kfold_by_patient(table, k=k, seed=seed)
+    fit = fit or _default_fit(epochs, batch_size, seed)
+    predict = predict or _default_predict
+    seen = np.zeros(len(labels), dtype=int)
+    rows, preds = [], []
+    for i, split in enumerate(folds):
+        tr, va, te = (np.asarray(getattr(split, n), dtype=int) for n in ("train", "val", "test"))
+        leaked = set(groups[te]) & (set(groups[tr]) | set(groups[va]))
+        if leaked:
+            raise EvaluationError(f"cross_validate: fold {i} has patient(s) {sorted(leaked)[:3]} in both test "
+                                  "and train/val; folds must be grouped by patient (mammokit.splits.kfold_by_patient)")
+        if progress:
+            print(f"fold {i + 1}/{len(folds)}: train {len(tr)}, val {len(va)}, test {len(te)} ROIs", flush=True)
+        model = fit(build_model(), images[tr], labels[tr], images[va], labels[va])
+        p_test = np.asarray(predict(model, images[te]), dtype=float).reshape(-1)
+        t = 0.5
+        if len(va):
+            t = choose_threshold(labels[va], np.asarray(predict(model, images[va]), dtype=float).reshape(-1),
+                                 threshold_rule)
+        rows.append({"fold": i, "n_train": len(tr), "n_val": len(va), "n_test": len(te),
+                     **binary_metrics(labels[te], p_test, t)})
+        seen[te] += 1
+        part = table.iloc[te][[c for c in ("image_id", "patient_id") if c in table.columns]].copy()
+        preds.append(part.assign(label=labels[te], proba=p_test, split="test", fold=i, threshold=t))
+    if (seen > 1).any():
+        raise EvaluationError("cross_validate: some ROIs are in the test part of several folds; "
+                              "test parts must not overlap")
+    fold_table = pd.DataFrame(rows)
+    oof = pd.concat(preds, ignore_index=True)
+    return CVResult(fold_table, oof, summarise_folds(fold_table, oof, n_boot=n_boot, seed=seed))
+
+
+def summarise_folds(folds: pd.DataFrame, predictions: pd.DataFrame, *, n_boot: int = 1000,
+                    seed: int = 0) -> pd.DataFrame:
+    """Mean ± sd of each metric over folds, plus the patient-bootstrap CI of the pooled predictions.
+
+    Pooled metrics use each ROI's own fold threshold (a ROI is predicted malignant when its
+    probability reaches the threshold its fold chose on validation).
+    """
+    # Shift every fold's threshold to 0.5 so that one fixed threshold reproduces each fold's decision.
+    shifted = _shift_to_half(predictions["proba"].to_numpy(float), predictions["threshold"].to_numpy(float))
+    cis = bootstrap_ci(predictions["label"], shifted, predictions["patient_id"], 0.5, n_boot=n_boot, seed=seed)
+    # AUC of the pooled predictions must use the raw probabilities (shifting reorders across folds).
+    auc = bootstrap_ci(predictions["label"], predictions["proba"], predictions["patient_id"], 0.5,
+                       n_boot=n_boot, seed=seed, metrics=("auc",))
+    cis = pd.concat([cis[cis.metric != "auc"], auc], ignore_index=True).set_index("metric")
+    rows = []
+    for name in METRICS:
+        values = folds[name].astype(float)
+        rows.append({"metric": name, "mean": values.mean(), "sd": values.std(ddof=1), "folds": int(values.notna().sum()),
+                     **cis.loc[name, ["estimate", "ci_low", "ci_high", "n_patients"]].to_dict()})
+    return pd.DataFrame(rows)
+
+
+def _shift_to_half(proba: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """Monotone map sending ``threshold`` to 0.5 per ROI, keeping 0 and 1 fixed (same decisions)."""
+    t = np.clip(threshold, 1e-9, 1 - 1e-9)
+    low = 0.5 * proba / t
+    high = 0.5 + 0.5 * (proba - t) / (1 - t)
+    return np.clip(np.where(proba < t, low, high), 0.0, 1.0)

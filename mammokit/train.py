@@ -1,0 +1,370 @@
+"""Training: a tf.data input pipeline, ``fit`` with the callbacks a user needs, and prediction.
+
+* :func:`make_dataset` turns uint8 ROIs (N, S, S) into batches of float32 in [0, 1]. The
+  scaling happens there and only there, for training and inference alike, so a model never
+  sees two different intensity conventions.
+* :func:`fit` compiles with Adam (Table 2: 1e-3, β1 0.9), weights the loss per class (the
+  paper's w_n in Eq 6), and, given a ``run_dir``, keeps the best model in
+  ``RUN_DIR/models/<name>.keras``, the per-epoch history in ``RUN_DIR/history/<name>.csv`` and
+  a backup in ``RUN_DIR/backup/<name>/`` from which a rerun resumes after a crash or a Colab
+  disconnect (``keras.callbacks.BackupAndRestore``).
+* :func:`configure_device`, :func:`device_report`, :func:`strategy_scope`: mixed precision on
+  a GPU, ``MirroredStrategy`` when there are several.
+
+TensorFlow/Keras are imported inside the functions (importing them takes seconds).
+"""
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from mammokit.errors import ConfigError
+
+_STRATEGY = None  # created once: TensorFlow dislikes several MirroredStrategy objects
+
+
+# --- input pipeline ------------------------------------------------------------------------------
+
+def _check_images(images: Any, what: str = "images") -> np.ndarray:
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ConfigError(f"{what}: expected uint8 ROIs (values 0-255) as roi.build_roi_dataset returns, got "
+                          f"dtype {images.dtype}; convert with np.clip(x, 0, 255).astype(np.uint8)")
+    if images.ndim == 4 and images.shape[-1] in (1, 3):
+        return images
+    if images.ndim != 3 or images.shape[0] == 0:
+        raise ConfigError(f"{what}: expected a non-empty array of shape (N, S, S), got shape {images.shape}")
+    return images[..., None]
+
+
+def _check_labels(labels: Any, n: int, what: str = "labels") -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise ConfigError(f"{what}: expected {n} labels (one per image), got shape {labels.shape}")
+    if not np.isin(labels, (0, 1)).all():
+        bad = sorted(set(np.unique(labels).tolist()) - {0, 1})
+        raise ConfigError(f"{what}: labels must be 0 (benign) or 1 (malignant), found {bad}")
+    return labels.astype(np.int32)
+
+
+def scale(images):
+    """uint8 0-255 → float32 0-1: the one intensity convention of every model in the kit."""
+    import tensorflow as tf
+
+    return tf.cast(images, tf.float32) / 255.0
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 32,
+                 training: bool = False, augment: Callable | None = None, seed: int = 0,
+                 cache: bool = True, repeat: bool = False, channels: int | None = None):
+    """A ``tf.data.Dataset`` of (float32 images in [0, 1], int32 labels) batches.
+
+    ``images``: uint8, (N, S, S) or (N, S, S, C). ``labels``: 0/1 ints, or None for
+    inference (the dataset then yields images only). ``training`` shuffles (seeded, anew each
+    epoch) and applies ``augment`` — a callable on float32 batches in [0, 255], such as
+    ``mammokit.augment.online_pipeline(seed)`` — before the scaling; inference never does.
+    ``channels=3`` repeats a grayscale channel for ImageNet backbones. ``repeat`` loops forever
+    (for ``steps_per_epoch``). Batches are prefetched so the model never waits for input.
+    """
+    import tensorflow as tf
+
+    x = _check_images(images)
+    if int(batch_size) < 1:
+        raise ConfigError(f"make_dataset: batch_size={batch_size!r} must be a positive integer")
+    if channels is not None and channels not in (x.shape[-1], 3):
+        raise ConfigError(f"make_dataset: channels={channels!r} is not possible for images with "
+                          f"{x.shape[-1]} channel(s); use {x.shape[-1]} or 3")
+    tensors = x if labels is None else (x, _check_labels(labels, len(x)))
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    if cache:
+        ds = ds.cache()
+    if training:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(int(batch_size))
+
+    def prepare(batch):
+        batch = tf.cast(batch, tf.float32)
+        if training and augment is not None:
+            batch = tf.clip_by_value(tf.cast(augment(batch, training=True), tf.float32), 0.0, 255.0)
+        batch = batch / 255.0  # == scale(): kept inline so the cast happens once
+        if channels == 3 and batch.shape[-1] == 1:
+            batch = tf.repeat(batch, 3, axis=-1)
+        return batch
+
+    if labels is None:
+        ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    else:
+        ds = ds.map(lambda b, y: (prepare(b), y), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+# --- loss weights (Eq 6) ---------------------------------------------------------------------------
+
+def class_weights(labels: np.ndarray, mode: str | Mapping[int, float] | None = "balanced") -> dict[int, float] | None:
+    """The paper's re-scaling weights w_n (Eq 6), one per class.
+
+    ``"balanced"``: w_c = N / (2 · N_c), so each class carries half of the loss whatever the
+    imbalance (scikit-learn's convention); ``None``: no weighting; a dict is used as given.
+    """
+    if mode is None:
+        return None
+    if isinstance(mode, Mapping):
+        return {int(k): float(v) for k, v in mode.items()}
+    if mode != "balanced":
+        raise ConfigError(f"class_weight={mode!r}: use 'balanced', None or a dict {{0: w0, 1: w1}}")
+    labels = np.asarray(labels).astype(int)
+    counts = np.bincount(labels, minlength=2)
+    if (counts == 0).any():
+        raise ConfigError(f"class_weight='balanced' needs both classes in the training labels, got counts "
+                          f"{counts.tolist()} (benign, malignant); use class_weight=None or a bigger split")
+    return {c: float(len(labels) / (2 * counts[c])) for c in (0, 1)}
+
+
+# --- devices ---------------------------------------------------------------------------------------
+
+def configure_device(mixed_precision: bool | str = "auto") -> str:
+    """Use mixed precision (float16 compute, float32 weights) on a GPU; return the device report.
+
+    Call before building a model. ``"auto"`` turns it on only when a GPU is visible: on a CPU
+    float16 is slower, not faster.
+    """
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    on = bool(gpus) if mixed_precision == "auto" else bool(mixed_precision)
+    keras.mixed_precision.set_global_policy("mixed_float16" if on else "float32")
+    return device_report()
+
+
+def distribution_strategy():
+    """``MirroredStrategy`` over all GPUs when there are several, else TensorFlow's default."""
+    global _STRATEGY
+    import tensorflow as tf
+
+    if _STRATEGY is None:
+        gpus = tf.config.list_physical_devices("GPU")
+        _STRATEGY = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    return _STRATEGY
+
+
+def strategy_scope():
+    """``with strategy_scope(): model = build_convnet(...)`` — build under the strategy ``fit`` uses."""
+    return distribution_strategy().scope()
+
+
+def device_report() -> str:
+    """Which devices TensorFlow sees, the precision policy and the distribution strategy."""
+    import os
+
+    import keras
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")
+    gpus = tf.config.list_physical_devices("GPU")
+    strategy = distribution_strategy()
+    lines = [f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
+             f"CPU: {len(cpus)} device(s), {os.cpu_count()} core(s)",
+             f"GPU: {len(gpus)} ({', '.join(g.name for g in gpus)})" if gpus else
+             "GPU: none — training runs on the CPU (use the classroom profile, or Colab with a GPU runtime)",
+             f"precision policy: {keras.mixed_precision.global_policy().name}",
+             f"strategy: {type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s)"]
+    return "\n".join(lines)
+
+
+# --- training --------------------------------------------------------------------------------------
+
+@functools.cache
+def _malignant_auc_class():
+    import keras
+
+    @keras.saving.register_keras_serializable(package="mammokit", name="MalignantAUC")
+    class MalignantAUC(keras.metrics.AUC):
+        """ROC AUC of the malignant column of a softmax output, against 0/1 labels."""
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            y_true = keras.ops.reshape(y_true, (-1,))
+            y_pred = y_pred[:, -1] if len(y_pred.shape) == 2 else y_pred
+            return super().update_state(y_true, y_pred, sample_weight)
+
+    return MalignantAUC
+
+
+def compile_model(model, learning_rate: float = 1e-3) -> None:
+    """Adam(learning_rate, β1 0.9) on sparse cross-entropy, with accuracy and malignant AUC."""
+    import keras
+
+    if not 0 < float(learning_rate) <= 1:
+        raise ConfigError(f"learning_rate={learning_rate!r} must be in (0, 1] (paper: 0.001)")
+    binary = model.output_shape[-1] == 1
+    with distribution_strategy().scope():
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=float(learning_rate), beta_1=0.9),
+            loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+            metrics=["binary_accuracy" if binary else "accuracy", _malignant_auc_class()(name="auc")],
+        )
+
+
+def history_path(run_dir: Path | str, name: str) -> Path:
+    """Where :func:`fit` writes the per-epoch history CSV of model ``name``."""
+    return Path(run_dir) / "history" / f"{name}.csv"
+
+
+def read_history(path: Path | str) -> pd.DataFrame:
+    """The history CSV as a DataFrame, one row per epoch (1-based), duplicates from a resume removed."""
+    table = pd.read_csv(path)
+    if table.empty:
+        return table
+    table = table.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
+    table["epoch"] = table["epoch"].astype(int) + 1
+    return table
+
+
+def _keep_best_callback(monitor: str):
+    """Remember the best weights in memory (used when there is no run folder to checkpoint to)."""
+    import keras
+
+    class KeepBest(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best, self.weights = np.inf, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get(monitor)
+            if value is not None and value < self.best:
+                self.best, self.weights = value, self.model.get_weights()
+
+    return KeepBest()
+
+
+def _augment_pipeline(augment: Any, seed: int):
+    if augment is True:
+        from mammokit import augment as aug  # the left neighbour in the data flow
+
+        return aug.online_pipeline(seed)
+    if augment is False or augment is None:
+        return None
+    if callable(augment):
+        return augment
+    raise ConfigError(f"augment={augment!r}: use True (the kit's online pipeline), False, or a Keras layer")
+
+
+def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None, *,
+        epochs: int = 1, batch_size: int = 32, steps_per_epoch: int | None = None,
+        learning_rate: float = 1e-3, class_weight: str | Mapping[int, float] | None = "balanced",
+        augment: Any = True, run_dir: Path | str | None = None, name: str = "convnet",
+        resume: bool = True, early_stopping: int | None = None, restore_best: bool = True,
+        seed: int = 0, verbose: int | str = "auto", callbacks: list | None = None) -> pd.DataFrame:
+    """Train ``model`` on uint8 ROIs and return the history, one row per epoch.
+
+    ``train``/``val``: (images uint8 (N, S, S), labels 0/1). ``steps_per_epoch=None`` is one
+    pass over the training split; a number loops the data (Table 2: 80). With ``run_dir``:
+    best model (lowest ``val_loss``, else ``loss``) → ``models/<name>.keras``; history →
+    ``history/<name>.csv``; backup each epoch → ``backup/<name>/``. If that backup exists and
+    ``resume`` is True, training continues after the last completed epoch and the CSV is
+    appended to; ``resume=False`` starts over. ``early_stopping``: patience in epochs, or None.
+    ``restore_best`` leaves the best epoch's weights in ``model`` at the end.
+
+    Columns: ``epoch`` (1-based), ``loss``, ``accuracy``, ``auc`` and their ``val_`` twins.
+    """
+    import keras
+
+    from mammokit.seed import seed_everything
+
+    if int(epochs) < 1:
+        raise ConfigError(f"fit: epochs={epochs!r} must be a positive integer")
+    if steps_per_epoch is not None and int(steps_per_epoch) < 1:
+        raise ConfigError(f"fit: steps_per_epoch={steps_per_epoch!r} must be None or a positive integer")
+    seed_everything(seed, keras=True)
+    x, y = train
+    x = _check_images(x, "fit train images")
+    y = _check_labels(y, len(x), "fit train labels")
+    channels = model.input_shape[-1]
+    if tuple(model.input_shape[1:3]) != x.shape[1:3]:
+        raise ConfigError(f"fit: the model takes {model.input_shape[1:3]} px images but the training ROIs are "
+                          f"{x.shape[1:3]}; build the model with input_shape=({x.shape[1]}, {x.shape[2]}, {channels})")
+    train_ds = make_dataset(x, y, batch_size, training=True, augment=_augment_pipeline(augment, seed),
+                            seed=seed, repeat=steps_per_epoch is not None, channels=channels)
+    val_ds = None
+    if val is not None and len(val[0]):
+        vx = _check_images(val[0], "fit val images")
+        val_ds = make_dataset(vx, _check_labels(val[1], len(vx), "fit val labels"), batch_size, channels=channels)
+    monitor = "val_loss" if val_ds is not None else "loss"
+    compile_model(model, learning_rate)
+
+    cbs: list = list(callbacks or [])
+    keep = None
+    checkpoint = csv = None
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        backup = run_dir / "backup" / name
+        csv = history_path(run_dir, name)
+        checkpoint = run_dir / "models" / f"{name}.keras"
+        if not resume:
+            shutil.rmtree(backup, ignore_errors=True)
+        resuming = resume and (backup / "training_metadata.json").exists() and csv.exists()
+        for folder in (csv.parent, checkpoint.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        best = None
+        if resuming:
+            done = read_history(csv)
+            if monitor in done and done[monitor].notna().any():
+                best = float(done[monitor].min())
+        elif csv.exists():
+            csv.unlink()  # a fresh run: never mix its epochs with an old run's
+        # Order matters: the CSV row of an epoch is written before its backup, so a kill in
+        # between repeats that epoch on resume and read_history keeps the later row.
+        cbs += [keras.callbacks.CSVLogger(str(csv), append=resuming),
+                keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True,
+                                                initial_value_threshold=best),
+                keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)]
+    elif restore_best:
+        keep = _keep_best_callback(monitor)
+        cbs.append(keep)
+    if early_stopping:
+        cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping)))
+
+    result = model.fit(train_ds, validation_data=val_ds, epochs=int(epochs), steps_per_epoch=steps_per_epoch,
+                       class_weight=class_weights(y, class_weight), callbacks=cbs, verbose=verbose)
+    if restore_best:
+        if checkpoint is not None and checkpoint.exists():
+            model.load_weights(str(checkpoint))
+        elif keep is not None and keep.weights is not None:
+            model.set_weights(keep.weights)
+    if csv is not None and csv.exists():
+        return read_history(csv)
+    table = pd.DataFrame(result.history)
+    table.insert(0, "epoch", np.arange(1, len(table) + 1))
+    return table
+
+
+# --- inference -------------------------------------------------------------------------------------
+
+def predict_proba(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Probability of malignant for each uint8 ROI: float (N,) in [0, 1].
+
+    Goes through :func:`make_dataset` (inference mode), so the scaling is the training one.
+    Works for a 2-way softmax (column 1) and a single sigmoid output.
+    """
+    ds = make_dataset(images, None, batch_size, training=False, channels=model.input_shape[-1])
+    out = np.asarray(model.predict(ds, verbose=0), dtype=np.float64)
+    return out[:, -1] if out.ndim == 2 else out.reshape(-1)
+
+
+def load_model(path: Path | str):
+    """Load a ``.keras`` model written by :func:`fit` (registers the kit's AUC metric first)."""
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"load_model: no model file at {path}; train it first (notebook 04 writes "
+                          "RUN_DIR/models/convnet.keras)")
+    _malignant_auc_class()
+    return keras.models.load_model(path)

@@ -1,0 +1,270 @@
+"""Transfer learning with the paper's five ImageNet backbones ("modifying the final layer").
+
+The classifier is one flat functional graph, built on the backbone's output tensor (the
+backbone is *not* nested as a single layer, so Grad-CAM can reach its last convolution)::
+
+    mk_input (S, S, 1) float32 in [0, 1]        <- train.make_dataset scales uint8 ROIs
+    -> mk_resize (only if the backbone needs another side)
+    -> mk_gray_to_rgb (the gray channel three times)
+    -> mk_preprocess (the backbone's own preprocess_input, as a layer that saves/loads)
+    -> backbone layers (include_top=False)
+    -> mk_pool (global average) -> mk_dropout -> mk_head (Dense 2, softmax; column 1 = malignant)
+
+Two ways to train it:
+
+* **feature extraction** (the CPU way): the frozen backbone turns each ROI into a vector once
+  (:func:`extract_features`, cached on disk), and a logistic-regression head is fitted on the
+  vectors (:func:`fit_head`) and written into ``mk_head`` (:func:`set_head`), so the model
+  predicts end to end like any other;
+* **fine-tuning** (the GPU way, :func:`fine_tune`): phase 1 trains the head on a frozen
+  backbone; phase 2 unfreezes the top layers and continues at a lower learning rate, with
+  batch-norm layers kept frozen (in inference mode), through :func:`mammokit.train.fit`.
+
+Keras is imported inside the functions: ``import mammokit`` stays instant.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from mammokit import paths
+from mammokit.errors import ConfigError, DownloadError, MammokitError
+
+_GCS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """What the kit needs to know about one ``keras.applications`` backbone."""
+
+    name: str            # keras.applications constructor, e.g. "VGG19"
+    module: str          # keras.applications submodule holding its preprocess_input
+    mode: str            # preprocess_input's mode: "caffe", "tf" or "raw" (model rescales itself)
+    min_size: int        # smallest input side Keras accepts without the top
+    native_size: int     # the side it saw on ImageNet
+    weights_file: str    # the no-top ImageNet weights Keras caches as $KERAS_HOME/models/<file>
+    weights_url: str
+    weights_md5: str     # the hash Keras checks
+
+    @property
+    def paper_name(self) -> str:
+        return "VGGNet19" if self.name == "VGG19" else self.name
+
+
+BACKBONES: dict[str, Backbone] = {b.name: b for b in (
+    Backbone("VGG19", "vgg19", "caffe", 32, 224, "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+             _GCS + "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+             "253f8cb515780f3b799900260a226db6"),
+    Backbone("InceptionV3", "inception_v3", "tf", 75, 299,
+             "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+             _GCS + "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+             "bcbd6486424b2319ff4ef7d526e38f63"),
+    Backbone("ResNet152V2", "resnet_v2", "tf", 32, 224, "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+             _GCS + "resnet/resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+             "ed17cf2e0169df9d443503ef94b23b33"),
+    Backbone("InceptionResNetV2", "inception_resnet_v2", "tf", 75, 299,
+             "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+             _GCS + "inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+             "d19885ff4a710c122648d3b5c3b684e4"),
+    Backbone("EfficientNetB5", "efficientnet", "raw", 32, 456, "efficientnetb5_notop.h5",
+             "https://storage.googleapis.com/keras-applications/efficientnetb5_notop.h5",
+             "38879255a25d3c92d5e44e04ae6cec6f"),
+)}
+PAPER_BACKBONES = tuple(BACKBONES)
+_CAFFE_MEAN = (103.939, 116.779, 123.68)  # BGR ImageNet means; equal gray channels make the order moot
+
+
+def backbone_spec(name: str) -> Backbone:
+    """The registry entry for ``name`` (one of :data:`PAPER_BACKBONES`), or a ConfigError."""
+    if name in BACKBONES:
+        return BACKBONES[name]
+    close = difflib.get_close_matches(str(name), BACKBONES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ConfigError(f"backbone={name!r} is not one of the paper's backbones{hint}: "
+                      f"{', '.join(BACKBONES)}")
+
+
+def input_size_for(name: str, size: int, input_size: int | None = None) -> int:
+    """The side the backbone sees: ``input_size``, else ``size`` raised to the backbone's minimum."""
+    spec = backbone_spec(name)
+    side = int(input_size) if input_size is not None else max(int(size), spec.min_size)
+    if side < spec.min_size:
+        raise ConfigError(f"{name} needs inputs of at least {spec.min_size}×{spec.min_size} px, got "
+                          f"input_size={side}; use input_size={spec.min_size} or more (or input_size=None)")
+    return side
+
+
+# --- weights ------------------------------------------------------------------------------------
+
+def keras_models_dir() -> Path:
+    """Where Keras caches downloaded weights: ``$KERAS_HOME/models`` (default ``~/.keras/models``)."""
+    try:
+        from keras.src.backend.config import keras_home  # what Keras itself uses (read at import)
+        home = keras_home()
+    except ImportError:  # pragma: no cover - other Keras layouts
+        home = os.environ.get("KERAS_HOME", "~/.keras")
+    home = os.path.expanduser(home)
+    if not os.access(home, os.W_OK) and not os.access(os.path.dirname(home) or ".", os.W_OK):
+        home = "/tmp/.keras"  # Keras falls back there when its home is not writable
+    return Path(home) / "models"
+
+
+def manual_weights_help(name: str) -> str:
+    """How to place ``name``'s ImageNet weights by hand (for offline machines)."""
+    spec = backbone_spec(name)
+    target = keras_models_dir() / spec.weights_file
+    return (f"Download {spec.weights_url} on a machine with internet access and copy it to {target} "
+            f"(Keras looks there: $KERAS_HOME/models/{spec.weights_file}), or pass its path as "
+            f"weights='/path/to/{spec.weights_file}', or use weights=None to start from random weights.")
+
+
+def fetch_weights(name: str, timeout: float = 20.0) -> Path:
+    """The cached no-top ImageNet weights of ``name``, downloading them through Keras if needed.
+
+    Offline this fails within seconds (a socket ``timeout`` bounds each network wait) with a
+    :class:`DownloadError` that says where to put the file by hand.
+    """
+    import keras
+
+    spec = backbone_spec(name)
+    cached = keras_models_dir() / spec.weights_file
+    if cached.is_file():
+        return cached
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        path = keras.utils.get_file(spec.weights_file, spec.weights_url, cache_subdir="models",
+                                    file_hash=spec.weights_md5)
+    except Exception as exc:  # Keras raises a bare Exception("URL fetch failure ...")
+        raise DownloadError(f"could not download the ImageNet weights of {name} ({type(exc).__name__}: "
+                            f"{str(exc)[:200]}). {manual_weights_help(name)}") from None
+    finally:
+        socket.setdefaulttimeout(previous)
+    return Path(path)
+
+
+def _weights_argument(name: str, weights: str | os.PathLike | None) -> str | None:
+    """Turn the user's ``weights`` into what keras.applications takes, failing early and clearly."""
+    if weights is None:
+        return None
+    if str(weights) == "imagenet":
+        fetch_weights(name)  # cached afterwards: Keras finds it there and checks its hash
+        return "imagenet"
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"weights={str(weights)!r}: no such file. Use 'imagenet', None, or the path of a "
+                          f"weights file. {manual_weights_help(name)}")
+    if not path.name.endswith(".h5"):
+        raise ConfigError(f"weights={str(path)!r}: expected a Keras weights file ending in .h5 "
+                          f"(e.g. {backbone_spec(name).weights_file} or one written by save_backbone_weights)")
+    return str(path)
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+def _preprocess_layer(spec: Backbone):
+    """The backbone's ``preprocess_input`` for inputs in [0, 1], as a plain (saveable) layer."""
+    from keras import layers
+
+    if spec.mode == "tf":  # x/127.5 - 1 on 0..255 pixels
+        return layers.Rescaling(2.0, offset=-1.0, name="mk_preprocess")
+    if spec.mode == "caffe":  # 0..255 BGR minus the ImageNet mean
+        return layers.Rescaling(255.0, offset=[-m for m in _CAFFE_MEAN], name="mk_preprocess")
+    return layers.Rescaling(255.0, name="mk_preprocess")  # EfficientNet rescales and normalises itself
+
+
+def build_transfer(backbone: str, size: int = 96, *, input_size: int | None = None,
+                   weights: str | os.PathLike | None = "imagenet", dropout: float = 0.5,
+                   l2: float = 5e-5, n_classes: int = 2, seed: int = 0):
+    """A 2-class classifier on ``backbone`` for ``size``×``size`` grayscale ROIs.
+
+    Input: float32 (batch, size, size, 1) in [0, 1] (feed uint8 ROIs through
+    :func:`mammokit.train.make_dataset`). Output: (batch, ``n_classes``) softmax, column 1
+    malignant. ``weights``: ``"imagenet"`` (downloaded once into ``$KERAS_HOME/models``), the
+    path of a no-top ``.h5`` weights file, or ``None`` (random). The backbone starts frozen.
+    """
+    import keras
+    from keras import layers
+
+    spec = backbone_spec(backbone)
+    side = input_size_for(backbone, size, input_size)
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ConfigError(f"build_transfer: dropout={dropout!r} must be in [0, 1) (paper: 0.5)")
+    weights_arg = _weights_argument(backbone, weights)
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((int(size), int(size), 1), name="mk_input")
+    x = inputs if side == int(size) else layers.Resizing(side, side, name="mk_resize")(inputs)
+    x = layers.Concatenate(name="mk_gray_to_rgb")([x, x, x])
+    x = _preprocess_layer(spec)(x)
+    constructor = getattr(keras.applications, spec.name)
+    try:
+        base = constructor(include_top=False, weights=weights_arg, input_tensor=x)
+    except MammokitError:
+        raise
+    except Exception as exc:  # a mismatched weights file: say which file and what fits
+        raise ConfigError(f"{backbone}: could not load weights={str(weights)!r} ({type(exc).__name__}: "
+                          f"{str(exc)[:300]}). The file must hold {backbone}'s no-top weights "
+                          f"({spec.weights_file}) or come from save_backbone_weights.") from None
+    features = layers.GlobalAveragePooling2D(name="mk_pool")(base.output)
+    features = layers.Dropout(dropout, seed=seed, name="mk_dropout")(features)
+    outputs = layers.Dense(n_classes, activation="softmax", name="mk_head", dtype="float32",
+                           kernel_regularizer=keras.regularizers.L2(l2) if l2 else None)(features)
+    model = keras.Model(inputs, outputs, name=f"{spec.name.lower()}_transfer")
+    set_trainable(model, 0)
+    return model
+
+
+def backbone_layers(model) -> list:
+    """The backbone's layers of a :func:`build_transfer` model, input to output (no ``mk_`` layers)."""
+    return [layer for layer in model.layers
+            if not layer.name.startswith("mk_") and type(layer).__name__ != "InputLayer"]
+
+
+def feature_map_layer(model) -> str:
+    """Name of the backbone's last 4-D layer: the feature map Grad-CAM looks at."""
+    return backbone_layers(model)[-1].name  # functional layers are in topological order
+
+
+def set_trainable(model, top_n: int | None) -> int:
+    """Freeze the backbone except its top ``top_n`` weighted layers (``None`` = all); returns how
+    many backbone layers now train. Batch-norm layers stay frozen, which in Keras 3 also keeps
+    them in inference mode (their ImageNet statistics survive small batches). Recompile after."""
+    from keras import layers
+
+    weighted = [layer for layer in backbone_layers(model) if layer.weights]
+    if top_n is not None and int(top_n) < 0:
+        raise ConfigError(f"set_trainable: top_n={top_n!r} must be >= 0 or None (all layers)")
+    chosen = weighted if top_n is None else weighted[len(weighted) - int(top_n):] if top_n else []
+    chosen_ids = {id(layer) for layer in chosen}
+    for layer in backbone_layers(model):
+        layer.trainable = id(layer) in chosen_ids and not isinstance(layer, layers.BatchNormalization)
+    for name in ("mk_head",):
+        model.get_layer(name).trainable = True
+    return sum(1 for layer in chosen if layer.trainable)
+
+
+def count_params(model) -> dict[str, int]:
+    """Total, trainable and backbone parameter counts (what the notebook's cost table shows)."""
+    def count(weights: Sequence[Any]) -> int:
+        return int(sum(int(np.prod(w.shape)) for w in weights))
+    backbone = count([w for layer in backbone_layers(model) for w in layer.weights])
+    return {"total": count(model.weights), "trainable": count(model.trainable_weights), "backbone": backbone}
+
+
+def save_backbone_weights(model, path: Path | str) -> Path:
+    """Write the backbone's weights to ``path`` (``.weights.h5``): a file ``weights=`` accepts."""
+    import keras
+
+    path = Path(path)
+    if not path.name.endswith(".weights.h5"):
+        raise ConfigError(f"save_backbone_weights: {path} must end in .weights.h5")
+    # the same graph keras.applications built (mk_input .. feature map), so its layout matches
+    keras.Model(model.input, model.get_layer(feature_map_layer(model)).output).save_weights(path)
+    return path

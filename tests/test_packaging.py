@@ -1,0 +1,109 @@
+"""The three dependency lists (pyproject, environment.yml, binder) agree, Binder's pins resolve,
+and the Colab setup cell really installs the kit from the one repository URL."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+from mammokit import notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+RUNTIME = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
+DEV = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["dev"]]
+
+
+def _name(spec: str) -> str:
+    return re.split(r"[<>=!~ ]", spec.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_lists_the_same_packages_as_pyproject():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda, pip = [], []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip += [d for d in dep["pip"] if not d.startswith("-e")]
+        else:
+            conda.append(dep)
+    names = {_name(d) for d in conda + pip} - {"python", "pip"}
+    assert names == {r.name.lower() for r in RUNTIME + DEV}
+    assert env["channels"] == ["conda-forge"]
+    assert "-e ." in env["dependencies"][-1]["pip"], "environment.yml must install the kit itself"
+    bounds = {_name(d): d.split(_name(d), 1)[1].strip() for d in conda + pip}
+    for req in RUNTIME + DEV:
+        assert bounds[req.name.lower()] == str(req.specifier), f"{req.name}: bounds differ"
+
+
+def _binder_pins() -> dict[str, str]:
+    lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+    pins = [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+    assert all(len(p.specifier) == 1 and next(iter(p.specifier)).operator == "==" for p in pins), \
+        "Binder pins every version with =="
+    return {p.name.lower(): next(iter(p.specifier)).version for p in pins}
+
+
+def test_binder_pins_the_runtime_dependencies_within_their_bounds():
+    pins = _binder_pins()
+    expected = {r.name.lower() for r in RUNTIME} - {"tensorflow"} | {"tensorflow-cpu"}
+    assert set(pins) == expected
+    for req in RUNTIME:
+        name = "tensorflow-cpu" if req.name == "tensorflow" else req.name.lower()
+        assert req.specifier.contains(pins[name]), f"binder pins {name}=={pins[name]} outside {req.specifier}"
+    assert "-e ." in (ROOT / "binder" / "postBuild").read_text()
+
+
+def _pypi_reachable() -> bool:
+    try:
+        urllib.request.urlopen("https://pypi.org/simple/pip/", timeout=5)
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_binder_requirements_resolve_with_pip(tmp_path: Path):
+    if not _pypi_reachable():
+        pytest.skip("PyPI is not reachable from here; the resolution check needs the package index")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--report", str(tmp_path / "report.json"), "-r", str(ROOT / "binder" / "requirements.txt")],
+        capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert re.search(r'"name": "tensorflow[-_]cpu"', (tmp_path / "report.json").read_text())
+
+
+def test_repository_url_is_written_once():
+    assert PYPROJECT["project"]["urls"]["Homepage"] == notebook.REPO_URL
+    readme = (ROOT / "README.md").read_text()
+    assert f"mybinder.org/v2/gh/{notebook.REPO}/" in readme
+
+
+def test_colab_setup_cell_installs_the_kit_from_github(tmp_path: Path):
+    """Run the real setup cell in a real kernel that pretends to be Colab, with %pip recorded."""
+    from mammokit.course import execute_notebook
+
+    fake_colab = "\n".join([
+        "import sys, types",
+        "sys.modules['google.colab'] = types.ModuleType('google.colab')",
+        "CALLS = []",
+        "get_ipython().register_magic_function(lambda line: CALLS.append(line), 'line', 'pip')",
+    ])
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(fake_colab),
+                nbformat.v4.new_code_cell("\n".join(notebook.setup_source("01_data").splitlines()[:5])),
+                nbformat.v4.new_code_cell("import json; print(json.dumps(CALLS))")]
+    nbformat.write(nb, tmp_path / "colab.ipynb")
+    execute_notebook(tmp_path / "colab.ipynb", tmp_path / "out.ipynb", {})
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    calls = out.cells[-1].outputs[0]["text"]
+    assert f'install --quiet \\"mammokit @ git+{notebook.REPO_URL}\\"' in calls
