@@ -1,7 +1,31 @@
-"""Regions of interest: crops around annotated lesion centres and sliding-window patches."""
+"""Regions of interest: crops around annotated lesion centres and sliding-window patches.
+
+The paper's "Patches extractions and normalization": a ROI is a square crop around the
+annotated centre, sized from the radius with a margin, resized to the model size (224 in the
+paper); sliding windows around the centroid are labelled lesion / no-lesion by their overlap
+with the annotated circle; normal tissue comes from inside the breast mask of normal films.
+ROIs are cut from the preprocessed image (CLAHE-enhanced, background and labels set to 0), in
+the INPUT image's coordinates, then flipped like the preprocessed image (chest wall on the left).
+"""
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
 import numpy as np
+import pandas as pd
+
+from mammokit.errors import ConfigError, DataError
+from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
+
+CACHE_VERSION = 1  # bump when the ROI recipe changes, so old caches are not reused
+TABLE_COLUMNS = ("image_id", "patient_id", "label", "abnormality", "severity", "row", "col", "radius",
+                 "dataset", "path", "side", "crop_side", "in_mask", "flipped")
 
 
 def crop_around(image: np.ndarray, row: float, col: float, size: int, fill: float = 0) -> np.ndarray:
@@ -23,3 +47,200 @@ def crop_around(image: np.ndarray, row: float, col: float, size: int, fill: floa
     if r1 > r0 and c1 > c0:
         out[r0 - top:r1 - top, c0 - left:c1 - left] = image[r0:r1, c0:c1]
     return out
+
+
+def crop_side(radius: float, margin: float = 1.5, min_side: int = 48) -> int:
+    """Side of the square cut around a lesion: ``2 * margin * radius``, at least ``min_side`` px
+    (a missing radius gives ``min_side``), so the crop holds the lesion and some context."""
+    if radius is None or not np.isfinite(radius):
+        return int(min_side)
+    return int(max(min_side, round(2 * margin * float(radius))))
+
+
+def extract_roi(image: np.ndarray, row: float, col: float, radius: float, size: int = 96,
+                margin: float = 1.5, min_side: int = 48) -> np.ndarray:
+    """The ROI of one lesion: a crop of :func:`crop_side` px around (row, col) in ``image``'s
+    coordinates, zero-padded at the borders, resized to ``size``×``size``. Same dtype as ``image``."""
+    if not (isinstance(size, (int, np.integer)) and 8 <= size <= 2048):
+        raise ConfigError(f"ROI size={size!r} is not allowed; expected an integer in [8, 2048]")
+    side = crop_side(radius, margin, min_side)
+    crop = crop_around(image, row, col, side)
+    if side == size:
+        return crop
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+    return cv2.resize(crop, (size, size), interpolation=interp)
+
+
+def lesion_roi(result: PreprocessResult, row: float, col: float, radius: float, size: int = 96,
+               margin: float = 1.5, min_side: int = 48) -> np.ndarray:
+    """ROI of a lesion at input (row, col), cut from ``result.cleaned`` (uint8), flipped with the image."""
+    roi = extract_roi(result.cleaned, row, col, radius, size, margin, min_side)
+    return np.ascontiguousarray(roi[:, ::-1]) if result.flipped else roi
+
+
+def circle_overlap(top: float, left: float, side: float, row: float, col: float, radius: float) -> float:
+    """Fraction of the circle (row, col, radius) inside the square window at (top, left, side),
+    estimated on a 64×64 grid over the circle's bounding box (good to ~1%)."""
+    if not radius > 0:
+        return float(top <= row < top + side and left <= col < left + side)
+    t = (np.arange(64) + 0.5) / 64 * 2 - 1
+    dr, dc = np.meshgrid(t * radius, t * radius, indexing="ij")
+    inside = dr ** 2 + dc ** 2 <= radius ** 2
+    r, c = row + dr, col + dc
+    in_win = (r >= top) & (r < top + side) & (c >= left) & (c < left + side)
+    return float((inside & in_win).sum() / inside.sum())
+
+
+def sliding_patches(image: np.ndarray, row: float, col: float, radius: float, patch: int = 96,
+                    stride: int | None = None, steps: int = 2, min_overlap: float = 0.5):
+    """Sliding windows of ``patch`` px around the centroid (row, col), ``stride`` apart (default
+    ``patch // 2``: half overlapping), ``steps`` windows each way (a (2*steps+1)² grid).
+
+    Returns ``(patches, table)``: patches (N, patch, patch) of ``image``'s dtype, zero-padded at
+    borders; table with ``top, left, overlap`` (fraction of the annotated circle inside the
+    window) and ``label`` (1 = lesion when overlap >= ``min_overlap``, else 0 = no lesion).
+    """
+    stride = stride or max(1, patch // 2)
+    patches, rows = [], []
+    for i in range(-steps, steps + 1):
+        for j in range(-steps, steps + 1):
+            r, c = row + i * stride, col + j * stride
+            top, left = int(round(r)) - patch // 2, int(round(c)) - patch // 2
+            overlap = circle_overlap(top, left, patch, row, col, radius)
+            patches.append(crop_around(image, r, c, patch))
+            rows.append({"top": top, "left": left, "overlap": overlap, "label": int(overlap >= min_overlap)})
+    return np.stack(patches), pd.DataFrame(rows)
+
+
+def normal_patches(image: np.ndarray, mask: np.ndarray, n: int = 8, patch: int = 96,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` windows of ``patch`` px lying wholly inside the breast ``mask`` (same shape as
+    ``image``), centres drawn at random. Returns (patches (k, patch, patch), centres (k, 2) as
+    row, col); k < n only when the mask is too small to hold that many distinct windows."""
+    half = patch // 2
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((patch + 1, patch + 1), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    rows, cols = np.nonzero(inner)
+    if rows.size == 0:
+        return np.zeros((0, patch, patch), image.dtype), np.zeros((0, 2), int)
+    pick = np.random.default_rng(seed).choice(rows.size, size=min(n, rows.size), replace=False)
+    centres = np.stack([rows[pick], cols[pick]], axis=1)
+    out = np.stack([image[r - half:r - half + patch, c - half:c - half + patch] for r, c in centres])
+    return out, centres
+
+
+# --- the ROI dataset of a catalog ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoiDataset:
+    """``images`` (N, S, S) uint8; ``table`` one row per ROI (``TABLE_COLUMNS``); ``labels`` (N,)
+    int64 (0 benign, 1 malignant); ``groups`` (N,) patient ids, for patient-grouped splits."""
+
+    images: np.ndarray
+    table: pd.DataFrame
+    labels: np.ndarray
+    groups: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def lesion_rows(catalog: pd.DataFrame) -> pd.DataFrame:
+    """The catalog rows that become ROIs: benign/malignant with a centre (in catalog order)."""
+    missing = [c for c in ("image_id", "patient_id", "path", "label", "row", "col", "radius") if c not in catalog]
+    if missing:
+        raise DataError(f"catalog lacks column(s) {', '.join(missing)}; build it with mammokit.data.load_catalog")
+    keep = catalog["label"].notna() & catalog["row"].notna() & catalog["col"].notna()
+    return catalog[keep]
+
+
+def cache_key(catalog: pd.DataFrame, cfg: PreprocessConfig, size: int, margin: float, min_side: int) -> str:
+    """Hash of everything a ROI set depends on: config, size, crop recipe, and each lesion's
+    file path, file size/mtime and annotation."""
+    rows = lesion_rows(catalog)
+    files = []
+    for path in sorted(set(rows["path"])):
+        st = os.stat(path) if os.path.exists(path) else None
+        files.append([path, st.st_size if st else None, st.st_mtime_ns if st else None])
+    payload = {
+        "version": CACHE_VERSION, "cfg": cfg.to_dict(), "size": int(size), "margin": float(margin),
+        "min_side": int(min_side), "files": files,
+        "rows": rows[["image_id", "label", "row", "col", "radius"]].astype(str).values.tolist(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _save(folder: Path, data: RoiDataset) -> None:
+    """Write atomically: a crash leaves no half-written cache that a later run would trust."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    np.save(tmp / "images.npy", data.images)
+    data.table.to_json(tmp / "table.json", orient="records")
+    try:
+        os.replace(tmp, folder)
+    except OSError:  # another process wrote the same key first: theirs is as good as ours
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    """The table's dtypes, the same whether just built or read back from the cache."""
+    table = table.reindex(columns=list(TABLE_COLUMNS))
+    for name in ("row", "col", "radius"):
+        table[name] = table[name].astype(float)
+    for name in ("label", "crop_side"):
+        table[name] = table[name].astype(np.int64)
+    for name in ("in_mask", "flipped"):
+        table[name] = table[name].astype(bool)
+    for name in ("image_id", "patient_id", "abnormality", "dataset", "path", "side", "severity"):
+        table[name] = table[name].astype(object)
+    return table.reset_index(drop=True)
+
+
+def _dataset(images: np.ndarray, table: pd.DataFrame) -> RoiDataset:
+    table = _typed(table)
+    return RoiDataset(images, table, table["label"].to_numpy(np.int64), table["patient_id"].to_numpy(str))
+
+
+def _load(folder: Path) -> RoiDataset:
+    table = pd.read_json(folder / "table.json", orient="records", dtype=False)
+    return _dataset(np.load(folder / "images.npy"), table)
+
+
+def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None, size: int = 96,
+                      margin: float = 1.5, min_side: int = 48, cache: bool = True,
+                      progress: bool = True) -> RoiDataset:
+    """ROIs of every benign/malignant lesion with a centre in ``catalog`` (see :class:`RoiDataset`).
+
+    Each film is read and preprocessed once (``cfg``, default :class:`PreprocessConfig`); each
+    lesion's ROI is :func:`lesion_roi`. Cached under ``paths.cache_dir()/roi/<key>`` (key:
+    :func:`cache_key`); ``cache=False`` recomputes and does not write.
+    """
+    from tqdm.auto import tqdm
+
+    from mammokit import paths
+    from mammokit.data.images import read_image
+
+    cfg = cfg or PreprocessConfig()
+    if not isinstance(cfg, PreprocessConfig):
+        raise ConfigError(f"cfg must be a PreprocessConfig, got {type(cfg).__name__}")
+    rows = lesion_rows(catalog)
+    folder = paths.cache_dir() / "roi" / cache_key(catalog, cfg, size, margin, min_side)
+    if cache and (folder / "table.json").is_file():
+        return _load(folder)
+    images, records = [], []
+    for path, group in tqdm(rows.groupby("path", sort=False), desc="ROIs", unit="film", disable=not progress):
+        result = preprocess(read_image(path), cfg)
+        for _, r in group.iterrows():
+            images.append(lesion_roi(result, r["row"], r["col"], r["radius"], size, margin, min_side))
+            inside = bool(result.mask[int(round(r["row"])), int(round(r["col"]))]) \
+                if 0 <= r["row"] < result.mask.shape[0] and 0 <= r["col"] < result.mask.shape[1] else False
+            records.append({**{c: r.get(c) for c in TABLE_COLUMNS[:11]},
+                            "crop_side": crop_side(r["radius"], margin, min_side),
+                            "in_mask": inside, "flipped": result.flipped})
+    stack = np.stack(images).astype(np.uint8) if images else np.zeros((0, size, size), np.uint8)
+    data = _dataset(stack, pd.DataFrame(records, columns=list(TABLE_COLUMNS)))
+    if cache:
+        _save(folder, data)
+    return data

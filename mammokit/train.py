@@ -332,7 +332,8 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
         cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping)))
 
     result = model.fit(train_ds, validation_data=val_ds, epochs=int(epochs), steps_per_epoch=steps_per_epoch,
-                       class_weight=class_weights(y, class_weight), callbacks=cbs, verbose=verbose)
+                       class_weight=class_weights(y, class_weight), callbacks=cbs, verbose=verbose,
+                       shuffle=False)  # make_dataset shuffles (seeded)
     if restore_best:
         if checkpoint is not None and checkpoint.exists():
             model.load_weights(str(checkpoint))

@@ -268,3 +268,100 @@ def save_backbone_weights(model, path: Path | str) -> Path:
     # the same graph keras.applications built (mk_input .. feature map), so its layout matches
     keras.Model(model.input, model.get_layer(feature_map_layer(model)).output).save_weights(path)
     return path
+
+
+# --- feature extraction (the CPU way) -----------------------------------------------------------
+
+def _weights_tag(weights: str | os.PathLike | None, seed: int) -> str:
+    if weights is None:
+        return f"random{seed}"
+    if str(weights) == "imagenet":
+        return "imagenet"
+    stat = Path(weights).expanduser().stat()
+    return f"file-{Path(weights).name}-{stat.st_size}-{int(stat.st_mtime)}"
+
+
+def features_key(backbone: str, images: np.ndarray, input_size: int, weights, seed: int = 0) -> str:
+    """A cache key naming what the features depend on: backbone, weights, input side and pixels."""
+    digest = hashlib.sha1(np.ascontiguousarray(images).view(np.uint8)).hexdigest()[:16]
+    tag = hashlib.sha1(_weights_tag(weights, seed).encode()).hexdigest()[:8]
+    return f"{backbone}-{input_size}px-{tag}-{images.shape[0]}x{images.shape[1]}-{digest}"
+
+
+def extract_features(backbone: str, images: np.ndarray, *, input_size: int | None = None,
+                     weights: str | os.PathLike | None = "imagenet", batch_size: int = 16, seed: int = 0,
+                     cache: bool = True, model=None) -> np.ndarray:
+    """Pooled backbone features of ``images`` (N, S, S) uint8: float32 (N, D), D per backbone.
+
+    Computed once per (backbone, weights, input side, pixels) and kept as ``.npy`` under
+    ``paths.cache_dir()/features`` — the expensive forward pass is paid once per ROI set, and
+    head experiments afterwards take seconds. ``model`` reuses a :func:`build_transfer` model.
+    """
+    images = np.asarray(images)
+    if images.ndim != 3 or images.dtype != np.uint8 or images.shape[1] != images.shape[2]:
+        raise ConfigError(f"extract_features: images must be uint8 (N, S, S) ROIs, got {images.dtype} "
+                          f"{images.shape}; build them with mammokit.roi.build_roi_dataset")
+    size = images.shape[1]
+    side = input_size_for(backbone, size, input_size)
+    path = paths.cache_dir() / "features" / f"{features_key(backbone, images, side, weights, seed)}.npy"
+    if cache and path.is_file():
+        return np.load(path)
+    if model is None:
+        model = build_transfer(backbone, size, input_size=side, weights=weights, seed=seed)
+    import keras
+
+    encoder = keras.Model(model.input, model.get_layer("mk_pool").output)
+    feats = np.concatenate([
+        np.asarray(encoder(images[i:i + batch_size, ..., None].astype("float32") / 255.0, training=False))
+        for i in range(0, len(images), batch_size)]).astype("float32") if len(images) else \
+        np.zeros((0, encoder.output_shape[-1]), "float32")
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(tmp, feats)
+        os.replace(tmp, path)
+    return feats
+
+
+@dataclass(frozen=True)
+class Head:
+    """A logistic-regression head in the units of raw features: p(malignant) = σ(features·coef + intercept)."""
+
+    coef: np.ndarray      # (D,) float64
+    intercept: float
+
+
+def fit_head(features: np.ndarray, labels: np.ndarray, *, C: float = 1.0, balanced: bool = True) -> Head:
+    """Fit the new 2-class head on frozen features (L2 logistic regression, standardised inputs).
+
+    ``balanced`` weights each class by its inverse frequency (the paper's w_n, Eq 6).
+    The standardisation is folded back, so the head works on raw features and in ``mk_head``.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    labels = np.asarray(labels).astype(int)
+    if len(np.unique(labels)) < 2:
+        raise ConfigError(f"fit_head: the training labels hold one class only ({np.unique(labels).tolist()}); "
+                          "use a split with benign and malignant ROIs")
+    mean, std = features.mean(0), features.std(0) + 1e-6
+    clf = LogisticRegression(C=C, class_weight="balanced" if balanced else None, max_iter=2000)
+    clf.fit((features - mean) / std, labels)
+    coef = clf.coef_[0] / std
+    return Head(coef=coef, intercept=float(clf.intercept_[0] - np.dot(coef, mean)))
+
+
+def head_proba(features: np.ndarray, head: Head) -> np.ndarray:
+    """Probability of malignant, (N,) float64, from features and a fitted :class:`Head`."""
+    z = np.asarray(features, dtype="float64") @ head.coef + head.intercept
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def set_head(model, head: Head):
+    """Write a fitted :class:`Head` into ``mk_head`` so the whole model predicts from pixels.
+
+    A 2-way softmax with logits ±z/2 equals the logistic σ(z): the two agree to float precision.
+    """
+    kernel = np.stack([-head.coef / 2, head.coef / 2], axis=1).astype("float32")
+    bias = np.array([-head.intercept / 2, head.intercept / 2], dtype="float32")
+    model.get_layer("mk_head").set_weights([kernel, bias])
+    return model

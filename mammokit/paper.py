@@ -1,0 +1,153 @@
+"""The paper's reported numbers as data, with how each was obtained, so we compare like with like.
+
+Mahmood et al., PLoS ONE 17(1): e0263126, 2022 — Tables 2, 3 and 4 and the headline
+figures of the abstract and text, typed in from ``shared/paper/`` (values as printed,
+two decimals). :data:`PROTOCOL` spells out the evaluation protocol the paper describes and
+:data:`KIT_PROTOCOL` the one this kit uses, because the two are not the same experiment:
+the paper inflates the pooled data eightfold *before* splitting (copies of one ROI can sit
+in training and test), reports single numbers without intervals, and does not say how the
+threshold was set.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from mammokit.errors import ConfigError
+
+MODELS = ("VGGNet19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5", "Proposed Model")
+"""Model names as the paper prints them."""
+
+OUR_NAMES = MappingProxyType({
+    "VGGNet19": "VGG19", "InceptionV3": "InceptionV3", "ResNet152V2": "ResNet152V2",
+    "InceptionResNetV2": "InceptionResNetV2", "EfficientNetB5": "EfficientNetB5", "Proposed Model": "ConvNet",
+})
+"""Paper name -> the name the kit uses (``mammokit.models.build_convnet`` is the "Proposed Model")."""
+
+_COLUMNS = ("precision", "sensitivity", "f_score", "accuracy", "auc")
+
+_TABLE_3 = [  # Private dataset (580 DICOM mammograms, Hayat Memorial Teaching Hospital; not public)
+    (0.93, 0.92, 0.91, 0.93, 0.88),
+    (0.84, 0.84, 0.82, 0.82, 0.92),
+    (0.84, 0.84, 0.87, 0.82, 0.92),
+    (0.79, 0.77, 0.81, 0.78, 0.88),
+    (0.71, 0.61, 0.71, 0.70, 0.79),
+    (0.98, 0.99, 0.98, 0.98, 0.99),
+]
+_TABLE_4 = [  # MIAS
+    (0.72, 0.64, 0.76, 0.72, 0.82),
+    (0.74, 0.67, 0.77, 0.73, 0.83),
+    (0.77, 0.74, 0.74, 0.77, 0.87),
+    (0.74, 0.77, 0.78, 0.73, 0.84),
+    (0.65, 0.72, 0.67, 0.65, 0.72),
+    (0.88, 0.94, 0.91, 0.94, 0.95),
+]
+
+HYPERPARAMETERS = MappingProxyType({  # Table 2
+    "batch_size": 32, "learning_rate": 0.001, "epochs": 90, "steps_per_epoch": 80,
+    "weight_decay": 0.00005, "dropout": 0.5, "momentum": 0.9, "activation": "softmax",
+    "optimizer": "Adam", "train_split": 0.6, "test_split": 0.2,
+})
+
+HEADLINE = MappingProxyType({
+    # Abstract and conclusion (Private dataset, ConvNet)
+    "private_train_accuracy": 0.98, "private_test_accuracy": 0.97, "private_sensitivity": 0.99,
+    "private_f_score": 0.98, "private_auc": 0.99,
+    # Results text (MIAS, ConvNet): Fig 6a and Fig 7a
+    "mias_train_accuracy": 0.94, "mias_test_accuracy": 0.93, "mias_auc": 0.95,
+    "mias_f_score": 0.91, "mias_precision": 0.88, "mias_sensitivity": 0.94,
+})
+"""Single numbers the paper quotes in prose; e.g. ``HEADLINE["mias_auc"]`` = 0.95."""
+
+PROTOCOL = MappingProxyType({
+    "data": "MIAS (322 films; benign/malignant ROIs) and a private set of 580 mammograms (482 malignant, 98 benign)",
+    "roi": "224×224 crops around the annotated centre after denoising, CLAHE and an Otsu breast crop",
+    "augmentation": "the pooled ROIs inflated 8× (Table 1) to 5568 images (1296 benign, 4272 malignant) BEFORE splitting",
+    "split": "60% train / 20% test (Table 2) of the inflated images: 3341 train and 1114 test images "
+             "(5568 × 0.6 and × 0.2); no mention of keeping a patient or an original ROI on one side",
+    "cross_validation": "'stratified 5-fold cross-validation' is named; how folds relate to the 60/20 split, "
+                        "and whether tables show a fold mean or one split, is not said",
+    "threshold": "not stated (softmax argmax, i.e. 0.5, presumably)",
+    "uncertainty": "none: single values with two decimals, no standard deviation or confidence interval",
+    "accuracy_eq8": "Eq. 8 averages accuracy over the N test runs",
+    "training": "Adam lr 0.001, batch 32, 90 epochs × 80 steps, L2 5e-5, dropout 0.5, He (MSRA) init",
+})
+
+KIT_PROTOCOL = MappingProxyType({
+    "data": "MIAS benign/malignant ROIs with coordinates (here: whatever catalog the notebook loaded)",
+    "augmentation": "training split only, after splitting",
+    "split": "patients kept on one side (mammokit.splits); both films of a woman stay together",
+    "cross_validation": "k-fold grouped by patient, stratified by label; a fresh model per fold",
+    "threshold": "chosen on each fold's validation patients (Youden's J), never on test",
+    "uncertainty": "mean ± sd over folds and a 95% patient-bootstrap interval of the pooled out-of-fold predictions",
+})
+
+
+def table(dataset: str = "MIAS") -> pd.DataFrame:
+    """Table 4 (``"MIAS"``) or Table 3 (``"Private"``) as a DataFrame.
+
+    Columns: ``model`` (kit name), ``paper_model`` (as printed), ``precision, sensitivity,
+    f_score, accuracy, auc``, ``dataset``, ``source``.
+    """
+    key = dataset.strip().lower()
+    if key not in ("mias", "private"):
+        raise ConfigError(f"mammokit.paper.table: dataset={dataset!r}; use 'MIAS' (Table 4) or 'Private' (Table 3)")
+    values = _TABLE_4 if key == "mias" else _TABLE_3
+    frame = pd.DataFrame(values, columns=list(_COLUMNS))
+    frame.insert(0, "paper_model", list(MODELS))
+    frame.insert(0, "model", [OUR_NAMES[m] for m in MODELS])
+    frame["dataset"] = "MIAS" if key == "mias" else "Private"
+    frame["source"] = "Table 4" if key == "mias" else "Table 3"
+    return frame
+
+
+def consistency(dataset: str = "MIAS", tolerance: float = 0.015) -> pd.DataFrame:
+    """Check each row's F-score against Eq. 11 (harmonic mean of precision and sensitivity).
+
+    Rounding to two decimals moves F by at most ~0.01, so a gap above ``tolerance`` means
+    the printed numbers cannot all come from one confusion matrix. Columns: ``model,
+    f_score, f_from_eq11, gap, consistent``.
+    """
+    t = table(dataset)
+    f = 2 * t.precision * t.sensitivity / (t.precision + t.sensitivity)
+    out = t[["model", "f_score"]].assign(f_from_eq11=f.round(3), gap=(t.f_score - f).abs().round(3))
+    out["consistent"] = out.gap <= tolerance
+    return out
+
+
+def compare(ours: pd.DataFrame, dataset: str = "MIAS", metrics: tuple[str, ...] = _COLUMNS) -> pd.DataFrame:
+    """Our numbers beside the paper's, one row per (model, metric).
+
+    ``ours`` has a ``model`` column (kit names: ``ConvNet``, ``VGG19``, ...) and metric
+    columns (as :func:`mammokit.evaluate.metrics_table` returns), optionally
+    ``<metric>_low``/``<metric>_high`` intervals. Returns ``model, metric, paper, ours,
+    ours_low, ours_high, difference, paper_inside_ci`` (NaN where we have no interval).
+    """
+    if "model" not in ours.columns:
+        raise ConfigError("mammokit.paper.compare: `ours` needs a 'model' column (ConvNet, VGG19, ...)")
+    paper = table(dataset).set_index("model")
+    rows = []
+    for _, row in ours.iterrows():
+        name = row["model"]
+        if name not in paper.index:
+            continue
+        for m in metrics:
+            if m not in row.index:
+                continue
+            low, high = row.get(f"{m}_low", np.nan), row.get(f"{m}_high", np.nan)
+            inside = np.nan if pd.isna(low) else bool(low <= paper.loc[name, m] <= high)
+            rows.append({"model": name, "metric": m, "paper": paper.loc[name, m], "ours": float(row[m]),
+                         "ours_low": low, "ours_high": high, "difference": float(row[m]) - paper.loc[name, m],
+                         "paper_inside_ci": inside})
+    return pd.DataFrame(rows, columns=["model", "metric", "paper", "ours", "ours_low", "ours_high",
+                                       "difference", "paper_inside_ci"])
+
+
+def protocols() -> pd.DataFrame:
+    """The paper's protocol beside the kit's, one row per aspect (for a notebook table)."""
+    aspects = list(dict.fromkeys([*PROTOCOL, *KIT_PROTOCOL]))
+    return pd.DataFrame({"aspect": aspects,
+                         "paper": [PROTOCOL.get(a, "") for a in aspects],
+                         "this kit": [KIT_PROTOCOL.get(a, "") for a in aspects]})
