@@ -42,7 +42,7 @@ from mammokit.errors import ConfigError
 
 __all__ = ["sharpen", "emboss", "gaussian_blur", "rotate", "edge_detect", "skew", "flip", "shear",
            "Operation", "TABLE1", "variants", "apply", "table1_frame", "Inflated", "inflate",
-           "online_pipeline"]
+           "online_pipeline", "online_samples"]
 
 _IDENTITY = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32)
 _BORDER = cv2.BORDER_REFLECT_101  # mirror at the edge: no black corners a model could learn
@@ -62,12 +62,13 @@ def _filter(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def sharpen(image: np.ndarray, lightness: float, alpha: float = 0.5) -> np.ndarray:
+def sharpen(image: np.ndarray, lightness: float, alpha: float = 0.2) -> np.ndarray:
     """Sharpen: blend of identity and the kernel ``[[-1,-1,-1],[-1,8+lightness,-1],[-1,-1,-1]]``.
 
     The kernel's weights sum to ``lightness``: 1 keeps the mean brightness, 0.5 darkens, 2
-    brightens, while the centre-minus-neighbours part boosts edges. ``alpha`` (paper: not
-    given; imgaug's default draws it from 0–0.2, its README from 0–1) is the blend weight.
+    brightens, while the centre-minus-neighbours part boosts edges. ``alpha`` is the blend
+    weight (paper: not given; 0.2 is the top of imgaug's default range — at 0.5 a lightness of
+    2 already saturates bright ROIs).
     """
     image = _check_roi(image, "sharpen")
     effect = np.array([[-1, -1, -1], [-1, 8 + lightness, -1], [-1, -1, -1]], dtype=np.float32)
@@ -78,7 +79,8 @@ def emboss(image: np.ndarray, strength: float, alpha: float = 0.5) -> np.ndarray
     """Emboss: blend of identity and ``[[-1-s,-s,0],[-s,1,s],[0,s,1+s]]`` (s = ``strength``).
 
     A relief effect: the weights sum to 1 (brightness kept) and the antisymmetric part adds a
-    diagonal derivative, so edges look lit from the bottom right. ``alpha`` as in :func:`sharpen`.
+    diagonal derivative, so edges look lit from the bottom right. ``alpha``: the blend weight
+    (paper: not given; imgaug's default draws it from 0–1, we take the middle).
     """
     image = _check_roi(image, "emboss")
     s = float(strength)
@@ -299,8 +301,10 @@ def _kernel_layer_class():
     import keras
 
     class RandomTable1Kernel(keras.layers.Layer):
-        """With probability ``rate`` per image, emboss (strength 0.5–2) or edge-detect (α 0.25–1).
+        """With probability ``rate`` per image, emboss (strength 0.5–2, blend 0.5) or edge-detect.
 
+        Edge detection blends in the Laplacian with α 0.1–0.4 only: at Table 1's α = 1 the ROI
+        becomes a black image with bright rims, too far from anything a radiologist sees.
         Works on (B, H, W, 1) float images in ``value_range``; identity when not training.
         """
 
@@ -322,8 +326,8 @@ def _kernel_layer_class():
             u = keras.random.uniform((batch, 3), seed=self.generator)
             use = ops.cast(u[:, 0] < self.rate, self.compute_dtype)
             pick_emboss = ops.cast(u[:, 1] < 0.5, self.compute_dtype)
-            strength = 0.5 + 1.5 * u[:, 2]      # emboss strength in [0.5, 2] (alpha 1)
-            alpha = 0.25 + 0.75 * u[:, 2]       # edge alpha in [0.25, 1]
+            strength = 0.5 * (0.5 + 1.5 * u[:, 2])  # emboss strength in [0.5, 2], blend alpha 0.5
+            alpha = 0.1 + 0.3 * u[:, 2]             # edge alpha in [0.1, 0.4]
             k = ops.convert_to_tensor(self._kernels[:, :, :, None, None])  # (3, 3, 3, 1, 1)
             filtered = [ops.depthwise_conv(images, k[j], strides=1, padding="same") for j in (1, 2)]
             w_emb = ops.reshape(use * pick_emboss * strength, (-1, 1, 1, 1))
@@ -362,7 +366,7 @@ def online_pipeline(seed: int = 0, value_range: tuple[float, float] = (0, 255), 
         L.RandomRotation(45 / 360, fill_mode="reflect", seed=seed + 1),
         L.RandomShear(x_factor=math.tan(math.radians(10)), y_factor=math.tan(math.radians(10)),
                       fill_mode="reflect", seed=seed + 2),
-        L.RandomPerspective(factor=0.5, scale=0.2, seed=seed + 3),
+        L.RandomPerspective(factor=0.5, scale=0.1, seed=seed + 3),  # fills with 0: keep it mild
         L.RandomZoom(0.1, fill_mode="reflect", seed=seed + 4),
         L.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed + 5),
         L.RandomGaussianBlur(factor=0.5, kernel_size=5, sigma=(0.25, 2.0), value_range=vr, seed=seed + 6),
@@ -372,3 +376,12 @@ def online_pipeline(seed: int = 0, value_range: tuple[float, float] = (0, 255), 
     if kernels:
         layers.append(_kernel_layer_class()(rate=0.2, value_range=vr, seed=seed + 9))
     return keras.Sequential(layers, name="online_augmentation")
+
+
+def online_samples(image: np.ndarray, n: int = 12, seed: int = 0, pipeline=None) -> np.ndarray:
+    """``n`` random draws of the online pipeline on one uint8 ROI: (n, S, S) uint8 (to look at)."""
+    image = _check_roi(image, "online_samples")
+    pipeline = pipeline or online_pipeline(seed)
+    batch = np.repeat(image[None, :, :, None].astype(np.float32), int(n), axis=0)
+    out = np.asarray(pipeline(batch, training=True))[..., 0]
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

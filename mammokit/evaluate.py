@@ -272,6 +272,22 @@ def read_predictions(folder: Any) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def predictions_table(dataset: Any, split: Any, proba: Any) -> pd.DataFrame:
+    """The run folder's predictions table for the ROIs of a ``Split``: ``image_id, patient_id,
+    label, proba, split`` (``train``/``val``/``test``), ``proba`` given for ALL ROIs of ``dataset``."""
+    proba = np.asarray(proba, dtype=float).reshape(-1)
+    table = dataset.table.reset_index(drop=True)
+    if len(proba) != len(table):
+        raise EvaluationError(f"predictions_table: {len(proba)} probabilities for {len(table)} ROIs")
+    parts = []
+    for side in ("train", "val", "test"):
+        idx = np.asarray(getattr(split, side), dtype=int)
+        parts.append(pd.DataFrame({"image_id": table.image_id.to_numpy()[idx], "patient_id": table.patient_id.to_numpy()[idx],
+                                   "label": np.asarray(dataset.labels)[idx].astype(int), "proba": proba[idx],
+                                   "split": side, "roi": idx}))
+    return pd.concat(parts, ignore_index=True)
+
+
 # --- cross-validation ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -292,6 +308,14 @@ class CVResult:
         """The per-fold table in long form (``fold, metric, value``), for strip plots."""
         return self.folds.melt(id_vars=["fold"], value_vars=list(METRICS), var_name="metric", value_name="value")
 
+    def row(self, model: str = "ConvNet") -> dict[str, Any]:
+        """Pooled estimates with their intervals as one table row (``auc, auc_low, auc_high, ...``),
+        the shape :func:`mammokit.paper.compare` takes."""
+        out: dict[str, Any] = {"model": model}
+        for r in self.summary.itertuples():
+            out[r.metric], out[f"{r.metric}_low"], out[f"{r.metric}_high"] = r.estimate, r.ci_low, r.ci_high
+        return out
+
     def headline(self, metric: str = "auc") -> str:
         """E.g. ``'auc 0.81 ± 0.06 over 5 folds (pooled 0.80, 95% CI 0.70-0.89)'``."""
         r = self.summary.set_index("metric").loc[metric]
@@ -299,13 +323,13 @@ class CVResult:
                 f"(pooled {r['estimate']:.2f}, 95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f})")
 
 
-def _default_fit(epochs: int, batch_size: int, seed: int) -> Callable[..., Any]:
+def _default_fit(epochs: int, batch_size: int, seed: int, options: Mapping[str, Any]) -> Callable[..., Any]:
     from mammokit import train
 
     def fit(model, images, labels, val_images, val_labels):
         val = (val_images, val_labels) if len(val_labels) else None
-        train.fit(model, images, labels, validation=val, epochs=epochs, batch_size=batch_size,
-                  seed=seed, verbose=0)
+        train.fit(model, (images, labels), val, epochs=epochs, batch_size=batch_size, seed=seed,
+                  verbose=0, **options)
         return model
     return fit
 
@@ -320,16 +344,20 @@ def cross_validate(build_model: Callable[[], Any], dataset: Any, k: int = 5, *, 
                    batch_size: int = 32, seed: int = 0, threshold_rule: str = "youden",
                    n_boot: int = 1000, fit: Callable[..., Any] | None = None,
                    predict: Callable[[Any, np.ndarray], np.ndarray] | None = None,
-                   folds: Sequence[Any] | None = None, progress: bool = True) -> CVResult:
+                   folds: Sequence[Any] | None = None, val_fraction: float = 0.2,
+                   fit_options: Mapping[str, Any] | None = None, progress: bool = True) -> CVResult:
     """K-fold cross-validation grouped by patient and stratified by label (the paper's "stratified 5-fold").
 
     ``dataset`` is a :class:`mammokit.roi.RoiDataset` (``images`` (N, S, S) uint8, ``labels``,
     ``groups``, ``table``). Folds come from ``mammokit.splits.kfold_by_patient(table, k, seed)``
-    unless given. For each fold a FRESH model from ``build_model()`` is trained on the
-    fold's train part, its threshold chosen on the fold's validation part (0.5 when there is
-    none), and it is scored on the test part. ``fit(model, x, y, x_val, y_val) -> model`` and
-    ``predict(model, x) -> (N,) proba`` default to ``mammokit.train``; pass others to
-    cross-validate any model (a scikit-learn pipeline, say).
+    unless given. When a fold has no validation part, ``val_fraction`` of its training
+    patients become one (``mammokit.splits.split_by_patient``). For each fold a FRESH model
+    from ``build_model()`` is trained on the train part (keeping its best epoch on the
+    validation loss), its threshold chosen on the validation part by ``threshold_rule``
+    (0.5 when it has one class only) and it is scored on the untouched test part.
+    ``fit(model, x, y, x_val, y_val) -> model`` and ``predict(model, x) -> (N,) proba``
+    default to ``mammokit.train.fit`` (with ``fit_options``, e.g. ``augment``) and
+    ``train.predict_proba``; pass others to cross-validate any model (a scikit-learn pipeline).
     """
     images = np.asarray(dataset.images)
     labels = np.asarray(dataset.labels).astype(int)
@@ -338,35 +366,64 @@ def cross_validate(build_model: Callable[[], Any], dataset: Any, k: int = 5, *, 
     if folds is None:
         from mammokit.splits import kfold_by_patient
         folds = kfold_by_patient(table, k=k, seed=seed)
-    fit = fit or _default_fit(epochs, batch_size, seed)
+    fit = fit or _default_fit(epochs, batch_size, seed, fit_options or {})
     predict = predict or _default_predict
     seen = np.zeros(len(labels), dtype=int)
     rows, preds = [], []
-    for i, split in enumerate(folds):
-        tr, va, te = (np.asarray(getattr(split, n), dtype=int) for n in ("train", "val", "test"))
-        leaked = set(groups[te]) & (set(groups[tr]) | set(groups[va]))
-        if leaked:
-            raise EvaluationError(f"cross_validate: fold {i} has patient(s) {sorted(leaked)[:3]} in both test "
-                                  "and train/val; folds must be grouped by patient (mammokit.splits.kfold_by_patient)")
-        if progress:
-            print(f"fold {i + 1}/{len(folds)}: train {len(tr)}, val {len(va)}, test {len(te)} ROIs", flush=True)
-        model = fit(build_model(), images[tr], labels[tr], images[va], labels[va])
-        p_test = np.asarray(predict(model, images[te]), dtype=float).reshape(-1)
-        t = 0.5
-        if len(va):
-            t = choose_threshold(labels[va], np.asarray(predict(model, images[va]), dtype=float).reshape(-1),
-                                 threshold_rule)
-        rows.append({"fold": i, "n_train": len(tr), "n_val": len(va), "n_test": len(te),
-                     **binary_metrics(labels[te], p_test, t)})
-        seen[te] += 1
-        part = table.iloc[te][[c for c in ("image_id", "patient_id") if c in table.columns]].copy()
-        preds.append(part.assign(label=labels[te], proba=p_test, split="test", fold=i, threshold=t))
+    restore = _quiet_tensorflow()  # a fresh model per fold makes TF warn about retracing: expected here
+    try:
+        for i, split in enumerate(folds):
+            tr, va, te = (np.asarray(getattr(split, n), dtype=int) for n in ("train", "val", "test"))
+            if not len(va) and val_fraction > 0:
+                tr, va = _carve_validation(table, tr, val_fraction, seed + i)
+            leaked = set(groups[te]) & (set(groups[tr]) | set(groups[va]))
+            if leaked:
+                raise EvaluationError(f"cross_validate: fold {i} has patient(s) {sorted(leaked)[:3]} in both test and "
+                                      "train/val; folds must be grouped by patient (mammokit.splits.kfold_by_patient)")
+            if progress:
+                print(f"fold {i + 1}/{len(folds)}: train {len(tr)}, val {len(va)}, test {len(te)} ROIs", flush=True)
+            model = fit(build_model(), images[tr], labels[tr], images[va], labels[va])
+            p_test = np.asarray(predict(model, images[te]), dtype=float).reshape(-1)
+            t = 0.5
+            if len(va):
+                p_val = np.asarray(predict(model, images[va]), dtype=float).reshape(-1)
+                t = choose_threshold(labels[va], p_val, threshold_rule)
+            rows.append({"fold": i, "n_train": len(tr), "n_val": len(va), "n_test": len(te),
+                         **binary_metrics(labels[te], p_test, t)})
+            seen[te] += 1
+            part = table.iloc[te][[c for c in ("image_id", "patient_id") if c in table.columns]].copy()
+            preds.append(part.assign(label=labels[te], proba=p_test, split="test", fold=i, threshold=t))
+    finally:
+        restore()
     if (seen > 1).any():
         raise EvaluationError("cross_validate: some ROIs are in the test part of several folds; "
                               "test parts must not overlap")
     fold_table = pd.DataFrame(rows)
     oof = pd.concat(preds, ignore_index=True)
     return CVResult(fold_table, oof, summarise_folds(fold_table, oof, n_boot=n_boot, seed=seed))
+
+
+def _quiet_tensorflow() -> Callable[[], None]:
+    """Raise TensorFlow's Python logger to ERROR; return a function that restores it."""
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    return lambda: logger.setLevel(level)
+
+
+def _carve_validation(table: pd.DataFrame, train: np.ndarray, fraction: float, seed: int):
+    """Move ``fraction`` of the training PATIENTS to a validation part (label-stratified)."""
+    from mammokit.splits import split_by_patient
+
+    if not 0 < fraction < 1:
+        raise EvaluationError(f"cross_validate: val_fraction={fraction} must be in (0, 1), or 0 for none")
+    part = table.iloc[train].reset_index(drop=True)
+    if part["patient_id"].nunique() < 2:
+        return train, train[:0]
+    inner = split_by_patient(part, ratios=(1 - fraction, fraction, 0.0), seed=seed)
+    return train[inner.train], train[inner.val]
 
 
 def summarise_folds(folds: pd.DataFrame, predictions: pd.DataFrame, *, n_boot: int = 1000,

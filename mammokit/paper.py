@@ -77,12 +77,26 @@ PROTOCOL = MappingProxyType({
 
 KIT_PROTOCOL = MappingProxyType({
     "data": "MIAS benign/malignant ROIs with coordinates (here: whatever catalog the notebook loaded)",
+    "roi": "crops around the annotated centre after the kit's preprocessing, resized to ROI_SIZE (paper profile: 224)",
     "augmentation": "training split only, after splitting",
     "split": "patients kept on one side (mammokit.splits); both films of a woman stay together",
     "cross_validation": "k-fold grouped by patient, stratified by label; a fresh model per fold",
     "threshold": "chosen on each fold's validation patients (Youden's J), never on test",
     "uncertainty": "mean ± sd over folds and a 95% patient-bootstrap interval of the pooled out-of-fold predictions",
+    "accuracy_eq8": "each metric per fold, then their mean (Eq. 8's average) and the pooled out-of-fold value",
+    "training": "Adam lr 0.001, batch and epochs from the profile (paper profile: Table 2), class-weighted loss, "
+                "best epoch on validation loss",
 })
+
+
+def model_name(name: str) -> str:
+    """The kit's name for a model whatever its spelling: ``convnet`` / ``Proposed Model`` -> ``ConvNet``,
+    ``vgg19`` / ``VGGNet19`` -> ``VGG19``; unknown names come back unchanged."""
+    key = str(name).strip().lower().replace("_", "").replace(" ", "").replace("-", "")
+    for paper_name, ours in OUR_NAMES.items():
+        if key in (paper_name.lower().replace(" ", ""), ours.lower()):
+            return ours
+    return str(name)
 
 
 def table(dataset: str = "MIAS") -> pd.DataFrame:
@@ -130,7 +144,7 @@ def compare(ours: pd.DataFrame, dataset: str = "MIAS", metrics: tuple[str, ...] 
     paper = table(dataset).set_index("model")
     rows = []
     for _, row in ours.iterrows():
-        name = row["model"]
+        name = model_name(row["model"])
         if name not in paper.index:
             continue
         for m in metrics:

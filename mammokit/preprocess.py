@@ -26,6 +26,7 @@ FILTERS = ("none", "median", "gaussian", "bilateral")
 NOISES = ("none", "gaussian", "salt_pepper", "speckle")
 NORMALISATIONS = ("none", "minmax", "zscore", "mean")
 MASK_WIDTH = 256  # the mask is computed on a copy this wide: same shape, ~16x less work
+_T1_BELOW_T2 = np.triu(np.ones((256, 256), bool), 1)  # valid (t1, t2) pairs of 3-class Otsu
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,10 @@ class PreprocessConfig:
     ``denoise``: one of FILTERS; ``kernel``: odd filter size (Gaussian sigma = kernel/6,
     bilateral diameter = kernel); ``sigma_color``: bilateral range sigma in grey levels;
     ``clahe_clip``: CLAHE clip limit (0 = no CLAHE); ``clahe_tiles``: tiles per side;
-    ``otsu_offset``: added to Otsu's threshold (negative keeps more of the faint skin line);
+    ``otsu_classes``: 2 = classic Otsu; 3 = the lower of the two multi-Otsu thresholds (robust
+    when the pectoral muscle and film labels form a third, bright class and classic Otsu would
+    cut fatty tissue away); ``otsu_offset``: added to that threshold (negative keeps more of the
+    faint skin line);
     ``morph_kernel``: opening/closing disc size; ``remove_pectoral``: cut the bright
     pectoral triangle of MLO views; ``orient``: flip so the chest wall is on the left;
     ``normalise``: one of NORMALISATIONS for the final image (``mean`` = the paper's mean
@@ -47,7 +51,8 @@ class PreprocessConfig:
     sigma_color: float = 40.0
     clahe_clip: float = 2.0
     clahe_tiles: int = 8
-    otsu_offset: float = -10.0
+    otsu_classes: int = 3
+    otsu_offset: float = 0.0
     morph_kernel: int = 25
     remove_pectoral: bool = False
     orient: bool = True
@@ -65,6 +70,8 @@ class PreprocessConfig:
             raise bad("kernel", "an odd integer in [1, 31]")
         if not _is_int(self.clahe_tiles) or not 1 <= self.clahe_tiles <= 64:
             raise bad("clahe_tiles", "an integer in [1, 64]")
+        if self.otsu_classes not in (2, 3) or not _is_int(self.otsu_classes):
+            raise bad("otsu_classes", "2 or 3")
         if not _is_int(self.morph_kernel) or not 1 <= self.morph_kernel <= 201:
             raise bad("morph_kernel", "an integer in [1, 201]")
         for name, lo, hi in (("sigma_color", 1, 255), ("clahe_clip", 0, 40), ("otsu_offset", -128, 128)):
@@ -215,25 +222,56 @@ def _fill_holes(binary: np.ndarray) -> np.ndarray:
     return binary | cv2.bitwise_not(flood)[1:-1, 1:-1]
 
 
-def breast_mask(image: np.ndarray, offset: float = -10.0, kernel: int = 25) -> tuple[np.ndarray, float]:
-    """Breast mask of a uint8 image: Otsu threshold + ``offset``, opening then closing with a
-    disc of ``kernel`` px, largest connected component, holes filled. Computed on a copy
-    ``MASK_WIDTH`` wide (sizes scaled), returned at the input's shape (bool) with the threshold.
-    Labels and tape marks are separate bright blobs, so the largest component drops them."""
+def otsu_threshold(image: np.ndarray, classes: int = 2) -> float:
+    """Otsu's threshold of a uint8 image (pixels > threshold are foreground). ``classes=3``:
+    the lower of the two thresholds maximising the between-class variance of three classes."""
+    if classes == 2:
+        return float(cv2.threshold(image, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0])
+    p = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel() / image.size
+    w, m = np.cumsum(p), np.cumsum(p * np.arange(256))
+    w0, m0 = w[:, None], m[:, None]  # class 1: [0, t1]; class 2: (t1, t2]; class 3: (t2, 255]
+    w1, m1 = w[None, :] - w0, m[None, :] - m0
+    w2, m2 = 1 - w[None, :], m[-1] - m[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = m0 ** 2 / w0 + m1 ** 2 / w1 + m2 ** 2 / w2
+    between[~_T1_BELOW_T2 | ~np.isfinite(between)] = -1
+    return float(np.unravel_index(int(np.argmax(between)), between.shape)[0])
+
+
+def mask_steps(image: np.ndarray, offset: float = 0.0, kernel: int = 25, classes: int = 3) -> dict:
+    """The breast-mask recipe step by step, for teaching: Otsu threshold (see
+    :func:`otsu_threshold`) + ``offset`` ->
+    ``binary`` -> ``opened`` (drops specks, thin tape) -> ``closed`` (bridges gaps) -> ``largest``
+    connected component (drops film labels) -> ``filled`` (holes filled). Images are uint8 0/255
+    on a copy ``MASK_WIDTH`` wide (sizes scaled); ``mask`` is bool at the input's shape."""
     scale = min(1.0, MASK_WIDTH / image.shape[1])
     small = image if scale == 1.0 else cv2.resize(
         image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    otsu = otsu_threshold(small, classes)
     threshold = float(np.clip(otsu + offset, 0, 254))
-    binary = (small > threshold).astype(np.uint8) * 255
+    steps: dict = {"otsu": float(otsu), "threshold": threshold}
+    steps["binary"] = binary = (small > threshold).astype(np.uint8) * 255
     k = max(1, int(round(kernel * scale))) | 1  # odd: an even disc shifts edges
-    if k > 1:
-        binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _disc(k))
-        binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, _disc(k))
-    binary = _fill_holes(_largest_component(binary))
-    if scale != 1.0:
-        binary = cv2.resize(binary, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return binary > 127, threshold
+    steps["opened"] = opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _disc(k)) if k > 1 else binary
+    steps["closed"] = closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, _disc(k)) if k > 1 else opened
+    steps["largest"] = largest = _largest_component(closed)
+    steps["filled"] = filled = _fill_holes(largest)
+    if scale != 1.0:  # a light blur first, so upscaled edges are smooth rather than staircased
+        filled = cv2.resize(cv2.GaussianBlur(filled, (3, 3), 0), (image.shape[1], image.shape[0]),
+                            interpolation=cv2.INTER_LINEAR)
+    steps["mask"] = filled > 127
+    return steps
+
+
+def breast_mask(image: np.ndarray, offset: float = 0.0, kernel: int = 25,
+                classes: int = 3) -> tuple[np.ndarray, float]:
+    """Breast mask of a uint8 image (bool, input shape) and the threshold used (grey level).
+
+    Otsu threshold (``classes`` 2 or 3) + ``offset``, opening then closing with a disc of ``kernel`` px, largest
+    connected component, holes filled (see :func:`mask_steps`). Film labels and tape marks are
+    separate bright blobs, so the largest component drops them."""
+    steps = mask_steps(image, offset, kernel, classes)
+    return steps["mask"], steps["threshold"]
 
 
 def chest_wall_on_right(mask: np.ndarray) -> bool:
@@ -290,7 +328,7 @@ def preprocess(image: np.ndarray, cfg: PreprocessConfig | None = None) -> Prepro
     original = to_uint8(image)
     denoised = denoise(original, cfg)
     enhanced = clahe(denoised, cfg.clahe_clip, cfg.clahe_tiles)
-    mask, threshold = breast_mask(denoised, cfg.otsu_offset, cfg.morph_kernel)
+    mask, threshold = breast_mask(denoised, cfg.otsu_offset, cfg.morph_kernel, cfg.otsu_classes)
     right = chest_wall_on_right(mask)
     if cfg.remove_pectoral:
         mask = remove_pectoral(enhanced, mask, right)
@@ -312,21 +350,23 @@ def preprocess(image: np.ndarray, cfg: PreprocessConfig | None = None) -> Prepro
 
 def psnr(reference: np.ndarray, image: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB of uint8 ``image`` against ``reference`` (inf if equal)."""
-    mse = float(np.mean((reference.astype(np.float64) - image.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+    mse = cv2.norm(reference, image, cv2.NORM_L2SQR) / reference.size
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
 
 
-def ssim(reference: np.ndarray, image: np.ndarray) -> float:
-    """Mean structural similarity (Wang et al. 2004; Gaussian window sigma 1.5) of two uint8 images."""
+def ssim(reference: np.ndarray, image: np.ndarray, win: int = 7) -> float:
+    """Mean structural similarity (Wang et al. 2004) of two uint8 images, with a uniform
+    ``win``×``win`` window (scikit-image's default; within ~0.01 of its value)."""
     x, y = reference.astype(np.float32), image.astype(np.float32)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
     def blur(a):
-        return cv2.GaussianBlur(a, (11, 11), 1.5)
+        return cv2.blur(a, (win, win), borderType=cv2.BORDER_REFLECT)
     mx, my = blur(x), blur(y)
     vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
     s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return float(s.mean())
+    pad = win // 2  # like scikit-image, leave out the border where the window runs off the image
+    return float(s[pad:-pad, pad:-pad].mean()) if min(s.shape) > 2 * pad else float(s.mean())
 
 
 def mask_iou(a: np.ndarray, b: np.ndarray) -> float:

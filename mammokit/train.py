@@ -61,7 +61,8 @@ def scale(images):
 
 def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 32,
                  training: bool = False, augment: Callable | None = None, seed: int = 0,
-                 cache: bool = True, repeat: bool = False, channels: int | None = None):
+                 cache: bool = True, repeat: bool = False, channels: int | None = None,
+                 parallel: bool | None = None):
     """A ``tf.data.Dataset`` of (float32 images in [0, 1], int32 labels) batches.
 
     ``images``: uint8, (N, S, S) or (N, S, S, C). ``labels``: 0/1 ints, or None for
@@ -70,6 +71,8 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
     ``mammokit.augment.online_pipeline(seed)`` — before the scaling; inference never does.
     ``channels=3`` repeats a grayscale channel for ImageNet backbones. ``repeat`` loops forever
     (for ``steps_per_epoch``). Batches are prefetched so the model never waits for input.
+    ``parallel``: augment several batches at once — faster, but a seeded run is no longer
+    repeatable; ``None`` = only when a GPU is present (a CPU run stays repeatable).
     """
     import tensorflow as tf
 
@@ -98,10 +101,16 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
             batch = tf.repeat(batch, 3, axis=-1)
         return batch
 
+    # A seeded augmentation draws from one random state; parallel calls would hand its draws to
+    # batches in a race order, so the same seed would not give the same run. One call at a time
+    # keeps runs repeatable; without augmentation the map is pure and runs in parallel.
+    if parallel is None:
+        parallel = bool(tf.config.list_physical_devices("GPU"))
+    calls = 1 if (training and augment is not None and not parallel) else tf.data.AUTOTUNE
     if labels is None:
-        ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.map(prepare, num_parallel_calls=calls, deterministic=True)
     else:
-        ds = ds.map(lambda b, y: (prepare(b), y), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.map(lambda b, y: (prepare(b), y), num_parallel_calls=calls, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -244,6 +253,30 @@ def _keep_best_callback(monitor: str):
     return KeepBest()
 
 
+def _check_backup_fits(model, backup: Path) -> None:
+    """Fail with a clear message when a backup was written by a different model (another size)."""
+    weights = backup / "latest.weights.h5"
+    if not weights.exists():
+        return
+    probe = model.__class__.from_config(model.get_config())
+    try:
+        probe.load_weights(str(weights), skip_mismatch=False)
+    except ValueError as exc:
+        raise ConfigError(f"fit: the backup in {backup} was written by another model ({str(exc)[:160]}...); "
+                          "rerun with resume=False, use another name=, or delete that folder") from None
+
+
+def hyperparameter_table(**run: Any) -> pd.DataFrame:
+    """The paper's Table 2 beside this run's values (``run``: batch_size=32, epochs=90, ...)."""
+    from mammokit.paper import HYPERPARAMETERS
+
+    rows = [{"parameter": k, "paper (Table 2)": v, "this run": run.get(k, "—")}
+            for k, v in HYPERPARAMETERS.items()]
+    extra = [{"parameter": k, "paper (Table 2)": "—", "this run": v} for k, v in run.items()
+             if k not in HYPERPARAMETERS]
+    return pd.DataFrame(rows + extra).set_index("parameter").astype(str)
+
+
 def _augment_pipeline(augment: Any, seed: int):
     if augment is True:
         from mammokit import augment as aug  # the left neighbour in the data flow
@@ -314,6 +347,9 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
             folder.mkdir(parents=True, exist_ok=True)
         best = None
         if resuming:
+            _check_backup_fits(model, backup)
+            if verbose:
+                print(f"resuming {name!r} after epoch {len(read_history(csv))} (backup in {backup})")
             done = read_history(csv)
             if monitor in done and done[monitor].notna().any():
                 best = float(done[monitor].min())

@@ -78,6 +78,16 @@ BACKBONES: dict[str, Backbone] = {b.name: b for b in (
              "38879255a25d3c92d5e44e04ae6cec6f"),
 )}
 PAPER_BACKBONES = tuple(BACKBONES)
+# Measured with benchmarks/bench_backbones.py (224 px, batch 8, weights=None, TF 2.21 on a shared
+# 2-core x86 CPU, Nov 2026; ±25 % run to run): seconds per training step after the first (graph
+# tracing), frozen backbone vs everything but batch norm trainable, and peak RSS in GiB.
+MEASURED_CPU_224: dict[str, dict[str, float]] = {
+    "VGG19": {"frozen_s_per_step": 2.08, "finetune_s_per_step": 5.96, "finetune_first_s": 10.6, "peak_gib": 1.8},
+    "InceptionV3": {"frozen_s_per_step": 0.61, "finetune_s_per_step": 1.55, "finetune_first_s": 18.6, "peak_gib": 1.71},
+    "ResNet152V2": {"frozen_s_per_step": 1.53, "finetune_s_per_step": 5.16, "finetune_first_s": 53.3, "peak_gib": 4.03},
+    "InceptionResNetV2": {"frozen_s_per_step": 0.71, "finetune_s_per_step": 1.44, "finetune_first_s": 27.8,
+                          "peak_gib": 3.06},
+}
 _CAFFE_MEAN = (103.939, 116.779, 123.68)  # BGR ImageNet means; equal gray channels make the order moot
 
 
@@ -365,3 +375,141 @@ def set_head(model, head: Head):
     bias = np.array([-head.intercept / 2, head.intercept / 2], dtype="float32")
     model.get_layer("mk_head").set_weights([kernel, bias])
     return model
+
+
+# --- fine-tuning (the GPU way) and the comparison table ------------------------------------------
+
+def fine_tune(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None, *,
+              head_epochs: int = 1, epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3,
+              fine_factor: float = 0.1, name: str = "transfer", **fit_kwargs):
+    """Two-phase fine-tuning through :func:`mammokit.train.fit`; returns both histories stacked.
+
+    Phase ``head``: backbone frozen, ``head_epochs`` at ``learning_rate``. Phase ``fine-tune``:
+    the top ``top_n`` weighted backbone layers unfrozen (batch norm stays frozen), ``epochs``
+    more at ``learning_rate * fine_factor`` — small steps, so the ImageNet features are adjusted,
+    not overwritten. ``fit_kwargs`` go to ``fit`` (batch_size, run_dir, augment, seed, ...);
+    phases checkpoint as ``<name>_head`` / ``<name>``. (Calls ``train``, the module to the
+    right, lazily: two-phase training is what this module adds on top of ``fit``.)
+    """
+    import pandas as pd
+
+    from mammokit import train as training
+
+    set_trainable(model, 0)
+    head = training.fit(model, train, val, epochs=head_epochs, learning_rate=learning_rate,
+                        name=f"{name}_head", **fit_kwargs).assign(phase="head")
+    if not epochs or top_n == 0:
+        return head
+    set_trainable(model, top_n)
+    fine = training.fit(model, train, val, epochs=epochs, learning_rate=learning_rate * fine_factor,
+                        name=name, **fit_kwargs).assign(phase="fine-tune")
+    fine["epoch"] = fine["epoch"] + len(head)
+    return pd.concat([head, fine], ignore_index=True)
+
+
+def comparison_table(predictions, dataset: str = "MIAS", split: str = "test", threshold: float = 0.5,
+                     ci: bool = False, n_boot: int = 1000, seed: int = 0):
+    """Our test metrics beside the paper's Table 4 (MIAS) or 3 (Private), laid out like them.
+
+    ``predictions``: :func:`mammokit.evaluate.read_predictions` of a run (``model`` column).
+    One row per model in the paper's order (then any model the paper lacks); columns
+    ``model, n`` then, for precision, sensitivity, F-score, accuracy and AUC, ``<metric>``
+    (ours), ``<metric>_low/_high`` (patient-bootstrap 95% CI, with ``ci=True``) and
+    ``<metric>_paper``.
+    """
+    import pandas as pd
+
+    from mammokit import evaluate, paper
+
+    part = predictions[predictions["split"] == split]
+    if part.empty:
+        raise ConfigError(f"comparison_table: no predictions on split={split!r}; run the models first")
+    ours = evaluate.metrics_table(part, by="model", threshold=threshold, ci=ci, n_boot=n_boot,
+                                  seed=seed).set_index("model")
+    ref = paper.table(dataset).set_index("model")
+    order = [m for m in ref.index if m in ours.index] + [m for m in ours.index if m not in ref.index]
+    rows = []
+    for name in order:
+        row = {"model": name, "n": int((part["model"] == name).sum())}
+        for m in ("precision", "sensitivity", "f_score", "accuracy", "auc"):
+            row[m] = float(ours.loc[name, m])
+            if ci:
+                row[f"{m}_low"], row[f"{m}_high"] = ours.loc[name, f"{m}_low"], ours.loc[name, f"{m}_high"]
+            row[f"{m}_paper"] = float(ref.loc[name, m]) if name in ref.index else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- what notebook 05 runs per backbone ---------------------------------------------------------
+
+def run_backbone(name: str, rois, split, *, fine_tune_it: bool = False, input_size: int | None = None,
+                 weights: str | os.PathLike | None = "imagenet", batch_size: int = 8, head_epochs: int = 1,
+                 epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3, C: float = 1.0,
+                 seed: int = 0, **fit_kwargs):
+    """Train one backbone on a :class:`mammokit.roi.RoiDataset` and predict every ROI.
+
+    ``fine_tune_it``: two-phase :func:`fine_tune` (GPU); else frozen features (cached) and a
+    fitted head (CPU). Returns ``(proba (N,) float, info dict)``; frees Keras memory after.
+    """
+    import gc
+    import time
+
+    import keras
+
+    start = time.perf_counter()
+    size = rois.images.shape[1]
+    model = build_transfer(name, size, input_size=input_size, weights=weights, seed=seed)
+    info = {"backbone": name, "mode": "fine-tune" if fine_tune_it else "features",
+            "input_size": input_size_for(name, size, input_size), "params": count_params(model)["total"]}
+    x, y = rois.images, np.asarray(rois.labels).astype(int)
+    tr, va = np.asarray(split.train, int), np.asarray(split.val, int)
+    if fine_tune_it:
+        from mammokit import train as training
+
+        history = fine_tune(model, (x[tr], y[tr]), (x[va], y[va]) if len(va) else None, head_epochs=head_epochs,
+                            epochs=epochs, top_n=top_n, learning_rate=learning_rate, name=name.lower(),
+                            batch_size=batch_size, seed=seed, **fit_kwargs)
+        proba = training.predict_proba(model, x, batch_size=batch_size)
+        info["history"] = history
+    else:
+        feats = extract_features(name, x, input_size=input_size, weights=weights, batch_size=batch_size,
+                                 seed=seed, model=model)
+        head = fit_head(feats[tr], y[tr], C=C)
+        proba = head_proba(feats, head)
+        info["feature_dim"] = feats.shape[1]
+    info["seconds"] = round(time.perf_counter() - start, 1)
+    del model
+    keras.backend.clear_session()
+    gc.collect()
+    return proba, info
+
+
+def cost_table(names: Sequence[str] = PAPER_BACKBONES, size: int = 96, input_size: int | None = None,
+               batch_size: int = 8) -> "pd.DataFrame":
+    """Size and cost of each backbone here and now: parameters, layers, input side, build
+    time and one frozen forward pass of ``batch_size`` ROIs (random weights; the values of
+    the weights do not change the cost), beside :data:`MEASURED_CPU_224`."""
+    import gc
+    import time
+
+    import keras
+    import pandas as pd
+
+    rows = []
+    x = np.random.default_rng(0).random((batch_size, size, size, 1), dtype=np.float32)
+    for name in names:
+        t = time.perf_counter()
+        model = build_transfer(name, size, input_size=input_size, weights=None)
+        built = time.perf_counter() - t
+        encoder = keras.Model(model.input, model.get_layer("mk_pool").output)
+        encoder(x[:1], training=False)  # warm-up
+        t = time.perf_counter()
+        encoder(x, training=False)
+        rows.append({"backbone": name, "params_M": round(count_params(model)["total"] / 1e6, 1),
+                     "layers": len(backbone_layers(model)), "input_side": input_size_for(name, size, input_size),
+                     "build_s": round(built, 1), "forward_s_per_batch": round(time.perf_counter() - t, 2),
+                     **{f"cpu224_{k}": v for k, v in MEASURED_CPU_224.get(name, {}).items()}})
+        del model, encoder
+        keras.backend.clear_session()
+        gc.collect()
+    return pd.DataFrame(rows)

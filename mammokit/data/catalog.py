@@ -20,10 +20,6 @@ SEVERITIES = ("B", "M")
 LABELS = {"B": 0, "M": 1}
 
 
-def _none_if_missing(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-
-
 def finish(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """A DataFrame with exactly :data:`COLUMNS` in order and the contract's dtypes.
 
@@ -37,7 +33,8 @@ def finish(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame["height"] = frame["height"].astype(int)
     frame["width"] = frame["width"].astype(int)
     for name in ("background", "severity", "truth"):
-        frame[name] = frame[name].astype(object).map(_none_if_missing)
+        column = frame[name].astype(object)
+        frame[name] = column.where(column.notna(), None)
     for name in ("image_id", "patient_id", "path", "dataset", "side", "abnormality"):
         frame[name] = frame[name].astype(str)
     return frame.reset_index(drop=True)
@@ -83,3 +80,17 @@ def summarise(catalog: pd.DataFrame) -> str:
     by_class = catalog["abnormality"].value_counts().sort_index()
     lines.append("abnormality (rows):  " + ", ".join(f"{k}={v}" for k, v in by_class.items()))
     return "\n".join(lines)
+
+
+def pick_images(catalog: pd.DataFrame, n: int, seed: int = 0) -> list[str]:
+    """``n`` image ids to show: malignant, benign and normal films in turn (seeded, reproducible)."""
+    rng = np.random.default_rng(seed)
+    kind = catalog.groupby("image_id")["severity"].agg(lambda s: "M" if (s == "M").any() else
+                                                        "B" if (s == "B").any() else "N")
+    pools = {k: list(rng.permutation(sorted(kind.index[kind == k]))) for k in ("M", "B", "N")}
+    chosen: list[str] = []
+    while len(chosen) < min(n, len(kind)):
+        for k in ("M", "B", "N"):
+            if pools[k] and len(chosen) < n:
+                chosen.append(str(pools[k].pop()))
+    return chosen

@@ -69,7 +69,7 @@ def parse_line(text: str, lineno: int = 0, path: Path | str = "Info.txt") -> Inf
     tokens = _NOTE.sub(" ", text).split()
     if len(tokens) < 3:
         raise _bad(path, lineno, text, f"only {len(tokens)} field(s)")
-    ref, bg, cls, rest = tokens[0], tokens[1].upper(), tokens[2].upper(), tokens[3:]
+    ref, bg, cls, rest = tokens[0].lower(), tokens[1].upper(), tokens[2].upper(), tokens[3:]
     if not _REF.match(ref):
         raise _bad(path, lineno, text, f"reference {ref!r} is not like 'mdb001'")
     if bg not in BACKGROUNDS:
@@ -102,9 +102,9 @@ def parse_line(text: str, lineno: int = 0, path: Path | str = "Info.txt") -> Inf
 def parse_info(path: Path | str) -> list[InfoRow]:
     """All data rows of an ``Info.txt``.
 
-    The data section starts after the last line of ``=====`` (the header letter above it is
-    skipped); without such a line the whole file is data. Blank lines are skipped; every
-    other line of the data section must parse.
+    The data block runs from the first to the last line that starts with a reference such
+    as ``mdb001``; the letter, notes and ``=====`` lines around it are skipped. Inside the
+    block blank lines are skipped and every other line must parse.
     """
     path = Path(path)
     if not path.is_file():
@@ -114,9 +114,13 @@ def parse_info(path: Path | str) -> list[InfoRow]:
         lines = path.read_text(encoding="latin-1").splitlines()
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror}).") from None
-    separators = [i for i, line in enumerate(lines) if line.strip().startswith("=====")]
-    start = separators[-1] + 1 if separators else 0
-    rows = [parse_line(line, i + 1, path) for i, line in enumerate(lines) if i >= start and line.strip()]
+    is_row = [bool(line.split()) and bool(_REF.match(line.split()[0].lower())) for line in lines]
+    if any(is_row):
+        first, last = is_row.index(True), len(is_row) - 1 - is_row[::-1].index(True)
+    else:
+        first, last = 0, -1
+    rows = [parse_line(line, i + 1, path) for i, line in enumerate(lines[first:last + 1], start=first)
+            if line.strip()]
     if not rows:
         raise DataError(f"{path}: no data rows found after the header. Expected lines like "
                         "'mdb001 G CIRC B 535 425 197'; is this the MIAS Info.txt?")
@@ -177,3 +181,25 @@ def phantom_settings(folder: Path | str) -> dict:
     """The generator settings a phantom folder was written with (empty for real MIAS)."""
     marker = Path(folder) / PHANTOM_MARKER
     return json.loads(marker.read_text()) if marker.is_file() else {}
+
+
+def origin_check(catalog: pd.DataFrame) -> pd.DataFrame:
+    """Mean grey level around each mass centre read correctly (row = height-1-y) and wrongly (row = y).
+
+    Masses are denser than their surroundings, so the correct reading is brighter far more
+    often: the data itself tells you which way y runs. One row per located CIRC/SPIC/MISC row
+    (columns ``image_id, right, wrong``; grey levels of the image's own dtype).
+    """
+    from mammokit.data.images import read_image
+
+    masses = catalog[catalog["abnormality"].isin(["CIRC", "SPIC", "MISC"]) & catalog["row"].notna()]
+    out = []
+    for r in masses.itertuples():
+        image = read_image(r.path)
+        k = max(int(r.radius) // 2, 3)
+
+        def around(row: float) -> float:
+            return float(image[max(int(row) - k, 0):int(row) + k + 1, max(int(r.col) - k, 0):int(r.col) + k + 1].mean())
+
+        out.append({"image_id": r.image_id, "right": around(r.row), "wrong": around(r.y)})
+    return pd.DataFrame(out, columns=["image_id", "right", "wrong"])

@@ -1,4 +1,106 @@
-"""Figures for splits and augmentation (notebook 03)."""
+"""Figures for splits and augmentation (notebook 03): Table-1 gallery, class balance,
+online draws, and the leakage lab's result."""
 from __future__ import annotations
 
-__all__: list[str] = []
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from mammokit.plots.style import imshow_gray, use_style
+
+__all__ = ["table1_gallery", "class_balance", "image_grid", "leakage_plot"]
+
+_CLASS_NAMES = {0: "benign", 1: "malignant"}
+
+
+def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, ncols: int = 6,
+               size: float = 1.8, suptitle: str | None = None):
+    """A grid of 2-D grayscale images (uint8 or float), one title each. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    images = list(images)
+    nrows = max(1, math.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i < len(images):
+            img = np.asarray(images[i])
+            img = img[..., 0] if img.ndim == 3 else img
+            vmax = 255 if img.max() > 1.0 else 1.0
+            imshow_gray(ax, img, vmin=0, vmax=vmax)
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+        else:
+            ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def table1_gallery(image: np.ndarray, distinct: bool = False, ncols: int = 8):
+    """The ROI and every Table-1 variant of it, titled ``<operation> <value>``, row by row."""
+    from mammokit import augment
+
+    pairs = augment.variants(distinct=distinct)
+    images = [image] + [augment.apply(image, k, v) for k, v in pairs]
+    titles = ["original"] + [dict((op.key, op) for op in augment.TABLE1)[k].label(v) for k, v in pairs]
+    return image_grid(images, titles, ncols=ncols, suptitle="Table 1 of the paper, applied to one ROI")
+
+
+def class_balance(**label_sets: np.ndarray):
+    """Bar chart of benign/malignant counts for each named label set (e.g. before=..., after=...)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    use_style()
+    rows = []
+    for name, labels in label_sets.items():
+        values, counts = np.unique(np.asarray(labels).astype(int), return_counts=True)
+        rows += [{"set": name, "class": _CLASS_NAMES.get(int(v), str(v)), "images": int(c)}
+                 for v, c in zip(values, counts)]
+    table = pd.DataFrame(rows)
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(label_sets), 3.6))
+    sns.barplot(data=table, x="set", y="images", hue="class", ax=ax,
+                palette={"benign": "tab:blue", "malignant": "tab:red"})
+    for container in ax.containers:
+        ax.bar_label(container, fontsize=8)
+    ax.set_xlabel("")
+    ax.set_ylabel("number of images")
+    ax.set_title("Class balance before and after inflation")
+    fig.tight_layout()
+    return fig
+
+
+def leakage_plot(results: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "auc")):
+    """Test metrics of both protocols: one dot per seed (paired by a grey line), mean ± sd in black."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    use_style()
+    order = [p for p in ("paper", "honest") if p in set(results["protocol"])]
+    labels = {"paper": "paper protocol\n(augment, then split)", "honest": "honest protocol\n(split by patient,\nthen augment)"}
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 4.0), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        wide = results.pivot(index="seed", columns="protocol", values=metric)[order]
+        for _, row in wide.iterrows():
+            ax.plot(range(len(order)), row.to_numpy(), color="0.75", lw=1, zorder=1)
+        sns.stripplot(data=results, x="protocol", y=metric, order=order, hue="protocol", hue_order=order,
+                      palette={"paper": "tab:orange", "honest": "tab:green"}, size=7, jitter=False,
+                      legend=False, ax=ax, zorder=2)
+        means, sds = wide.mean(), wide.std(ddof=1)
+        ax.errorbar(np.arange(len(order)) + 0.12, means.to_numpy(), yerr=sds.fillna(0).to_numpy(), fmt="o",
+                    color="black", capsize=4, zorder=3, label="mean ± sd over seeds")
+        ax.axhline(0.5, color="0.5", ls=":", lw=1)
+        ax.set_xticks(range(len(order)), [labels[p] for p in order])
+        ax.set_xlabel("")
+        ax.set_ylabel(f"test {metric.upper() if metric == 'auc' else metric}")
+        ax.set_ylim(min(0.3, float(results[metric].min()) - 0.05), 1.02)
+        gap = means.get("paper", np.nan) - means.get("honest", np.nan)
+        ax.set_title(f"test {metric.upper() if metric == 'auc' else metric}: gap {gap:+.3f}")
+    axes.flat[0].legend(loc="lower left", fontsize=8)
+    fig.suptitle(f"The same model, two evaluation protocols ({results['seed'].nunique()} seeds)")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,64 @@
+"""Catalogs and image reading: MIAS folders, synthetic phantoms and DICOM manifests.
+
+``load_catalog(source)`` returns one table (see :data:`COLUMNS` and CONTRIBUTING.md) whatever
+the source, and ``read_image(path)`` a 2-D uint8/uint16 array; later stages need nothing else.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from mammokit import paths
+from mammokit.data.catalog import COLUMNS, counts, pick_images, summarise
+from mammokit.data.images import read_image, read_pgm, write_pgm
+from mammokit.errors import DataError
+
+__all__ = ["COLUMNS", "counts", "load_catalog", "mias_dir", "pick_images", "read_image", "read_pgm",
+           "summarise", "write_pgm"]
+
+
+def mias_dir() -> Path:
+    """Where an installed MIAS copy lives: ``data/mias`` (``$MAMMOKIT_DATA/mias``)."""
+    return paths.data_dir() / "mias"
+
+
+def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
+    """The catalog of ``source``: one row per abnormality, a normal image is one row.
+
+    ``source`` is ``"auto"`` (MIAS in ``data/mias`` when installed, else the phantoms — and it
+    says so on stderr), ``"synthetic"`` (the default phantom set, generated on first use),
+    ``"mias"`` (the installed copy), a MIAS-layout folder, or a DICOM manifest ``.csv``.
+    """
+    from mammokit.data import mias, synthetic
+
+    text = str(source)
+    folder = Path(text).expanduser()
+    if text not in ("auto", "mias", "synthetic") and not mias.is_mias_folder(folder):
+        if mias.is_mias_folder(folder / "mias"):  # a data root such as data/ holding mias/
+            return mias.load_folder(folder / "mias")
+        if folder.resolve() == paths.data_dir().resolve():  # the kit's own data folder: same as "auto"
+            text = "auto"
+    if text == "synthetic":
+        return mias.load_folder(synthetic.default_phantoms())
+    if text in ("auto", "mias"):
+        if mias.is_mias_folder(mias_dir()):
+            return mias.load_folder(mias_dir())
+        if text == "mias":
+            raise DataError(f"no MIAS copy in {mias_dir()} (no Info.txt). Run `mammokit data download mias`, "
+                            "or put Info.txt and mdb001.pgm ... mdb322.pgm there by hand (see data/README.md).")
+        print(f"*** mammokit: no MIAS found in {mias_dir()} — FALLING BACK to synthetic phantoms. "
+              "Run `mammokit data download mias` for the real data. ***", file=sys.stderr)
+        return mias.load_folder(synthetic.default_phantoms())
+    path = Path(text).expanduser()
+    if path.suffix.lower() == ".csv":
+        from mammokit.data import dicom
+
+        return dicom.load_manifest(path)
+    if path.is_dir():
+        return mias.load_folder(path)
+    if path.name == "Info.txt" and path.is_file():
+        return mias.load_folder(path.parent)
+    raise DataError(f"data source {text!r} not found. Use 'auto', 'synthetic', 'mias', a folder holding "
+                    "MIAS Info.txt + .pgm files, or a DICOM manifest .csv.")

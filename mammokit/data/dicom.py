@@ -1,0 +1,205 @@
+"""DICOM mammograms: a manifest CSV that lists them, and pixel reading with pydicom.
+
+The paper's private dataset was DICOM, so a researcher brings files like these. A manifest is
+a CSV with one row per abnormality (or per normal image):
+
+    path,patient_id,label,x,y,radius
+    scans/a1.dcm,P001,malignant,812,1030,60
+    scans/a2.dcm,P001,normal,,,
+
+Required: ``path`` (relative to the manifest's folder, or absolute), ``patient_id``, ``label``
+(``0``/``1``, ``B``/``M``, ``benign``/``malignant``, or ``normal``/empty). Optional:
+``image_id`` (default: file stem), ``x, y, radius`` or a box ``xmin, ymin, xmax, ymax``,
+``side`` (default: the DICOM ImageLaterality, else ``U``), ``background``, ``abnormality``
+(default ``MISC`` for a lesion, ``NORM`` for a normal image). DICOM coordinates have their
+origin at the TOP-left (x = column, y = row), unlike MIAS.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mammokit.data.catalog import ABNORMALITIES, BACKGROUNDS, finish
+from mammokit.errors import DataError
+
+REQUIRED = ("path", "patient_id", "label")
+OPTIONAL = ("image_id", "x", "y", "radius", "xmin", "ymin", "xmax", "ymax", "side", "background", "abnormality")
+_LABELS = {"0": "B", "b": "B", "benign": "B", "1": "M", "m": "M", "malignant": "M",
+           "": None, "normal": None, "norm": None, "nan": None, "none": None}
+
+
+def _dcmread(path: Path, pixels: bool = True):
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    if not path.is_file():
+        raise DataError(f"{path}: DICOM file not found. Check the path (relative to the manifest's folder).")
+    try:
+        return pydicom.dcmread(path, stop_before_pixels=not pixels)
+    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError) as exc:
+        raise DataError(f"{path}: not a readable DICOM file ({type(exc).__name__}: {exc}). "
+                        "Export it again from the PACS/viewer as DICOM Part 10.") from None
+
+
+def read_dicom(path: Path | str) -> np.ndarray:
+    """Pixels of a DICOM mammogram as displayed: 2-D uint8 (≤ 8 bits stored) or uint16.
+
+    Applies the modality rescale (slope/intercept), then the VOI LUT or window
+    (centre/width) if the file has one, mapping to 0 … 2**BitsStored − 1 so 12/16-bit depth is
+    kept; MONOCHROME1 (bright = low values) is inverted so bright is always dense tissue.
+    """
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
+    path = Path(path)
+    ds = _dcmread(path)
+    if "PixelData" not in ds:
+        raise DataError(f"{path}: the DICOM file has no pixel data (a report or structured document?). "
+                        "Point the manifest at the image file.")
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:  # pydicom raises many kinds for missing codecs or damaged data
+        raise DataError(f"{path}: pixel data cannot be decoded ({exc}). If it is compressed (JPEG 2000 …) "
+                        "install a pydicom codec (pylibjpeg) or export it uncompressed.") from None
+    if pixels.ndim == 3 and pixels.shape[0] == 1:
+        pixels = pixels[0]
+    if pixels.ndim != 2:
+        raise DataError(f"{path}: expected one grayscale frame, got pixel array of shape {pixels.shape} "
+                        f"({ds.get('PhotometricInterpretation', '?')}). Export a single 2-D mammogram.")
+    bits = int(ds.get("BitsStored", pixels.dtype.itemsize * 8))
+    top = float(2 ** min(max(bits, 1), 16) - 1)
+    values = np.asarray(apply_modality_lut(pixels, ds), dtype=np.float64)
+    if "VOILUTSequence" in ds:
+        lut_bits = int(ds.VOILUTSequence[0].LUTDescriptor[2])
+        values = np.asarray(apply_voi_lut(np.rint(values).astype(np.int64), ds, index=0, prefer_lut=True), np.float64)
+        values = np.clip(values, 0, 2 ** lut_bits - 1) * (top / (2 ** lut_bits - 1))
+    elif "WindowCenter" in ds and "WindowWidth" in ds:
+        centre = float(np.ravel(ds.WindowCenter)[0])
+        width = max(float(np.ravel(ds.WindowWidth)[0]), 1.0)
+        values = np.clip((values - (centre - 0.5)) / max(width - 1, 1.0) + 0.5, 0, 1) * top  # DICOM LINEAR
+    else:  # no window: shift negatives up and squeeze an overflowing range, never clip detail away
+        values = values - min(values.min(), 0)
+        values = values * (top / values.max()) if values.max() > top else values
+    if str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper() == "MONOCHROME1":
+        values = top - values
+    return np.rint(values).astype(np.uint8 if bits <= 8 else np.uint16)
+
+
+def _laterality(ds) -> str:
+    side = str(ds.get("ImageLaterality", "") or ds.get("Laterality", "")).upper()
+    return side if side in ("L", "R") else "U"
+
+
+def _number(frame: pd.DataFrame, column: str, manifest: Path) -> pd.Series:
+    raw = frame[column] if column in frame else pd.Series([np.nan] * len(frame))
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = raw.notna() & raw.astype(str).str.strip().ne("") & values.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"{manifest} line {i + 2}: column {column!r} holds {raw.iloc[i]!r}, not a number. "
+                        "Write a number or leave it empty.")
+    return values
+
+
+def load_manifest(manifest: Path | str) -> pd.DataFrame:
+    """The catalog of the DICOM files a manifest CSV lists (see the module docstring)."""
+    manifest = Path(manifest).expanduser().resolve()
+    if not manifest.is_file():
+        raise DataError(f"{manifest}: manifest CSV not found. Give the path of a CSV with columns "
+                        f"{', '.join(REQUIRED)}.")
+    try:
+        frame = pd.read_csv(manifest, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{manifest}: not a readable CSV ({exc}). Save it as comma-separated UTF-8.") from None
+    frame.columns = [c.strip().lower() for c in frame.columns]
+    unknown = [c for c in frame.columns if c not in REQUIRED + OPTIONAL]
+    if unknown:
+        hints = [f"{c!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(c, REQUIRED + OPTIONAL, 1))
+                             else "") for c in unknown]
+        raise DataError(f"{manifest} line 1: unknown column(s) {', '.join(hints)}. Allowed: "
+                        f"{', '.join(REQUIRED + OPTIONAL)}.")
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise DataError(f"{manifest} line 1: required column(s) {', '.join(missing)} missing. A manifest needs "
+                        f"{', '.join(REQUIRED)} (+ optional x, y, radius or xmin, ymin, xmax, ymax).")
+    if frame.empty:
+        raise DataError(f"{manifest}: the manifest lists no images. Add one row per image or abnormality.")
+    has_box = any(c in frame for c in ("xmin", "ymin", "xmax", "ymax"))
+    if has_box and any(c in frame for c in ("x", "y", "radius")):
+        raise DataError(f"{manifest} line 1: give either x, y, radius or xmin, ymin, xmax, ymax, not both.")
+    if has_box:
+        x0, y0, x1, y1 = (_number(frame, c, manifest) for c in ("xmin", "ymin", "xmax", "ymax"))
+        x, y, radius = (x0 + x1) / 2, (y0 + y1) / 2, np.maximum(x1 - x0, y1 - y0) / 2
+    else:
+        x, y, radius = (_number(frame, c, manifest) for c in ("x", "y", "radius"))
+    headers: dict[Path, object] = {}
+    records = []
+    for i, row in frame.iterrows():
+        line = int(i) + 2
+        label_text = str(row["label"]).strip().lower()
+        if label_text not in _LABELS:
+            raise DataError(f"{manifest} line {line}: label {row['label']!r} is not one of 0/1, B/M, "
+                            "benign/malignant, normal or empty.")
+        severity = _LABELS[label_text]
+        path = Path(str(row["path"]).strip()).expanduser()
+        path = path if path.is_absolute() else manifest.parent / path
+        if not str(row["path"]).strip() or not str(row["patient_id"]).strip():
+            raise DataError(f"{manifest} line {line}: 'path' and 'patient_id' must not be empty.")
+        if path not in headers:
+            headers[path] = _dcmread(path, pixels=False)
+        ds = headers[path]
+        height, width = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
+        located = not (np.isnan(x[i]) or np.isnan(y[i]))
+        if located and not (0 <= x[i] < width and 0 <= y[i] < height):
+            raise DataError(f"{manifest} line {line}: centre x={x[i]:g}, y={y[i]:g} lies outside the "
+                            f"{width}x{height} image {path.name} (origin top-left). Correct it.")
+        if located and severity is None:
+            raise DataError(f"{manifest} line {line}: a normal row has a centre; give the lesion's label "
+                            "(benign/malignant) or drop the coordinates.")
+        abnormality = str(row.get("abnormality", "") or ("MISC" if severity else "NORM")).upper()
+        background = str(row.get("background", "") or "").upper() or None
+        side = str(row.get("side", "") or _laterality(ds)).upper()
+        if abnormality not in ABNORMALITIES or (background and background not in BACKGROUNDS) or side not in "LRU":
+            raise DataError(f"{manifest} line {line}: abnormality {abnormality!r} / background {background!r} / "
+                            f"side {side!r} not allowed (classes {', '.join(ABNORMALITIES)}; F/G/D; L/R).")
+        records.append({
+            "image_id": str(row.get("image_id", "") or path.stem), "patient_id": str(row["patient_id"]).strip(),
+            "path": str(path), "dataset": "dicom", "side": side, "background": background,
+            "abnormality": abnormality, "severity": severity, "x": x[i], "y": y[i],
+            "radius": radius[i] if located else np.nan, "row": y[i], "col": x[i],
+            "height": height, "width": width, "truth": None,
+        })
+    return finish(records)
+
+
+def write_dicom(path: Path | str, image: np.ndarray, *, patient_id: str = "ANON", side: str = "",
+                bits_stored: int | None = None, photometric: str = "MONOCHROME2",
+                window: tuple[float, float] | None = None, slope: float = 1.0, intercept: float = 0.0) -> Path:
+    """Write a 2-D uint8/uint16 array as a minimal uncompressed DICOM mammogram (for examples and tests)."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    image = np.asarray(image)
+    if image.ndim != 2 or image.dtype not in (np.uint8, np.uint16):
+        raise DataError(f"write_dicom({path}): expected a 2-D uint8/uint16 array, got {image.dtype} {image.shape}")
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.2"  # Digital Mammography X-Ray Image
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.PatientID, ds.ImageLaterality = "MG", patient_id, side
+    ds.Rows, ds.Columns = image.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PixelRepresentation = 1, photometric, 0
+    ds.BitsAllocated = image.dtype.itemsize * 8
+    ds.BitsStored = bits_stored or ds.BitsAllocated
+    ds.HighBit = ds.BitsStored - 1
+    if slope != 1.0 or intercept != 0.0:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+    if window is not None:
+        ds.WindowCenter, ds.WindowWidth = window
+    ds.PixelData = np.ascontiguousarray(image).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return Path(path)

@@ -1,0 +1,227 @@
+"""The data-leakage lab: the paper's evaluation protocol against an honest one, same model, same budget.
+
+The paper inflated its ROIs eight times and then split the 5568 copies 60/20/20 "at random".
+Copies of one ROI (a flip, a 90° rotation, a slight blur of it) then sit in training AND in
+the test set, and the test set partly measures memory instead of generalisation. This lab
+trains the same small ConvNet twice per seed:
+
+* ``"paper"``: inflate the pooled ROIs ``factor`` times, then split the copies at random
+  (stratified by label) into train/val/test;
+* ``"honest"``: split by patient first (:func:`mammokit.splits.split_by_patient`), inflate
+  the training split only, and test on the untouched ROIs of unseen patients.
+
+Both get the same model, epochs, batch size and number of gradient steps; online
+augmentation is off so the only difference is the protocol. The result is a table (one row
+per protocol and seed) with test accuracy and AUC, plus how many test copies had a sibling
+copy of the same ROI, or the same patient, in training.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mammokit import augment, splits
+from mammokit.errors import ConfigError
+
+__all__ = ["LabConfig", "PROTOCOLS", "protocol_data", "run_once", "run_lab", "summarise", "resize_rois"]
+
+PROTOCOLS = ("paper", "honest")
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """Everything both protocols share: the budget and the (deliberately tiny) model."""
+
+    factor: int = 8                       # copies per ROI (paper: 8)
+    epochs: int = 8
+    batch_size: int = 32
+    filters: tuple[int, ...] = (8, 16, 32)  # a tiny version of the paper's (32, 64, 128, 256)
+    dense: int = 32
+    dropout: float = 0.5
+    learning_rate: float = 1e-3
+    ratios: tuple[float, float, float] = (0.6, 0.2, 0.2)  # train/val/test, as in the paper
+    size: int | None = None               # resize ROIs to size×size first (None: keep)
+    extra: dict = field(default_factory=dict)  # passed on to mammokit.train.fit
+
+    def __post_init__(self):
+        if not isinstance(self.factor, int) or self.factor < 1:
+            raise ConfigError(f"LabConfig: factor={self.factor!r} must be an integer >= 1 (paper: 8)")
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ConfigError(f"LabConfig: epochs={self.epochs!r} must be an integer >= 1")
+
+
+def _arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """(images, labels, table) from a RoiDataset-like object (``.images``, ``.labels``, ``.table``)."""
+    try:
+        images, labels, table = np.asarray(dataset.images), np.asarray(dataset.labels), dataset.table
+    except AttributeError:
+        raise ConfigError("leakage lab: pass a RoiDataset (mk.roi.build_roi_dataset(...)) or any object with "
+                          ".images (N, S, S) uint8, .labels (N,) and .table (patient_id, label)") from None
+    if len(images) != len(labels) or len(table) != len(labels):
+        raise ConfigError(f"leakage lab: {len(images)} images, {len(labels)} labels and {len(table)} table rows "
+                          "must agree")
+    if len(np.unique(labels)) < 2:
+        raise ConfigError("leakage lab: the dataset has one class only; it needs benign and malignant ROIs")
+    return images, labels.astype(np.int64), table.reset_index(drop=True)
+
+
+def resize_rois(images: np.ndarray, size: int) -> np.ndarray:
+    """Resize (N, S, S) uint8 ROIs to ``size``×``size`` (area interpolation), for a faster lab."""
+    import cv2
+
+    images = np.asarray(images)
+    if images.shape[1:] == (size, size):
+        return images
+    return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
+
+
+@dataclass(frozen=True)
+class _Rois:
+    """The three arrays the lab needs (a RoiDataset stand-in after resizing)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    table: pd.DataFrame
+
+
+def _random_split(labels: np.ndarray, ratios: Sequence[float], seed: int) -> splits.Split:
+    """The paper's split: rows at random, stratified by label, nothing grouped."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(labels))
+    train_frac, val_frac, test_frac = ratios
+    rest, test = train_test_split(idx, test_size=test_frac, stratify=labels, random_state=seed)
+    if val_frac > 0:
+        train, val = train_test_split(rest, test_size=val_frac / (train_frac + val_frac),
+                                      stratify=labels[rest], random_state=seed)
+    else:
+        train, val = rest, idx[:0]
+    return splits.Split(np.sort(train), np.sort(val), np.sort(test))
+
+
+def protocol_data(protocol: str, dataset: Any, seed: int = 0, factor: int = 8,
+                  ratios: Sequence[float] = (0.6, 0.2, 0.2)) -> dict[str, Any]:
+    """The train/val/test arrays a protocol produces, and how much its test set overlaps training.
+
+    Returns a dict with ``train``/``val``/``test`` = (images uint8, labels) and
+    ``test_roi_in_train`` / ``test_patient_in_train``: the fraction of test images whose
+    source ROI (resp. patient) also has an image in training. For ``"honest"`` both are 0
+    by construction; for ``"paper"`` they show the leak.
+    """
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"leakage lab: protocol={protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    images, labels, table = _arrays(dataset)
+    patients = table["patient_id"].to_numpy()
+    if protocol == "paper":
+        pool = augment.inflate(images, labels, factor=factor, seed=seed)
+        split = _random_split(pool.labels, ratios, seed)
+        source = pool.source
+        side = {k: (pool.images[idx], pool.labels[idx], source[idx]) for k, idx in split._asdict().items()}
+    else:
+        split = splits.split_by_patient(table, ratios=ratios, seed=seed)
+        grown = augment.inflate(images[split.train], labels[split.train], factor=factor, seed=seed)
+        side = {"train": (grown.images, grown.labels, split.train[grown.source]),
+                "val": (images[split.val], labels[split.val], split.val),
+                "test": (images[split.test], labels[split.test], split.test)}
+    train_src, test_src = side["train"][2], side["test"][2]
+    return {
+        **{k: (v[0], v[1]) for k, v in side.items()},
+        "test_roi_in_train": float(np.isin(test_src, train_src).mean()),
+        "test_patient_in_train": float(np.isin(patients[test_src], patients[train_src]).mean()),
+    }
+
+
+def _budget_steps(n_rois: int, cfg: LabConfig) -> int:
+    """Steps per epoch both protocols get: one pass over the paper protocol's training copies."""
+    return max(1, math.ceil(cfg.ratios[0] * cfg.factor * n_rois / cfg.batch_size))
+
+
+def run_once(protocol: str, dataset: Any, seed: int, cfg: LabConfig = LabConfig()) -> dict[str, Any]:
+    """Train and test one model under ``protocol``; one result row (metrics, sizes, leak, seconds)."""
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    from mammokit import models, train
+
+    start = time.perf_counter()
+    data = protocol_data(protocol, dataset, seed=seed, factor=cfg.factor, ratios=cfg.ratios)
+    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = data["train"], data["val"], data["test"]
+    size = x_tr.shape[1]
+    model = models.build_convnet((size, x_tr.shape[2], 1), filters=cfg.filters, dense=cfg.dense,
+                                 dropout=cfg.dropout, seed=seed, name=f"leakage_{protocol}_{seed}")
+    options = dict(epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
+                   steps_per_epoch=_budget_steps(len(dataset.labels), cfg),  # same for both protocols
+                   augment=False, seed=seed, verbose=0)
+    options.update(cfg.extra)
+    val = (x_va, y_va) if len(y_va) and len(np.unique(y_va)) == 2 else None
+    train.fit(model, (x_tr, y_tr), val, **options)
+    proba = train.predict_proba(model, x_te)
+    both = len(np.unique(y_te)) == 2
+    return {
+        "protocol": protocol, "seed": seed,
+        "accuracy": float(accuracy_score(y_te, (proba >= 0.5).astype(int))),
+        "auc": float(roc_auc_score(y_te, proba)) if both else float("nan"),
+        "n_train": int(len(y_tr)), "n_val": int(len(y_va)), "n_test": int(len(y_te)),
+        "steps_per_epoch": int(options["steps_per_epoch"]), "epochs": int(cfg.epochs),
+        "test_roi_in_train": data["test_roi_in_train"], "test_patient_in_train": data["test_patient_in_train"],
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+
+
+def run_lab(dataset: Any, seeds: Sequence[int] | int = 3, cfg: LabConfig = LabConfig(),
+            log: Callable[[str], None] | None = print) -> pd.DataFrame:
+    """Both protocols over ``seeds`` (a list, or how many: 0..n-1): one row per (protocol, seed)."""
+    images, labels, table = _arrays(dataset)  # fail before any training if the input is wrong
+    if cfg.size:
+        dataset = _Rois(resize_rois(images, int(cfg.size)), labels, table)
+    seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
+    if not seeds:
+        raise ConfigError("run_lab: seeds must be a positive count or a non-empty list")
+    import tensorflow as tf
+
+    rows = []
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # one new model per run: TF's "retracing" warning is expected here
+    try:
+        for seed in seeds:
+            for protocol in PROTOCOLS:
+                row = run_once(protocol, dataset, seed, cfg)
+                rows.append(row)
+                if log:
+                    log(f"seed {seed} {protocol:>6}: accuracy {row['accuracy']:.3f}  AUC {row['auc']:.3f}  "
+                        f"({row['n_train']} train / {row['n_test']} test images, "
+                        f"{row['test_roi_in_train']:.0%} of test ROIs also in training, {row['seconds']:.1f} s)")
+    finally:
+        logger.setLevel(level)
+    table = pd.DataFrame(rows)
+    table.attrs["config"] = asdict(cfg)
+    return table
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± sd over seeds per protocol, and the gap paper − honest (paired by seed).
+
+    Rows: ``paper``, ``honest``, ``gap``; columns ``<metric>_mean``/``<metric>_sd`` for
+    accuracy and AUC, and ``n_seeds``. The gap's sd is that of the per-seed differences.
+    """
+    metrics = ["accuracy", "auc"]
+    out = {}
+    for protocol in PROTOCOLS:
+        part = results[results["protocol"] == protocol]
+        out[protocol] = {**{f"{m}_mean": part[m].mean() for m in metrics},
+                         **{f"{m}_sd": part[m].std(ddof=1) if len(part) > 1 else float("nan") for m in metrics},
+                         "n_seeds": len(part)}
+    paired = results.pivot(index="seed", columns="protocol", values=metrics)
+    gap = {}
+    for m in metrics:
+        diff = paired[(m, "paper")] - paired[(m, "honest")]
+        gap[f"{m}_mean"] = diff.mean()
+        gap[f"{m}_sd"] = diff.std(ddof=1) if len(diff) > 1 else float("nan")
+    gap["n_seeds"] = len(paired)
+    out["gap"] = gap
+    return pd.DataFrame(out).T[[f"{m}_{s}" for m in metrics for s in ("mean", "sd")] + ["n_seeds"]]

@@ -1,0 +1,138 @@
+"""Notebook 02's explorer in a real browser: JupyterLab + headless Debian Chromium via Playwright.
+
+Starts a fresh JupyterLab (its own config/runtime/settings folders, so nothing of the user's
+leaks in and no kernel is reused) on 127.0.0.1, opens a copy of notebook 02, runs all cells,
+moves the Otsu slider with the keyboard and checks that the mask picture and the readout change.
+Never downloads a browser: it uses /usr/bin/chromium (``apt-get install chromium``; .ci/run does).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path(os.environ.get("MAMMOKIT_CHROMIUM", "/usr/bin/chromium"))
+NOTEBOOK = ROOT / "notebooks" / "02_preprocessing.ipynb"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"jupyter-lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/api/status", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"jupyter-lab did not answer on {url} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def jupyterlab(tmp_path: Path):
+    """A JupyterLab server serving a copy of notebook 02; yields its base URL."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) "
+                    "to run the browser test; CI does this in .ci/run")
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright (never `playwright install`)")
+    bin_dir = Path(sys.executable).parent
+    lab = bin_dir / "jupyter-lab"
+    if not lab.exists():
+        pytest.skip(f"{lab} not found: install jupyterlab in this environment")
+    home = tmp_path / "jupyter"
+    settings = home / "settings"
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    work = tmp_path / "notebooks"
+    work.mkdir()
+    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # the kernel must use the default inline backend, as a student's does
+    env.update({
+        "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",  # the kernel runs this environment's python
+        "MAMMOKIT_PROFILE": "smoke", "MAMMOKIT_DATA": "synthetic",  # TEMP
+    })
+    port = _free_port()
+    log = tmp_path / "jupyter-lab.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(lab), "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+             "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={work}"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_server(url, proc, log)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started, nothing else
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_explorer_reacts_to_the_otsu_slider(jupyterlab: str, artifacts_dir: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        try:
+            page.goto(f"{jupyterlab}/lab/tree/{NOTEBOOK.name}")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+            page.click(".lm-MenuBar-item:has-text('Run')")
+            page.click(".lm-Menu-item:has-text('Run All Cells')")
+            image = page.locator(".widget-output img").first
+            image.wait_for(state="visible", timeout=180_000)
+            readout = page.locator(".mk-readouts").first
+            readout.wait_for(state="visible", timeout=30_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                                  has_text="Traceback")
+            assert errors.count() == 0, errors.first.inner_text()
+            before_src, before_text = image.get_attribute("src"), readout.inner_text()
+            assert before_src and "threshold" in before_text
+
+            slider = page.locator(".widget-slider", has_text="Otsu offset").first
+            handle = slider.locator(".noUi-handle").first
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            for _ in range(4):  # +20 grey levels, step 5
+                handle.press("ArrowRight")
+            page.wait_for_function(
+                """([src, text]) => {
+                    const img = document.querySelector('.widget-output img');
+                    const out = document.querySelector('.mk-readouts');
+                    return img && out && img.src !== src && out.innerText !== text;
+                }""", arg=[before_src, before_text], timeout=60_000)
+            after_text = readout.inner_text()
+            assert slider.locator(".widget-readout").inner_text().strip() == "20"
+            assert after_text != before_text
+            image.scroll_into_view_if_needed()
+        finally:
+            page.screenshot(path=str(artifacts_dir / "browser_02_preprocessing.png"), full_page=False)
+            browser.close()

@@ -1,0 +1,244 @@
+"""mammokit.evaluate: Eq. 8-11 and AUC, thresholds on validation, patient bootstrap, grouped CV, figures."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mammokit import evaluate as ev
+from mammokit.errors import MammokitError
+
+
+def _scores(seed: int = 0, n: int = 120, ties: bool = False):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    p = np.clip(0.35 * y + 0.65 * rng.random(n), 0, 1)
+    return y, (np.round(p, 1) if ties else p)
+
+
+# --- point metrics ---------------------------------------------------------------------------------
+
+def test_metrics_follow_the_papers_equations():
+    # 3 TP, 1 FN, 2 FP, 4 TN at threshold 0.5
+    y = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    p = np.array([0.9, 0.8, 0.6, 0.2, 0.7, 0.55, 0.4, 0.3, 0.1, 0.0])
+    m = ev.binary_metrics(y, p)
+    assert (m["tp"], m["fn"], m["fp"], m["tn"]) == (3, 1, 2, 4)
+    assert m["accuracy"] == pytest.approx(7 / 10)          # Eq 8
+    assert m["sensitivity"] == pytest.approx(3 / 4)        # Eq 9
+    assert m["precision"] == pytest.approx(3 / 5)          # Eq 10
+    assert m["f_score"] == pytest.approx(2 * 0.6 * 0.75 / (0.6 + 0.75))  # Eq 11
+    assert m["specificity"] == pytest.approx(4 / 6)
+    assert m["auc"] == pytest.approx(19 / 24)  # 19 of the 24 malignant/benign pairs are ordered correctly
+
+
+def test_threshold_moves_the_operating_point_but_not_the_auc():
+    y, p = _scores()
+    low, high = ev.binary_metrics(y, p, 0.2), ev.binary_metrics(y, p, 0.8)
+    assert low["sensitivity"] > high["sensitivity"] and low["specificity"] < high["specificity"]
+    assert low["auc"] == high["auc"]
+
+
+def test_undefined_scores_are_nan_not_zero():
+    m = ev.binary_metrics([0, 0, 0], [0.1, 0.2, 0.3])
+    assert m["accuracy"] == 1.0 and m["specificity"] == 1.0
+    assert np.isnan(m["auc"]) and np.isnan(m["sensitivity"]) and np.isnan(m["precision"])
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.71])
+def test_fast_bootstrap_metrics_agree_with_scikit_learn(ties, threshold):
+    for seed in range(5):
+        y, p = _scores(seed, n=40, ties=ties)
+        m = ev.binary_metrics(y, p, threshold)
+        np.testing.assert_allclose(ev._fast_metrics(y, p, threshold), [m[k] for k in ev.METRICS])
+
+
+def test_confusion_layout_is_tn_fp_fn_tp():
+    assert ev.confusion([0, 0, 1, 1, 1], [0, 1, 0, 1, 1]).tolist() == [[1, 1], [1, 2]]
+
+
+@pytest.mark.parametrize("labels, proba, words", [
+    ([0, 1, 2], [0.1, 0.2, 0.3], "0 (benign) or 1"),
+    ([0, 1], [0.1, 1.2], "[0, 1]"),
+    ([0, 1], [0.1, 0.2, 0.3], "shape"),
+    ([], [], "non-empty"),
+])
+def test_bad_inputs_say_what_is_wrong(labels, proba, words):
+    with pytest.raises(MammokitError, match=words.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
+        ev.binary_metrics(labels, proba)
+
+
+def test_roc_and_calibration_tables():
+    y, p = _scores()
+    curve = ev.roc(y, p)
+    assert curve.fpr.is_monotonic_increasing and curve.tpr.is_monotonic_increasing
+    assert (curve.fpr.iloc[0], curve.tpr.iloc[-1]) == (0.0, 1.0)
+    cal = ev.calibration(y, p, bins=5)
+    assert cal["count"].sum() == len(y)
+    assert ((cal.mean_proba >= cal.bin_low) & (cal.mean_proba <= cal.bin_high)).all()
+    with pytest.raises(MammokitError, match="only one class"):
+        ev.roc([1, 1], [0.2, 0.3])
+
+
+# --- threshold on validation -----------------------------------------------------------------------
+
+def test_youden_threshold_separates_a_separable_validation_set():
+    y = np.array([0, 0, 0, 1, 1, 1])
+    p = np.array([0.05, 0.1, 0.3, 0.35, 0.6, 0.9])
+    t = ev.choose_threshold(y, p, "youden")
+    assert 0.3 < t <= 0.35
+    assert ev.binary_metrics(y, p, t)["accuracy"] == 1.0
+    assert ev.choose_threshold(y, p, "f_score") == pytest.approx(0.35)
+    assert ev.choose_threshold([1, 1], [0.2, 0.9]) == 0.5  # nothing to tune with one class
+    with pytest.raises(MammokitError, match="rule"):
+        ev.choose_threshold(y, p, "test")
+
+
+# --- patient bootstrap -----------------------------------------------------------------------------
+
+def test_bootstrap_interval_brackets_the_estimate_and_is_repeatable():
+    y, p = _scores()
+    groups = np.arange(len(y)) // 2
+    a = ev.bootstrap_ci(y, p, groups, n_boot=300, seed=3)
+    b = ev.bootstrap_ci(y, p, groups, n_boot=300, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a.ci_low <= a.estimate + 1e-12).all() and (a.estimate <= a.ci_high + 1e-12).all()
+    assert (a.n_patients == 60).all()
+
+
+def test_bootstrap_resamples_patients_not_rois():
+    """Five copies of each ROI in one patient add no information: the patient CI does not shrink."""
+    y, p = _scores(n=60)
+    g = np.arange(60)
+    base = ev.bootstrap_ci(y, p, g, n_boot=300, seed=1).set_index("metric")
+    y5, p5, g5 = np.repeat(y, 5), np.repeat(p, 5), np.repeat(g, 5)
+    by_patient = ev.bootstrap_ci(y5, p5, g5, n_boot=300, seed=1).set_index("metric")
+    by_roi = ev.bootstrap_ci(y5, p5, np.arange(300), n_boot=300, seed=1).set_index("metric")
+    width = lambda t: (t.ci_high - t.ci_low)  # noqa: E731
+    np.testing.assert_allclose(width(by_patient), width(base), atol=1e-9)
+    assert (width(by_roi) < 0.7 * width(base)).all()  # treating copies as independent fakes certainty
+
+
+def test_metrics_table_per_model_with_intervals():
+    y, p = _scores()
+    preds = pd.DataFrame({"model": ["a"] * 60 + ["b"] * 60, "label": y, "proba": p,
+                          "patient_id": [f"p{i // 2}" for i in range(120)]})
+    table = ev.metrics_table(preds, threshold={"a": 0.5, "b": 0.4}, ci=True, n_boot=100)
+    assert list(table.model) == ["a", "b"]
+    assert table.threshold.tolist() == [0.5, 0.4]
+    assert (table.auc_low <= table.auc).all() and (table.auc <= table.auc_high).all()
+
+
+def test_read_predictions_stacks_models_and_checks_columns(tmp_path):
+    cols = {"image_id": ["mdb001"], "patient_id": ["p001"], "label": [1], "proba": [0.7], "split": ["test"]}
+    pd.DataFrame(cols).to_csv(tmp_path / "convnet.csv", index=False)
+    pd.DataFrame(cols).to_csv(tmp_path / "VGG19.csv", index=False)
+    table = ev.read_predictions(tmp_path)
+    assert sorted(table.model) == ["VGG19", "convnet"] and table.patient_id.iloc[0] == "p001"
+    assert ev.read_predictions(tmp_path / "none").empty
+    pd.DataFrame({"image_id": ["x"], "label": [1]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(MammokitError, match="bad.csv.*patient_id"):
+        ev.read_predictions(tmp_path)
+
+
+def test_shift_to_half_keeps_each_folds_decisions():
+    p = np.linspace(0, 1, 101)
+    for t in (0.1, 0.37, 0.5, 0.9):
+        shifted = ev._shift_to_half(p, np.full_like(p, t))
+        assert ((shifted >= 0.5) == (p >= t)).all()
+        assert np.all(np.diff(shifted) >= 0)
+
+
+# --- cross-validation -------------------------------------------------------------------------------
+
+def _dataset(n_patients: int = 30, seed: int = 0):
+    """Tiny 'ROIs' whose mean brightness carries the label, 1-3 ROIs per patient."""
+    rng = np.random.default_rng(seed)
+    rows, images = [], []
+    for pid in range(n_patients):
+        label = pid % 2
+        for k in range(1 + pid % 3):
+            images.append(rng.integers(0, 120, (8, 8)) + 100 * label)
+            rows.append({"image_id": f"img{pid}_{k}", "patient_id": f"p{pid:03d}", "label": label})
+    table = pd.DataFrame(rows)
+    return SimpleNamespace(images=np.asarray(images, dtype=np.uint8), table=table,
+                           labels=table.label.to_numpy(), groups=table.patient_id.to_numpy())
+
+
+def _sklearn_fit(seen: list):
+    from sklearn.linear_model import LogisticRegression
+
+    def fit(model, x, y, xv, yv):
+        seen.append((len(x), len(xv)))
+        return model.fit(x.reshape(len(x), -1) / 255.0, y)
+    return fit
+
+
+def _sklearn_predict(model, x):
+    return model.predict_proba(x.reshape(len(x), -1) / 255.0)[:, 1]
+
+
+def test_cross_validate_is_grouped_by_patient_and_covers_every_roi_once():
+    from sklearn.linear_model import LogisticRegression
+
+    data, seen = _dataset(), []
+    result = ev.cross_validate(lambda: LogisticRegression(max_iter=500), data, k=5, fit=_sklearn_fit(seen),
+                               predict=_sklearn_predict, n_boot=100, progress=False)
+    assert len(result.folds) == 5 and len(seen) == 5
+    assert sorted(result.predictions.image_id) == sorted(data.table.image_id)
+    fold_of = result.predictions.groupby("patient_id").fold.nunique()
+    assert (fold_of == 1).all(), "a patient's ROIs must all be in one test fold"
+    assert all(nv > 0 for _, nv in seen), "each fold carves validation patients for the threshold"
+    assert (result.folds.n_train + result.folds.n_val + result.folds.n_test == len(data.labels)).all()
+    summary = result.summary.set_index("metric")
+    assert summary.loc["auc", "mean"] == pytest.approx(result.folds.auc.mean())
+    assert summary.loc["auc", "estimate"] > 0.9  # brightness separates the classes
+    assert summary.loc["auc", "ci_low"] <= summary.loc["auc", "estimate"] <= summary.loc["auc", "ci_high"]
+    assert set(result.long().metric) == set(ev.METRICS)
+    assert "folds" in result.headline()
+
+
+def test_cross_validate_refuses_folds_that_leak_patients():
+    from mammokit.splits import Split
+    from sklearn.linear_model import LogisticRegression
+
+    data = _dataset(6)
+    n = len(data.labels)
+    leaky = [Split(np.arange(0, n - 1), np.zeros(0, int), np.arange(n - 2, n))]
+    with pytest.raises(MammokitError, match="both test"):
+        ev.cross_validate(lambda: LogisticRegression(), data, fit=_sklearn_fit([]), predict=_sklearn_predict,
+                          folds=leaky, progress=False)
+
+
+@pytest.mark.slow
+def test_cross_validate_trains_a_keras_convnet_with_mammokit_train():
+    from mammokit.models import build_convnet
+
+    data = _dataset(12)
+    data.images = np.repeat(np.repeat(data.images, 2, axis=1), 2, axis=2)  # 16 px
+    result = ev.cross_validate(lambda: build_convnet((16, 16, 1), filters=(4,), dense=8), data, k=2, epochs=1,
+                               batch_size=8, n_boot=50, fit_options={"augment": False}, progress=False)
+    assert len(result.folds) == 2 and len(result.predictions) == len(data.labels)
+    assert result.predictions.proba.between(0, 1).all()
+
+
+# --- figures -----------------------------------------------------------------------------------------
+
+def test_figures_are_built_with_titles_and_labels():
+    from mammokit import plots
+
+    y, p = _scores()
+    preds = {"ConvNet": (y, p), "VGG19": (y, 1 - p)}
+    fig = plots.roc_curves(preds, operating_points={"ConvNet": 0.5}, paper_auc={"ConvNet": 0.95})
+    ax = fig.axes[0]
+    assert "false-positive" in ax.get_xlabel() and "paper 0.95" in ax.get_legend().get_texts()[0].get_text()
+    assert len(plots.confusion_heatmaps({"a": ev.confusion(y, p >= 0.5), "b": np.eye(2, dtype=int)}).axes) == 2
+    folds = pd.DataFrame([{"fold": i, **ev.binary_metrics(y, p, 0.5)} for i in range(3)])
+    assert plots.fold_strip(folds, paper={"auc": 0.95}).axes[0].get_title()
+    assert plots.reliability_curve(preds).axes[0].get_xlabel().startswith("mean predicted")
+    rois = np.zeros((4, 8, 8), np.uint8)
+    grid = plots.grad_cam_grid(rois, np.zeros((4, 8, 8)), {"TP": [0, 1], "FP": [2], "FN": []}, proba=p[:4])
+    assert len([a for a in grid.axes if a.images]) == 6

@@ -1,0 +1,184 @@
+"""Training plumbing: the tf.data pipeline, class weights (Eq 6), fit's files, prediction, devices."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mammokit import models, train
+from mammokit.errors import ConfigError
+
+keras = pytest.importorskip("keras")
+
+
+def _data(n=24, size=16, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, size, size), dtype=np.uint8)
+    labels = np.arange(n) % 2
+    images[labels == 1, size // 4:-size // 4, size // 4:-size // 4] = 255  # a learnable "mass"
+    return images, labels
+
+
+def _tiny(size=16, seed=0):
+    return models.build_convnet((size, size, 1), filters=(4, 8), dense=8, seed=seed)
+
+
+def _stack(ds):
+    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def test_inference_dataset_scales_once_and_keeps_order():
+    images, labels = _data(10)
+    x, y = _stack(train.make_dataset(images, labels, batch_size=4, training=False))
+    assert x.dtype == np.float32 and x.shape == (10, 16, 16, 1)
+    np.testing.assert_allclose(x[..., 0], images / 255.0, rtol=1e-6)
+    assert y.tolist() == labels.tolist()
+    np.testing.assert_allclose(np.asarray(train.scale(images)), images / 255.0, rtol=1e-6)
+
+
+def test_training_dataset_shuffles_and_augments_only_when_training():
+    images, labels = _data(32)
+    seen = []
+
+    def marker(batch, training=False):  # records that it ran, and brightens everything by 10
+        seen.append(training)
+        return batch + 10.0
+
+    x, y = _stack(train.make_dataset(images, labels, 8, training=True, augment=marker, seed=1))
+    assert seen == [True]  # traced once inside the graph
+    order = [int(np.argmin(np.abs(images / 255.0 - xi[..., 0] + 10 / 255.0).reshape(32, -1).sum(1))) for xi in x]
+    assert sorted(order) == list(range(32)) and order != list(range(32))
+    assert x.max() <= 1.0  # clipped back into range after augmentation
+    x_inf, _ = _stack(train.make_dataset(images, labels, 8, training=False, augment=marker))
+    np.testing.assert_allclose(x_inf[..., 0], images / 255.0, rtol=1e-6)  # inference ignores augment
+
+
+def test_dataset_for_inference_without_labels_and_three_channels():
+    images, _ = _data(6)
+    batches = list(train.make_dataset(images, None, 4, channels=3))
+    assert [tuple(b.shape) for b in batches] == [(4, 16, 16, 3), (2, 16, 16, 3)]
+
+
+@pytest.mark.parametrize("images, labels, word", [
+    (np.zeros((4, 8, 8), np.float32), [0, 1, 0, 1], "uint8"),
+    (np.zeros((8, 8), np.uint8), None, "shape"),
+    (np.zeros((4, 8, 8), np.uint8), [0, 1], "4 labels"),
+    (np.zeros((4, 8, 8), np.uint8), [0, 1, 2, 1], "0 (benign) or 1"),
+])
+def test_bad_inputs_are_named(images, labels, word):
+    with pytest.raises(ConfigError, match=word.replace("(", r"\(").replace(")", r"\)")):
+        train.make_dataset(images, labels, 2)
+
+
+def test_class_weights_follow_eq6_balanced():
+    weights = train.class_weights(np.array([0, 0, 0, 1]))
+    assert weights == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
+    # each class then carries the same total weight
+    assert 3 * weights[0] == pytest.approx(1 * weights[1])
+    assert train.class_weights([0, 1], None) is None
+    assert train.class_weights([0, 1], {0: 1, 1: 3}) == {0: 1.0, 1: 3.0}
+    with pytest.raises(ConfigError, match="both classes"):
+        train.class_weights(np.zeros(5, int))
+    with pytest.raises(ConfigError, match="class_weight"):
+        train.class_weights([0, 1], "inverse")
+
+
+def test_fit_learns_writes_files_and_restores_best(tmp_path):
+    images, labels = _data(48)
+    model = _tiny()
+    history = train.fit(model, (images, labels), (images[:16], labels[:16]), epochs=6, batch_size=8,
+                        learning_rate=1e-2, augment=False, run_dir=tmp_path, name="tiny", verbose=0)
+    assert history["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert {"loss", "accuracy", "auc", "val_loss", "val_accuracy", "val_auc"} <= set(history)
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    assert (tmp_path / "models" / "tiny.keras").is_file()
+    assert train.read_history(train.history_path(tmp_path, "tiny")).equals(history)
+    assert not (tmp_path / "backup" / "tiny").exists(), "the backup is removed after a finished run"
+    # restore_best: the weights in memory are the saved best model's
+    reloaded = train.load_model(tmp_path / "models" / "tiny.keras")
+    np.testing.assert_allclose(train.predict_proba(reloaded, images), train.predict_proba(model, images), atol=1e-6)
+    assert history["val_auc"].max() > 0.9  # the bright square is easy
+
+
+def test_fit_with_steps_per_epoch_loops_the_data_and_without_run_dir():
+    images, labels = _data(12)
+    history = train.fit(_tiny(), (images, labels), epochs=2, batch_size=8, steps_per_epoch=5,
+                        augment=False, verbose=0)
+    assert isinstance(history, pd.DataFrame) and len(history) == 2
+    assert "val_loss" not in history
+
+
+def test_fit_with_the_kits_online_augmentation():
+    pytest.importorskip("mammokit.augment")
+    images, labels = _data(16, size=32)
+    model = models.build_convnet((32, 32, 1), filters=(4, 8), dense=8)
+    history = train.fit(model, (images, labels), epochs=1, batch_size=8, augment=True, verbose=0)
+    assert np.isfinite(history["loss"]).all()
+
+
+def test_same_seed_same_data_same_history_on_cpu():
+    images, labels = _data(32)
+    runs = [train.fit(_tiny(seed=5), (images, labels), (images[:8], labels[:8]), epochs=3, batch_size=8,
+                      augment=keras.layers.RandomFlip("horizontal", seed=5), seed=5, verbose=0)
+            for _ in range(2)]
+    pd.testing.assert_frame_equal(runs[0], runs[1], check_exact=False, rtol=1e-6)
+
+
+def test_fit_rejects_mismatched_sizes_and_bad_knobs():
+    images, labels = _data(8)
+    with pytest.raises(ConfigError, match="input_shape=\\(16, 16, 1\\)"):
+        train.fit(models.build_convnet((32, 32, 1), filters=(4,)), (images, labels), augment=False, verbose=0)
+    with pytest.raises(ConfigError, match="epochs"):
+        train.fit(_tiny(), (images, labels), epochs=0, verbose=0)
+    with pytest.raises(ConfigError, match="augment"):
+        train.fit(_tiny(), (images, labels), augment="yes", verbose=0)
+    with pytest.raises(ConfigError, match="no model file"):
+        train.load_model("/nonexistent/model.keras")
+
+
+def test_predict_proba_is_the_malignant_column():
+    images, _ = _data(5)
+    model = _tiny()
+    proba = train.predict_proba(model, images)
+    expected = np.asarray(model(images[..., None].astype("float32") / 255.0, training=False))[:, 1]
+    assert proba.shape == (5,) and ((0 <= proba) & (proba <= 1)).all()
+    np.testing.assert_allclose(proba, expected, atol=1e-6)
+
+
+def test_device_report_on_this_machine():
+    report = train.configure_device("auto")
+    assert "CPU" in report and "precision policy" in report and "strategy" in report
+    assert keras.mixed_precision.global_policy().name in ("float32", "mixed_float16")
+    if "GPU: none" in report:
+        assert keras.mixed_precision.global_policy().name == "float32"
+
+
+class _Boom(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt  # like a user pressing stop in Jupyter after two epochs
+
+
+def test_interrupted_fit_resumes_in_process_and_refuses_a_different_model(tmp_path):
+    images, labels = _data(16)
+    with pytest.raises(KeyboardInterrupt):
+        train.fit(_tiny(), (images, labels), (images, labels), epochs=4, batch_size=8, augment=False,
+                  run_dir=tmp_path, verbose=0, callbacks=[_Boom()])
+    # the user's callbacks run before the kit's, so epoch 2 never reached the CSV nor the backup
+    assert train.read_history(train.history_path(tmp_path, "convnet"))["epoch"].tolist() == [1]
+    other = models.build_convnet((16, 16, 1), filters=(4, 16), dense=8)
+    with pytest.raises(ConfigError, match="another model"):
+        train.fit(other, (images, labels), epochs=4, batch_size=8, augment=False, run_dir=tmp_path, verbose=0)
+    history = train.fit(_tiny(), (images, labels), (images, labels), epochs=4, batch_size=8, augment=False,
+                        run_dir=tmp_path, verbose=0)
+    assert history["epoch"].tolist() == [1, 2, 3, 4]
+    fresh = train.fit(_tiny(), (images, labels), (images, labels), epochs=1, batch_size=8, augment=False,
+                      run_dir=tmp_path, resume=False, verbose=0)
+    assert fresh["epoch"].tolist() == [1], "resume=False starts a new history"
+
+
+def test_hyperparameter_table_sets_table2_beside_the_run():
+    table = train.hyperparameter_table(batch_size=16, epochs=3, roi_size=32)
+    assert table.loc["batch_size", "paper (Table 2)"] == "32" and table.loc["batch_size", "this run"] == "16"
+    assert table.loc["roi_size", "this run"] == "32"
