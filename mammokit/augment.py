@@ -329,7 +329,8 @@ def _kernel_layer_class():
             strength = 0.5 * (0.5 + 1.5 * u[:, 2])  # emboss strength in [0.5, 2], blend alpha 0.5
             alpha = 0.1 + 0.3 * u[:, 2]             # edge alpha in [0.1, 0.4]
             k = ops.convert_to_tensor(self._kernels[:, :, :, None, None])  # (3, 3, 3, 1, 1)
-            filtered = [ops.depthwise_conv(images, k[j], strides=1, padding="same") for j in (1, 2)]
+            padded = ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="reflect")  # no dark rim
+            filtered = [ops.depthwise_conv(padded, k[j], strides=1, padding="valid") for j in (1, 2)]
             w_emb = ops.reshape(use * pick_emboss * strength, (-1, 1, 1, 1))
             w_lap = ops.reshape(use * (1 - pick_emboss) * alpha, (-1, 1, 1, 1))
             out = images + w_emb * filtered[0] + w_lap * filtered[1]

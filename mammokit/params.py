@@ -161,8 +161,8 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "or None for random init"),
         Param("INPUT_SIZE", None, optional(integer(32, 1024)),
               "side the backbones see; None: ROI_SIZE, raised to 75 px for the Inception backbones"),
-        Param("BATCH_SIZE", {"smoke": 8, "classroom": 8, "paper": 32}, integer(1, 4096),
-              "ROIs per step (features and training); 8 keeps a CPU under 4 GiB (paper: 32)"),
+        Param("BATCH_SIZE", {"smoke": 32, "classroom": 8, "paper": 32}, integer(1, 4096),
+              "ROIs per step (features and training); 8 keeps the classroom path near 1.5 GiB (paper: 32)"),
         Param("HEAD_EPOCHS", {"smoke": 1, "classroom": 5, "paper": 10}, integer(1),
               "fine-tuning phase 1: epochs training the new head on the frozen backbone"),
         Param("EPOCHS", {"smoke": 1, "classroom": 10, "paper": 90}, integer(0),
@@ -178,6 +178,9 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
     ),
     "06_evaluation": (
         _ROI_SIZE, _EPOCHS, _BATCH,
+        Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": 10, "paper": 80}, optional(integer(1)),
+              "training steps per epoch of each model trained here (paper: 80; notebook 04 uses 20 in "
+              "classroom); None: one pass over the training part"),
         Param("FOLDS", {"smoke": 2, "classroom": 5, "paper": 5}, integer(2, 20),
               "cross-validation folds, grouped by patient (paper: 5)"),
         Param("BOOTSTRAP", {"smoke": 200, "classroom": 1000, "paper": 2000}, integer(10),

@@ -30,8 +30,8 @@ def project_root() -> Path:
 
 
 def data_dir() -> Path:
-    """Downloaded and generated data (``$MAMMOKIT_DATA``, else ``<project>/data``)."""
-    return Path(os.environ.get("MAMMOKIT_DATA") or project_root() / "data")
+    """Downloaded and generated data (``$MAMMOKIT_DATA_DIR``, else ``<project>/data``)."""
+    return Path(os.environ.get("MAMMOKIT_DATA_DIR") or project_root() / "data")
 
 
 def cache_dir() -> Path:

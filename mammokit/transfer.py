@@ -79,15 +79,18 @@ BACKBONES: dict[str, Backbone] = {b.name: b for b in (
 )}
 PAPER_BACKBONES = tuple(BACKBONES)
 # Measured with benchmarks/bench_backbones.py (224 px, batch 8, weights=None, TF 2.21 on a shared
-# 2-core x86 CPU, Nov 2026; ±25 % run to run): seconds per training step after the first (graph
-# tracing), frozen backbone vs everything but batch norm trainable, and peak RSS in GiB.
-MEASURED_CPU_224: dict[str, dict[str, float]] = {
-    "VGG19": {"frozen_s_per_step": 2.08, "finetune_s_per_step": 5.96, "finetune_first_s": 10.6, "peak_gib": 1.8},
-    "InceptionV3": {"frozen_s_per_step": 0.61, "finetune_s_per_step": 1.55, "finetune_first_s": 18.6, "peak_gib": 1.71},
-    "ResNet152V2": {"frozen_s_per_step": 1.53, "finetune_s_per_step": 5.16, "finetune_first_s": 53.3, "peak_gib": 4.03},
-    "InceptionResNetV2": {"frozen_s_per_step": 0.71, "finetune_s_per_step": 1.44, "finetune_first_s": 27.8,
-                          "peak_gib": 3.06},
-}
+# 2-core x86 CPU, Nov 2026; ±25 % run to run). Seconds per training step after the first, with
+# the backbone frozen and with every layer but batch norm trainable; the first fine-tuning step
+# (graph tracing); a frozen forward pass at 96 px (the classroom feature path); peak RSS (GiB).
+_MEASURED_COLUMNS = ("params", "frozen_s_per_step", "finetune_s_per_step", "finetune_first_s",
+                     "features96_s_per_batch", "peak_frozen_gib", "peak_finetune_gib")
+MEASURED_CPU_224: dict[str, dict[str, float]] = {name: dict(zip(_MEASURED_COLUMNS, values)) for name, values in {
+    "VGG19": (20_025_410, 2.08, 5.96, 10.6, 0.60, 1.39, 1.80),
+    "InceptionV3": (21_806_882, 0.61, 1.55, 18.6, 0.25, 1.48, 1.71),
+    "ResNet152V2": (58_335_746, 1.53, 5.16, 53.3, 0.86, 3.61, 4.03),
+    "InceptionResNetV2": (54_339_810, 0.71, 1.44, 27.8, 0.86, 2.52, 3.06),
+    "EfficientNetB5": (28_517_625, 1.23, 5.89, 71.7, 1.41, 3.81, 4.46),
+}.items()}
 _CAFFE_MEAN = (103.939, 116.779, 123.68)  # BGR ImageNet means; equal gray channels make the order moot
 
 
@@ -238,8 +241,12 @@ def backbone_layers(model) -> list:
 
 
 def feature_map_layer(model) -> str:
-    """Name of the backbone's last 4-D layer: the feature map Grad-CAM looks at."""
-    return backbone_layers(model)[-1].name  # functional layers are in topological order
+    """Name of the backbone's last feature map before any pooling (``block5_conv4``, ``mixed10``,
+    ``post_relu``, ``conv_7b_ac``, ``top_activation``): the layer Grad-CAM reads."""
+    for layer in reversed(backbone_layers(model)):  # functional layers are in topological order
+        if len(layer.output.shape) == 4 and "Pooling" not in type(layer).__name__:
+            return layer.name
+    raise ConfigError(f"{model.name}: no 4-D feature map in the backbone")
 
 
 def set_trainable(model, top_n: int | None) -> int:
@@ -255,8 +262,7 @@ def set_trainable(model, top_n: int | None) -> int:
     chosen_ids = {id(layer) for layer in chosen}
     for layer in backbone_layers(model):
         layer.trainable = id(layer) in chosen_ids and not isinstance(layer, layers.BatchNormalization)
-    for name in ("mk_head",):
-        model.get_layer(name).trainable = True
+    model.get_layer("mk_head").trainable = True
     return sum(1 for layer in chosen if layer.trainable)
 
 
@@ -275,8 +281,8 @@ def save_backbone_weights(model, path: Path | str) -> Path:
     path = Path(path)
     if not path.name.endswith(".weights.h5"):
         raise ConfigError(f"save_backbone_weights: {path} must end in .weights.h5")
-    # the same graph keras.applications built (mk_input .. feature map), so its layout matches
-    keras.Model(model.input, model.get_layer(feature_map_layer(model)).output).save_weights(path)
+    # the same graph keras.applications built (mk_input .. backbone output), so its layout matches
+    keras.Model(model.input, backbone_layers(model)[-1].output).save_weights(path)
     return path
 
 
@@ -299,7 +305,7 @@ def features_key(backbone: str, images: np.ndarray, input_size: int, weights, se
 
 
 def extract_features(backbone: str, images: np.ndarray, *, input_size: int | None = None,
-                     weights: str | os.PathLike | None = "imagenet", batch_size: int = 16, seed: int = 0,
+                     weights: str | os.PathLike | None = "imagenet", batch_size: int = 32, seed: int = 0,
                      cache: bool = True, model=None) -> np.ndarray:
     """Pooled backbone features of ``images`` (N, S, S) uint8: float32 (N, D), D per backbone.
 
@@ -440,16 +446,33 @@ def comparison_table(predictions, dataset: str = "MIAS", split: str = "test", th
     return pd.DataFrame(rows)
 
 
+
+def comparison_text(table) -> "pd.DataFrame":
+    """:func:`comparison_table` as Tables 3-4 print it: one cell per metric, ``ours [95% CI] | paper``."""
+    import pandas as pd
+
+    def cell(row, m: str) -> str:
+        ours = f"{row[m]:.2f}" if pd.notna(row[m]) else "–"
+        if pd.notna(row.get(f"{m}_low", np.nan)):
+            ours += f" [{row[f'{m}_low']:.2f}, {row[f'{m}_high']:.2f}]"
+        return ours + (f" | {row[f'{m}_paper']:.2f}" if pd.notna(row[f"{m}_paper"]) else "")
+
+    names = {"precision": "Precision", "sensitivity": "Sensitivity", "f_score": "F-Score",
+             "accuracy": "Accuracy", "auc": "AUC"}
+    return pd.DataFrame([{"Algorithms": r["model"], "n test": r["n"], **{v: cell(r, k) for k, v in names.items()}}
+                         for _, r in table.iterrows()]).set_index("Algorithms")
+
 # --- what notebook 05 runs per backbone ---------------------------------------------------------
 
 def run_backbone(name: str, rois, split, *, fine_tune_it: bool = False, input_size: int | None = None,
                  weights: str | os.PathLike | None = "imagenet", batch_size: int = 8, head_epochs: int = 1,
                  epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3, C: float = 1.0,
-                 seed: int = 0, **fit_kwargs):
+                 feature_batch: int = 32, seed: int = 0, **fit_kwargs):
     """Train one backbone on a :class:`mammokit.roi.RoiDataset` and predict every ROI.
 
     ``fine_tune_it``: two-phase :func:`fine_tune` (GPU); else frozen features (cached) and a
-    fitted head (CPU). Returns ``(proba (N,) float, info dict)``; frees Keras memory after.
+    fitted head (CPU); ``batch_size`` is the training batch, ``feature_batch`` the (larger,
+    forward-only) feature batch. Returns ``(proba (N,) float, info dict)``; frees Keras memory.
     """
     import gc
     import time
@@ -458,58 +481,36 @@ def run_backbone(name: str, rois, split, *, fine_tune_it: bool = False, input_si
 
     start = time.perf_counter()
     size = rois.images.shape[1]
-    model = build_transfer(name, size, input_size=input_size, weights=weights, seed=seed)
     info = {"backbone": name, "mode": "fine-tune" if fine_tune_it else "features",
-            "input_size": input_size_for(name, size, input_size), "params": count_params(model)["total"]}
+            "input_size": input_size_for(name, size, input_size), "params": MEASURED_CPU_224[name]["params"]}
     x, y = rois.images, np.asarray(rois.labels).astype(int)
     tr, va = np.asarray(split.train, int), np.asarray(split.val, int)
     if fine_tune_it:
         from mammokit import train as training
 
+        model = build_transfer(name, size, input_size=input_size, weights=weights, seed=seed)
         history = fine_tune(model, (x[tr], y[tr]), (x[va], y[va]) if len(va) else None, head_epochs=head_epochs,
                             epochs=epochs, top_n=top_n, learning_rate=learning_rate, name=name.lower(),
                             batch_size=batch_size, seed=seed, **fit_kwargs)
         proba = training.predict_proba(model, x, batch_size=batch_size)
         info["history"] = history
-    else:
-        feats = extract_features(name, x, input_size=input_size, weights=weights, batch_size=batch_size,
-                                 seed=seed, model=model)
+        del model
+    else:  # builds the backbone only when the features are not cached yet
+        feats = extract_features(name, x, input_size=input_size, weights=weights, seed=seed,
+                                 batch_size=feature_batch)
         head = fit_head(feats[tr], y[tr], C=C)
         proba = head_proba(feats, head)
         info["feature_dim"] = feats.shape[1]
     info["seconds"] = round(time.perf_counter() - start, 1)
-    del model
     keras.backend.clear_session()
     gc.collect()
     return proba, info
 
 
-def cost_table(names: Sequence[str] = PAPER_BACKBONES, size: int = 96, input_size: int | None = None,
-               batch_size: int = 8) -> "pd.DataFrame":
-    """Size and cost of each backbone here and now: parameters, layers, input side, build
-    time and one frozen forward pass of ``batch_size`` ROIs (random weights; the values of
-    the weights do not change the cost), beside :data:`MEASURED_CPU_224`."""
-    import gc
-    import time
-
-    import keras
+def measured_costs(names: Sequence[str] = PAPER_BACKBONES) -> "pd.DataFrame":
+    """Size and CPU cost of each backbone (:data:`MEASURED_CPU_224`) with its input limits."""
     import pandas as pd
 
-    rows = []
-    x = np.random.default_rng(0).random((batch_size, size, size, 1), dtype=np.float32)
-    for name in names:
-        t = time.perf_counter()
-        model = build_transfer(name, size, input_size=input_size, weights=None)
-        built = time.perf_counter() - t
-        encoder = keras.Model(model.input, model.get_layer("mk_pool").output)
-        encoder(x[:1], training=False)  # warm-up
-        t = time.perf_counter()
-        encoder(x, training=False)
-        rows.append({"backbone": name, "params_M": round(count_params(model)["total"] / 1e6, 1),
-                     "layers": len(backbone_layers(model)), "input_side": input_size_for(name, size, input_size),
-                     "build_s": round(built, 1), "forward_s_per_batch": round(time.perf_counter() - t, 2),
-                     **{f"cpu224_{k}": v for k, v in MEASURED_CPU_224.get(name, {}).items()}})
-        del model, encoder
-        keras.backend.clear_session()
-        gc.collect()
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"backbone": n, "params_M": round(MEASURED_CPU_224[n]["params"] / 1e6, 1),
+                          "min_side": backbone_spec(n).min_size, "imagenet_side": backbone_spec(n).native_size,
+                          **{k: v for k, v in MEASURED_CPU_224[n].items() if k != "params"}} for n in names])

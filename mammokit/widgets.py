@@ -17,6 +17,9 @@ import numpy as np
 from mammokit.preprocess import (FILTERS, NOISES, PreprocessConfig, PreprocessResult, add_noise,
                                  mask_iou, preprocess, psnr, ssim, to_uint8, centres_inside)
 
+# the explorer's one "noise level" slider (0-40) in each model's own units: Gaussian sigma in grey
+# levels, salt-and-pepper fraction of pixels (10 -> 5 %), speckle sigma (10 -> 0.2)
+NOISE_UNITS = {"none": 0.0, "gaussian": 1.0, "salt_pepper": 1 / 200, "speckle": 1 / 50}
 PANELS = ("original", "denoised", "enhanced (CLAHE)", "breast mask", "histogram")
 
 
@@ -198,7 +201,7 @@ class PreprocessExplorer:
         self.controls = {
             "film": w.Dropdown(options=list(self.films), description="film", style=style, layout=lay),
             "noise": w.Dropdown(options=list(NOISES), value="none", description="add noise", style=style, layout=lay),
-            "noise_amount": slider(w.FloatSlider, "noise amount", 10.0, 0.0, 40.0, 0.5),
+            "noise_level": slider(w.FloatSlider, "noise level", 10.0, 0.0, 40.0, 0.5),
             "denoise": w.Dropdown(options=list(FILTERS), value=cfg.denoise, description="filter", style=style, layout=lay),
             "kernel": slider(w.IntSlider, "filter size", cfg.kernel, 1, 15, 2),
             "clahe_clip": slider(w.FloatSlider, "CLAHE clip", float(cfg.clahe_clip), 0.0, 8.0, 0.5),
@@ -210,7 +213,7 @@ class PreprocessExplorer:
         self._base = cfg
         self.output = w.Output()
         self.readout = w.HTML()
-        self.button = w.Button(description="Use these settings", icon="check")
+        self.button = w.Button(description="Use these settings", icon="check", layout=w.Layout(width="200px"))
         self.status = w.HTML()
         self.button.on_click(lambda _: self.use())
         for control in self.controls.values():
@@ -242,8 +245,9 @@ class PreprocessExplorer:
         from IPython.display import Image, display
 
         c = self.controls
-        self.view = render_view(self.films[c["film"].value], self.config, c["noise"].value,
-                                float(c["noise_amount"].value), self.preview, self.seed)
+        noise = c["noise"].value
+        amount = float(c["noise_level"].value) * NOISE_UNITS[noise]
+        self.view = render_view(self.films[c["film"].value], self.config, noise, amount, self.preview, self.seed)
         self.readout.value = self.view.readout_html()
         with self.output:
             self.output.clear_output(wait=True)

@@ -145,3 +145,24 @@ def test_online_pipeline_feeds_make_dataset(roi):
                             augment=A.online_pipeline(seed=3))
     x, y = next(iter(ds))
     assert tuple(x.shape) == (3, 32, 32, 1) and float(np.max(x)) <= 1.0
+
+
+def test_emboss_edge_kernel_layer(roi):
+    layer = A._kernel_layer_class()(rate=1.0, seed=0)
+    batch = np.stack([roi] * 4)[..., None].astype("float32")
+    out = np.asarray(layer(batch, training=True))
+    assert out.shape == batch.shape and 0 <= out.min() and out.max() <= 255
+    assert all(not np.allclose(out[i], batch[i]) for i in range(4))  # rate 1: every image filtered
+    assert np.array_equal(np.asarray(layer(batch, training=False)), batch)
+    flat = np.full((2, 8, 8, 1), 100, "float32")
+    never = A._kernel_layer_class()(rate=0.0, seed=0)
+    assert np.array_equal(np.asarray(never(flat, training=True)), flat)
+
+
+def test_kernel_layer_leaves_flat_borders_alone():
+    """Reflect padding: a flat image stays flat under emboss, no dark or bright rim at the edge."""
+    flat = np.full((4, 12, 12, 1), 120, "float32")
+    layer = A._kernel_layer_class()(rate=1.0, seed=1)
+    out = np.asarray(layer(flat, training=True))
+    # emboss keeps flat areas, the Laplacian blend darkens them uniformly: each image is constant
+    assert np.allclose(out.std(axis=(1, 2, 3)), 0, atol=1e-4)

@@ -74,7 +74,10 @@ def jupyterlab(tmp_path: Path):
         "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",  # the kernel runs this environment's python
-        "MAMMOKIT_PROFILE": "smoke", "MAMMOKIT_DATA": "synthetic",  # TEMP
+        "MAMMOKIT_PROFILE": "smoke",
+        # data folder relative to the kernel's working directory (the temp copy), so phantoms land in
+        # tmp_path; also what the DATA parameter reads from $MAMMOKIT_DATA while params maps it there
+        "MAMMOKIT_DATA": "synthetic",
     })
     port = _free_port()
     log = tmp_path / "jupyter-lab.log"
@@ -95,6 +98,31 @@ def jupyterlab(tmp_path: Path):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _kernel_idle(base: str) -> bool:
+    """True when the server has a session for the notebook whose kernel is idle."""
+    try:
+        with urllib.request.urlopen(base + "/api/sessions", timeout=2) as response:
+            sessions = json.load(response)
+    except OSError:
+        return False
+    return any(s.get("path", "").endswith(NOTEBOOK.name) and s.get("kernel", {}).get("execution_state") == "idle"
+               for s in sessions)
+
+
+def _wait_for_kernel(page, base: str, timeout: float = 90) -> None:
+    """Wait until the notebook's kernel is started and idle, accepting JupyterLab's 'Select
+    Kernel' dialog (it proposes the notebook's own python3 kernel) when it shows up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dialog = page.locator(".jp-Dialog:has-text('Select Kernel') .jp-mod-accept")
+        if dialog.count():
+            dialog.first.click()
+        if _kernel_idle(base) and not page.locator(".jp-Dialog").count():
+            return
+        page.wait_for_timeout(500)
+    pytest.fail(f"the notebook's kernel was not idle within {timeout:.0f} s")
+
+
 def test_explorer_reacts_to_the_otsu_slider(jupyterlab: str, artifacts_dir: Path):
     from playwright.sync_api import sync_playwright
 
@@ -103,18 +131,20 @@ def test_explorer_reacts_to_the_otsu_slider(jupyterlab: str, artifacts_dir: Path
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         try:
             page.goto(f"{jupyterlab}/lab/tree/{NOTEBOOK.name}")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+            _wait_for_kernel(page, jupyterlab)
             page.click(".lm-MenuBar-item:has-text('Run')")
             page.click(".lm-Menu-item:has-text('Run All Cells')")
             image = page.locator(".widget-output img").first
             image.wait_for(state="visible", timeout=180_000)
             readout = page.locator(".mk-readouts").first
             readout.wait_for(state="visible", timeout=30_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+            deadline = time.monotonic() + 180
+            while not _kernel_idle(jupyterlab) and time.monotonic() < deadline:  # all cells done
+                page.wait_for_timeout(500)
             errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
                                   has_text="Traceback")
             assert errors.count() == 0, errors.first.inner_text()
-            before_src, before_text = image.get_attribute("src"), readout.inner_text()
+            before_src, before_text = image.get_attribute("src"), readout.text_content()
             assert before_src and "threshold" in before_text
 
             slider = page.locator(".widget-slider", has_text="Otsu offset").first
@@ -127,9 +157,9 @@ def test_explorer_reacts_to_the_otsu_slider(jupyterlab: str, artifacts_dir: Path
                 """([src, text]) => {
                     const img = document.querySelector('.widget-output img');
                     const out = document.querySelector('.mk-readouts');
-                    return img && out && img.src !== src && out.innerText !== text;
+                    return img && out && img.src !== src && out.textContent !== text;
                 }""", arg=[before_src, before_text], timeout=60_000)
-            after_text = readout.inner_text()
+            after_text = readout.text_content()
             assert slider.locator(".widget-readout").inner_text().strip() == "20"
             assert after_text != before_text
             image.scroll_into_view_if_needed()

@@ -63,3 +63,10 @@ def test_console_entry_point_runs(phantoms: Path):
     result = subprocess.run([sys.executable, "-m", "mammokit.cli", "data", "info", str(phantoms)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "patients:         3" in result.stdout
+
+
+def test_contact_sheet_of_the_dev_subset(mias_dev, artifacts_dir: Path):
+    """Leaves test-artifacts/contact-sheet-mias-dev.png for a person to check centres sit on lesions."""
+    out = artifacts_dir / "contact-sheet-mias-dev.png"
+    assert cli.main(["data", "contact-sheet", str(mias_dev), str(out), "--size", "128", "--dpi", "50"]) == 0
+    assert out.stat().st_size > 50_000

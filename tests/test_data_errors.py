@@ -123,11 +123,20 @@ CASES: list[tuple[str, Callable[[Path], object], tuple[str, ...]]] = [
      ("'x.pgm'", "link")),
     ("archive-not-a-tar", lambda t: _install(t, _file(t, "bad.tar.gz", b"<html>moved</html>")),
      ("bad.tar.gz", "not a readable tar")),
+    ("existing-install-incomplete", lambda t: _partial_install(t), ("mias exists but is not a complete", "Move or delete")),
     ("checksum-list-malformed", lambda t: download.read_checksums(_file(t, "sums.txt", b"abc Info.txt\n")),
      ("sums.txt line 1",)),
     ("mirror-bad-scheme", lambda t: download.install_mias(t / "mias", ["ftp://x/all-mias.tar.gz"], checksums={},
                                                           builtin_mirrors=False), ("ftp://", "file:///full/path")),
 ]
+
+
+def _partial_install(tmp: Path):
+    """A data/mias folder holding only part of the files, e.g. copied by hand and cut short."""
+    (tmp / "mias").mkdir()
+    _mias(tmp / "mias", "mdb001 F NORM\n")
+    return download.install_mias(tmp / "mias", checksums={"Info.txt": "0" * 64, "mdb002.pgm": "0" * 64},
+                                 builtin_mirrors=False)
 
 
 def _dicom_without_pixels(tmp: Path) -> Path:

@@ -90,7 +90,7 @@ def test_png_8_and_16_bit(tmp_path: Path):
 
 
 def test_auto_falls_back_loudly(capsys, monkeypatch, tmp_path: Path):
-    monkeypatch.setenv("MAMMOKIT_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("MAMMOKIT_DATA_DIR", str(tmp_path / "empty"))
     from mammokit.data import synthetic
 
     monkeypatch.setattr(synthetic, "default_phantoms", lambda: _folder(tmp_path, "mdb001 G NORM\n"))
@@ -101,7 +101,7 @@ def test_auto_falls_back_loudly(capsys, monkeypatch, tmp_path: Path):
 
 
 def test_auto_prefers_installed_mias(monkeypatch, tmp_path: Path):
-    monkeypatch.setenv("MAMMOKIT_DATA", str(tmp_path))
+    monkeypatch.setenv("MAMMOKIT_DATA_DIR", str(tmp_path))
     (tmp_path / "mias").mkdir()
     _folder(tmp_path / "mias", "mdb001 G NORM\nmdb002 G NORM\n")
     catalog = load_catalog("auto")

@@ -242,3 +242,18 @@ def test_figures_are_built_with_titles_and_labels():
     rois = np.zeros((4, 8, 8), np.uint8)
     grid = plots.grad_cam_grid(rois, np.zeros((4, 8, 8)), {"TP": [0, 1], "FP": [2], "FN": []}, proba=p[:4])
     assert len([a for a in grid.axes if a.images]) == 6
+
+
+def test_predictions_table_follows_the_run_folder_contract():
+    from mammokit.splits import split_by_patient
+
+    data = _dataset(10)
+    split = split_by_patient(data.table, seed=0)
+    proba = np.linspace(0, 1, len(data.labels))
+    table = ev.predictions_table(data, split, proba)
+    assert list(table.columns[:5]) == list(ev.PREDICTION_COLUMNS)
+    assert len(table) == len(data.labels) and set(table.split) == {"train", "val", "test"}
+    np.testing.assert_allclose(table.proba.to_numpy(), proba[table.roi.to_numpy()])
+    assert (table.label.to_numpy() == data.labels[table.roi.to_numpy()]).all()
+    with pytest.raises(MammokitError, match="probabilities for"):
+        ev.predictions_table(data, split, proba[:-1])

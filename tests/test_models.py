@@ -81,3 +81,14 @@ def test_bad_arguments_name_the_parameter(kwargs, word):
         models.build_convnet(**kwargs)
     assert word in str(info.value)
     assert isinstance(info.value, MammokitError)
+
+
+def test_architecture_diagram_draws_one_box_per_layer():
+    from mammokit.plots import architecture_diagram
+
+    model = models.build_convnet((32, 32, 1), filters=(8, 16))
+    fig = architecture_diagram(model)
+    texts = [t.get_text() for t in fig.axes[0].texts if t.get_text()]  # arrows are empty annotations
+    assert len(texts) == len(model.layers)
+    assert any("block2_conv — Conv2D" in t and "1,152 params" in t for t in texts)  # 3*3*8*16
+    assert f"{model.count_params():,} parameters" in fig.axes[0].get_title()

@@ -109,3 +109,23 @@ def test_build_roi_dataset_rejects_a_bad_catalog():
     with pytest.raises(DataError, match="radius"):
         build_roi_dataset(pd.DataFrame({"image_id": ["a"], "patient_id": ["p"], "path": ["x"],
                                         "label": [1], "row": [1.0], "col": [1.0]}))
+
+
+@pytest.mark.slow
+def test_mias_rois_show_breast_tissue(mias_dev, tmp_path, monkeypatch, artifacts_dir):
+    """Every MIAS lesion gives a ROI centred on tissue, not background; a contact sheet is saved
+    for a person to look at (test-artifacts/mias_dev_rois.png)."""
+    from mammokit.data import load_catalog
+    from mammokit.plots import roi_contact_sheet
+
+    monkeypatch.setenv("MAMMOKIT_CACHE", str(tmp_path / "cache"))
+    catalog = load_catalog(mias_dev)
+    data = build_roi_dataset(catalog, size=96, progress=False)
+    located = catalog[catalog["label"].notna() & catalog["row"].notna()]
+    assert len(data) == len(located) > 50
+    assert data.table["in_mask"].all(), data.table.loc[~data.table["in_mask"], "image_id"].tolist()
+    centre = data.images[:, 40:56, 40:56].mean(axis=(1, 2))
+    assert centre.min() > 60, "a ROI centre is dark: background instead of breast tissue"
+    assert (data.images == 0).mean(axis=(1, 2)).max() < 0.5, "a ROI is mostly background"
+    titles = [f"{r.image_id} {'M' if r.label else 'B'}" for r in data.table.itertuples()]
+    roi_contact_sheet(data.images, titles, ncols=12).savefig(artifacts_dir / "mias_dev_rois.png", dpi=80)

@@ -182,3 +182,17 @@ def test_hyperparameter_table_sets_table2_beside_the_run():
     table = train.hyperparameter_table(batch_size=16, epochs=3, roi_size=32)
     assert table.loc["batch_size", "paper (Table 2)"] == "32" and table.loc["batch_size", "this run"] == "16"
     assert table.loc["roi_size", "this run"] == "32"
+
+
+def test_learning_curves_plot_both_sides_and_mark_the_best_epoch():
+    from mammokit.plots import learning_curves
+
+    history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.9, 0.6, 0.4], "val_loss": [0.8, 0.5, 0.7],
+                            "accuracy": [0.5, 0.7, 0.8], "val_accuracy": [0.5, 0.8, 0.6]})
+    fig = learning_curves(history)
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert labels[:2] == ["training", "validation"] and "best epoch (2)" in labels
+    with pytest.raises(ValueError, match="epoch"):
+        learning_curves(pd.DataFrame())

@@ -5,6 +5,7 @@ import importlib
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from mammokit import paper, train, transfer  # noqa: E402
+from mammokit import evaluate, paper, train, transfer  # noqa: E402
 from mammokit.errors import ConfigError, DownloadError  # noqa: E402
 from mammokit.splits import Split  # noqa: E402
 
@@ -58,8 +59,7 @@ def test_preprocess_layer_equals_the_backbones_own_preprocess_input(name):
 def test_model_is_one_flat_graph_with_a_frozen_backbone_and_a_2_class_head(vgg):
     assert vgg.input_shape == (None, 32, 32, 1) and vgg.output_shape == (None, 2)
     assert not any(isinstance(layer, keras.Model) for layer in vgg.layers), "backbone must not be nested"
-    assert transfer.feature_map_layer(vgg) == "block5_pool"
-    assert vgg.get_layer("block5_conv4") is not None  # Grad-CAM can reach the last convolution
+    assert transfer.feature_map_layer(vgg) == "block5_conv4"  # Grad-CAM can reach the last convolution
     assert not any(layer.trainable for layer in transfer.backbone_layers(vgg))
     counts = transfer.count_params(vgg)
     assert counts["trainable"] == 512 * 2 + 2
@@ -124,6 +124,7 @@ def test_a_hand_downloaded_keras_h5_file_loads(tmp_path: Path, vgg):
     assert np.all(loaded.get_layer("block1_conv1").get_weights()[1] == 1)
 
 
+@pytest.mark.filterwarnings("ignore:Skipping nested container")
 def test_weights_from_another_backbone_or_missing_file_say_what_fits(tmp_path: Path, vgg):
     with pytest.raises(ConfigError, match="no such file"):
         transfer.build_transfer("VGG19", 32, weights=tmp_path / "nope.h5")
@@ -201,16 +202,41 @@ def test_fine_tune_runs_both_phases_and_only_moves_the_top_layers(tmp_path: Path
     np.testing.assert_allclose(train.predict_proba(reloaded, rois), train.predict_proba(model, rois), atol=1e-5)
 
 
-def test_predictions_and_comparison_table_follow_the_papers_layout():
-    table = pd.DataFrame({"image_id": [f"m{i}" for i in range(6)], "patient_id": [f"p{i}" for i in range(6)],
-                          "label": [0, 1, 0, 1, 0, 1]})
+def test_comparison_table_follows_the_papers_layout():
+    rois = SimpleNamespace(table=pd.DataFrame({"image_id": [f"m{i}" for i in range(6)],
+                                               "patient_id": [f"p{i}" for i in range(6)]}),
+                           labels=np.array([0, 1, 0, 1, 0, 1]))
     split = Split(np.array([0, 1]), np.array([2, 3]), np.array([4, 5]))
-    pred = transfer.predictions_table(table, np.array([.1, .9, .2, .8, .3, .7]), split)
-    assert list(pred.columns) == ["image_id", "patient_id", "label", "proba", "split"]
-    assert pred["split"].tolist() == ["train", "train", "val", "val", "test", "test"]
+    pred = evaluate.predictions_table(rois, split, np.array([.1, .9, .2, .8, .3, .7]))
     both = pd.concat([pred.assign(model="ConvNet"), pred.assign(model="VGG19")])
     out = transfer.comparison_table(both)
     assert out["model"].tolist() == ["VGG19", "ConvNet"]  # the paper's row order
     assert out.loc[0, "accuracy"] == 1.0 and out.loc[0, "n"] == 2
     mias = paper.table("MIAS").set_index("model")
     assert out.loc[0, "auc_paper"] == mias.loc["VGG19", "auc"]
+    with pytest.raises(ConfigError, match="no predictions"):
+        transfer.comparison_table(both, split="nowhere")
+
+
+def test_run_backbone_predicts_every_roi_from_cached_features():
+    rois = SimpleNamespace(images=_rois(10, seed=5), labels=np.array([0, 1] * 5))
+    split = Split(np.arange(6), np.array([6, 7]), np.array([8, 9]))
+    proba, info = transfer.run_backbone("VGG19", rois, split, weights=None, feature_batch=4)
+    assert proba.shape == (10,) and np.all((proba > 0) & (proba < 1))
+    assert info["mode"] == "features" and info["feature_dim"] == 512 and info["params"] == 20_025_410
+
+
+def test_measured_costs_cover_the_five_backbones():
+    costs = transfer.measured_costs()
+    assert costs["backbone"].tolist() == list(transfer.PAPER_BACKBONES)
+    assert costs.notna().all().all() and (costs["finetune_s_per_step"] > costs["frozen_s_per_step"]).all()
+
+
+def test_comparison_text_prints_ours_with_interval_beside_the_paper():
+    table = pd.DataFrame([{"model": "VGG19", "n": 20, **{f"{m}{s}": v for m in
+                           ("precision", "sensitivity", "f_score", "accuracy", "auc")
+                           for s, v in (("", 0.5), ("_low", 0.25), ("_high", 0.75))},
+                           **{f"{m}_paper": 0.72 for m in ("precision", "sensitivity", "f_score", "accuracy", "auc")}}])
+    text = transfer.comparison_text(table)
+    assert text.loc["VGG19", "AUC"] == "0.50 [0.25, 0.75] | 0.72"
+    assert list(text.columns) == ["n test", "Precision", "Sensitivity", "F-Score", "Accuracy", "AUC"]

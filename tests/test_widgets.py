@@ -59,6 +59,8 @@ def test_explorer_controls_config_and_button():
     assert ex.chosen == PreprocessConfig(morph_kernel=9)
     ex.button.click()
     assert ex.chosen == cfg and "bilateral" in ex.status.value
+    ex.controls["noise"].value = "salt_pepper"  # level 10 = 5 % of pixels, not 1000 %
+    assert 15 < ex.view.readouts["PSNR noisy dB"] < 25
     ex.controls["film"].value = "b"
     assert ex.view.result.mask.shape == (128, 128)
 

@@ -20,7 +20,7 @@ __all__ = ["COLUMNS", "counts", "load_catalog", "mias_dir", "pick_images", "read
 
 
 def mias_dir() -> Path:
-    """Where an installed MIAS copy lives: ``data/mias`` (``$MAMMOKIT_DATA/mias``)."""
+    """Where an installed MIAS copy lives: ``data/mias`` (``$MAMMOKIT_DATA_DIR/mias``)."""
     return paths.data_dir() / "mias"
 
 
@@ -38,8 +38,6 @@ def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
     if text not in ("auto", "mias", "synthetic") and not mias.is_mias_folder(folder):
         if mias.is_mias_folder(folder / "mias"):  # a data root such as data/ holding mias/
             return mias.load_folder(folder / "mias")
-        if folder.resolve() == paths.data_dir().resolve():  # the kit's own data folder: same as "auto"
-            text = "auto"
     if text == "synthetic":
         return mias.load_folder(synthetic.default_phantoms())
     if text in ("auto", "mias"):

@@ -181,7 +181,11 @@ def install_mias(dest: Path | str | None = None, mirrors: Sequence[str] | None =
         if not any(dest.iterdir()):
             dest.rmdir()
         else:
-            verify_folder(dest, sums, origin=str(dest))
+            try:
+                verify_folder(dest, sums, origin=str(dest))
+            except DataError as exc:
+                raise DataError(f"{dest} exists but is not a complete, verified MIAS copy: {exc} "
+                                f"Move or delete {dest}, then run `mammokit data download mias` again.") from None
             print(f"MIAS already installed and verified in {dest}")
             return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,8 @@ real dataset lacks: ``truth/<id>.npz`` with ``clean`` (noise-free uint8 image),
 - a pectoral muscle wedge in the upper chest-wall corner; a bright film label to crop away;
 - benign masses round/oval with a sharp margin (CIRC; a few ill-defined MISC), malignant ones
   irregular or spiculated (SPIC, MISC; a few circumscribed CIRC) — sizes and contrasts overlap,
-  and dense tissue hides lesions, so telling them apart is not trivial;
+  and dense tissue hides lesions, so telling them apart is not trivial: knowing the shape
+  class perfectly gives at most ~82 % accuracy (CIRC→B, MISC/SPIC→M on balanced classes);
 - detector blur and quantum-like noise. As in MIAS, left films (even ids) have the chest wall
   on the left edge of the array, right films (odd ids) on the right edge.
 """
@@ -31,7 +32,7 @@ from mammokit.data.images import write_pgm
 from mammokit.data.mias import PHANTOM_MARKER
 from mammokit.errors import ConfigError, DataError
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULTS = {"n_patients": 40, "size": 512, "seed": 0}
 PREFIX = "syn"
 _BG_BIAS = {"F": -1.4, "G": -0.3, "D": 0.9}  # how much glandular tissue each background holds
@@ -62,8 +63,8 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float
     return field / (field.std() + 1e-6)
 
 
-def _breast(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mask, depth, pectoral) for a breast whose chest wall is the left edge (canonical view).
+def _breast(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float]]:
+    """(mask, depth, pectoral, nipple row/col) for a breast whose chest wall is the left edge (canonical view).
 
     ``depth`` is 1 at the chest wall centre, 0 at the skin line (drives tissue thickness).
     """
@@ -79,21 +80,31 @@ def _breast(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray
     bow = rng.uniform(-0.08, 0.12)  # the muscle edge is slightly curved
     s = cols / pw + rows / ph
     pectoral = s + bow * np.sin(np.pi * np.clip(rows / ph, 0, 1)) < 1.0
-    return mask | pectoral, depth, pectoral
+    return mask | pectoral, depth, pectoral, (r0, b)
 
 
-def _tissue(rng: np.random.Generator, size: int, background: str, depth: np.ndarray) -> np.ndarray:
-    """Fat plus glandular tissue in [0, 1]: more glands for G and D; ducts run to the nipple."""
+def _strands(rng: np.random.Generator, size: int, nipple: tuple[float, float]) -> np.ndarray:
+    """Fibrous strands radiating from the nipple: noise blurred along the radius in polar coordinates."""
+    polar = rng.standard_normal((720, size)).astype(np.float32)  # rows: angle, columns: radius
+    polar = cv2.GaussianBlur(polar, (0, 0), sigmaX=14 * size / 512, sigmaY=1.3)
+    flags = cv2.WARP_POLAR_LINEAR | cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR
+    field = cv2.warpPolar(polar, (size, size), (nipple[1], nipple[0]), size * 1.3, flags)
+    rows, cols = np.ogrid[0:size, 0:size]
+    distance = np.sqrt((rows - nipple[0]) ** 2 + (cols - nipple[1]) ** 2).astype(np.float32)
+    field *= np.clip(distance / (0.35 * size), 0, 1) ** 2  # no starburst at the nipple itself
+    return field / (field.std() + 1e-6)
+
+
+def _tissue(rng: np.random.Generator, size: int, background: str, depth: np.ndarray,
+            nipple: tuple[float, float]) -> np.ndarray:
+    """Fat plus glandular tissue in [0, 1]: more glands for G and D; strands run to the nipple."""
     scale = size / 512
-    fbm = sum(w * _smooth_noise(rng, (size, size), s * scale) for w, s in ((0.5, 3), (0.8, 8), (1.0, 20), (0.8, 45)))
-    ducts = cv2.GaussianBlur(rng.standard_normal((size, size)).astype(np.float32), (0, 0),
-                             sigmaX=10 * scale, sigmaY=2.5 * scale)
-    ducts /= ducts.std() + 1e-6
-    centre = np.exp(-((np.arange(size, dtype=np.float32)[:, None] / size - 0.5) ** 2) / 0.08)  # glands mid-breast
-    glands = 1 / (1 + np.exp(-(fbm / 2.0 + 0.25 * ducts + _BG_BIAS[background] + 1.2 * centre - 0.6) / 0.45))
-    glands *= np.sqrt(depth)
+    fbm = sum(w * _smooth_noise(rng, (size, size), s * scale) for w, s in ((0.4, 3), (0.8, 8), (1.0, 20), (0.8, 45)))
+    strands = _strands(rng, size, nipple)
+    centre = np.exp(-((np.arange(size, dtype=np.float32)[:, None] - nipple[0]) / size) ** 2 / 0.08)  # glands mid-breast
+    glands = 1 / (1 + np.exp(-(fbm / 2.0 + 0.35 * strands + _BG_BIAS[background] + 1.2 * centre - 0.6) / 0.45))
     thickness = np.sqrt(depth)
-    return 0.16 + 0.22 * thickness + 0.42 * glands * thickness
+    return 0.16 + 0.22 * thickness + 0.42 * glands * thickness + 0.015 * strands * thickness
 
 
 def _lesion_profile(rng: np.random.Generator, lesion: Lesion, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,8 +171,8 @@ def make_phantom(seed: int | np.random.SeedSequence, size: int, side: str, backg
     Returned lesions carry ``row``/``col`` in the final (side-flipped) image.
     """
     rng = np.random.default_rng(seed)
-    mask, depth, pectoral = _breast(rng, size)
-    image = np.where(mask, _tissue(rng, size, background, depth), 0.0).astype(np.float32)
+    mask, depth, pectoral, nipple = _breast(rng, size)
+    image = np.where(mask, _tissue(rng, size, background, depth, nipple), 0.0).astype(np.float32)
     image = np.where(pectoral, 0.58 + 0.12 * rng.random() + 0.04 * _smooth_noise(rng, (size, size), 6), image)
     lesion_mask = np.zeros((size, size), bool)
     placed: list[Lesion] = []
@@ -309,7 +320,12 @@ def default_phantoms() -> Path:
         return out
     if out.exists():  # an older generator's set: replace it whole
         stale = out.with_name(f".{out.name}.stale-{os.getpid()}")
-        os.rename(out, stale)
+        try:
+            os.rename(out, stale)
+        except FileNotFoundError:  # another process moved it first
+            pass
         shutil.rmtree(stale, ignore_errors=True)
+        if marker.is_file() and json.loads(marker.read_text()) == wanted:
+            return out
     print(f"mammokit: generating synthetic phantoms in {out} (one-off, a few seconds)")
     return write_phantoms(out)

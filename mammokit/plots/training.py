@@ -20,6 +20,7 @@ def learning_curves(history: pd.DataFrame, *, title: str = "ConvNet training (cf
     ``val_loss``, ...). The dashed line is the epoch with the lowest validation loss — the
     one the saved model comes from.
     """
+    _register_display()
     if "epoch" not in history or history.empty:
         raise ValueError("learning_curves needs the history DataFrame of mammokit.train.fit (an 'epoch' column)")
     fig = Figure(figsize=(5.2 * len(metrics), 3.8), layout="constrained")
@@ -47,6 +48,11 @@ _COLOURS = {"InputLayer": "#d9d9d9", "Conv2D": "#9ecae1", "BatchNormalization": 
             "Dense": "#bcbddc", "Dropout": "#f0f0f0"}
 
 
+def _register_display() -> None:
+    """Importing pyplot in a Jupyter kernel turns on the inline display of ``Figure`` objects."""
+    import matplotlib.pyplot  # noqa: F401
+
+
 def _shape(layer: Any) -> str:
     try:
         shape = tuple(layer.output.shape[1:])
@@ -62,6 +68,7 @@ def architecture_diagram(model: Any, *, title: str | None = None) -> Figure:
     (convolution, normalisation, activation, pooling, dense). A stand-in for
     ``keras.utils.plot_model`` that needs nothing beyond matplotlib.
     """
+    _register_display()
     layers = list(model.layers)
     fig = Figure(figsize=(7.5, 0.42 * len(layers) + 1.0), layout="constrained")
     ax = fig.subplots()

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parent
 MIAS_DEV = Path(os.environ.get("MAMMOKIT_MIAS_DEV", ROOT.parent / "shared" / "mias-dev"))
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="mammokit-tests-"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("MAMMOKIT_PROFILE", "smoke")
-    os.environ["MAMMOKIT_DATA"] = str(_SESSION_DIR / "data")
+    os.environ["MAMMOKIT_DATA_DIR"] = str(_SESSION_DIR / "data")
     os.environ["MAMMOKIT_RUN_DIR"] = str(_SESSION_DIR / "run")
     os.environ["KERAS_HOME"] = str(_SESSION_DIR / "keras")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,7 +32,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def session_dir() -> Path:
-    """A scratch folder shared by the whole session (also MAMMOKIT_DATA's parent)."""
+    """A scratch folder shared by the whole session (also MAMMOKIT_DATA_DIR's parent)."""
     return _SESSION_DIR
 
 
