@@ -23,7 +23,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MAMMOKIT_RUN_DIR"] = str(_SESSION_DIR / "run")
     os.environ["KERAS_HOME"] = str(_SESSION_DIR / "keras")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

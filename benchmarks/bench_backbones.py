@@ -138,7 +138,8 @@ def main() -> int:
         print(" | ".join(str(r.get(c, "")) for c in cols))
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    payload = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+    machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    payload = {"machine": machine,
                "args": {k: v for k, v in vars(args).items() if k != "child"}, "rows": rows}
     (results / "bench_backbones.json").write_text(json.dumps(payload, indent=2))
     return 0

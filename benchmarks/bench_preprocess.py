@@ -19,6 +19,8 @@ Prints a table and writes ``benchmarks/results/bench_preprocess.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import platform
@@ -124,10 +126,11 @@ def main() -> None:
         rows.append((f"widget: render_view, preview {preview}", _ms(lambda: render_view(film, cfg, preview=preview), r)))
     rows.append(("widget: render_view, 256, gaussian noise + PSNR/SSIM",
                  _ms(lambda: render_view(film, cfg, "gaussian", 10, preview=256), r)))
-    explorer = PreprocessExplorer({"film": film}, cfg, preview=256)
-    slider = explorer.controls["otsu_offset"]
-    values = iter(range(10**6))
-    widget = _ms(lambda: setattr(slider, "value", 5 * (next(values) % 10)), r)  # a slider release
+    with contextlib.redirect_stdout(io.StringIO()):  # outside a kernel, Output widgets print repr()s
+        explorer = PreprocessExplorer({"film": film}, cfg, preview=256)
+        slider = explorer.controls["otsu_offset"]
+        values = iter(range(10**6))
+        widget = _ms(lambda: setattr(slider, "value", 5 * (next(values) % 10)), r)  # a slider release
     rows.append(("WIDGET: explorer update on slider release, preview 256", widget))
 
     sk_repeats = max(3, r // 5)

@@ -124,8 +124,8 @@ def keras_models_dir() -> Path:
     except ImportError:  # pragma: no cover - other Keras layouts
         home = os.environ.get("KERAS_HOME", "~/.keras")
     home = os.path.expanduser(home)
-    if not os.access(home, os.W_OK) and not os.access(os.path.dirname(home) or ".", os.W_OK):
-        home = "/tmp/.keras"  # Keras falls back there when its home is not writable
+    if not os.access(home, os.W_OK):
+        home = "/tmp/.keras"  # keras.utils.get_file falls back there when its home is not writable
     return Path(home) / "models"
 
 

@@ -75,9 +75,7 @@ def jupyterlab(tmp_path: Path):
         "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",  # the kernel runs this environment's python
         "MAMMOKIT_PROFILE": "smoke",
-        # data folder relative to the kernel's working directory (the temp copy), so phantoms land in
-        # tmp_path; also what the DATA parameter reads from $MAMMOKIT_DATA while params maps it there
-        "MAMMOKIT_DATA": "synthetic",
+        "MAMMOKIT_DATA": "synthetic",  # the DATA parameter; phantoms land in $MAMMOKIT_DATA_DIR
     })
     port = _free_port()
     log = tmp_path / "jupyter-lab.log"

@@ -117,12 +117,23 @@ def test_fit_with_the_kits_online_augmentation():
     assert np.isfinite(history["loss"]).all()
 
 
-def test_same_seed_same_data_same_history_on_cpu():
-    images, labels = _data(32)
-    runs = [train.fit(_tiny(seed=5), (images, labels), (images[:8], labels[:8]), epochs=3, batch_size=8,
-                      augment=keras.layers.RandomFlip("horizontal", seed=5), seed=5, verbose=0)
-            for _ in range(2)]
-    pd.testing.assert_frame_equal(runs[0], runs[1], check_exact=False, rtol=1e-6)
+@pytest.mark.parametrize("augment", ["flip", "kit"])
+def test_same_seed_same_data_same_history_on_cpu(augment):
+    images, labels = _data(32, size=32)
+
+    def run():
+        pipeline = (keras.layers.RandomFlip("horizontal", seed=5) if augment == "flip"
+                    else True)  # True: mammokit.augment.online_pipeline(seed)
+        model = models.build_convnet((32, 32, 1), filters=(4, 8), dense=8, seed=5)
+        return train.fit(model, (images, labels), (images[:8], labels[:8]), epochs=3, batch_size=8,
+                         augment=pipeline, seed=5, verbose=0)
+
+    first, second = run(), run()
+    pd.testing.assert_frame_equal(first, second, check_exact=False, rtol=1e-6)
+    # and a different seed gives a different run (the test would notice a pipeline ignoring seeds)
+    other = train.fit(models.build_convnet((32, 32, 1), filters=(4, 8), dense=8, seed=6), (images, labels),
+                      epochs=1, batch_size=8, augment=augment == "kit", seed=6, verbose=0)
+    assert other["loss"].iloc[0] != pytest.approx(first["loss"].iloc[0], rel=1e-6)
 
 
 def test_fit_rejects_mismatched_sizes_and_bad_knobs():
