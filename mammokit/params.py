@@ -156,9 +156,9 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               optional(list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"))),
               "backbones fine-tuned end to end (slow on a CPU); the others stay frozen feature extractors "
               "with a fitted head. None: none"),
-        Param("WEIGHTS", {"smoke": None, "classroom": "imagenet", "paper": "imagenet"}, optional(text),
+        Param("WEIGHTS", {"smoke": "random", "classroom": "imagenet", "paper": "imagenet"}, text,
               "'imagenet' (downloads once into $KERAS_HOME/models), the path of a no-top .h5 weights file, "
-              "or None for random init"),
+              "or 'random' (random init)"),
         Param("INPUT_SIZE", None, optional(integer(32, 1024)),
               "side the backbones see; None: ROI_SIZE, raised to 75 px for the Inception backbones"),
         Param("BATCH_SIZE", {"smoke": 32, "classroom": 8, "paper": 32}, integer(1, 4096),

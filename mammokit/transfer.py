@@ -91,6 +91,7 @@ MEASURED_CPU_224: dict[str, dict[str, float]] = {name: dict(zip(_MEASURED_COLUMN
     "InceptionResNetV2": (54_339_810, 0.71, 1.44, 27.8, 0.86, 2.52, 3.06),
     "EfficientNetB5": (28_517_625, 1.23, 5.89, 71.7, 1.41, 3.81, 4.46),
 }.items()}
+_RANDOM = ("random", "none")  # spellings of weights=None a papermill string parameter can carry
 _CAFFE_MEAN = (103.939, 116.779, 123.68)  # BGR ImageNet means; equal gray channels make the order moot
 
 
@@ -165,7 +166,7 @@ def fetch_weights(name: str, timeout: float = 20.0) -> Path:
 
 def _weights_argument(name: str, weights: str | os.PathLike | None) -> str | None:
     """Turn the user's ``weights`` into what keras.applications takes, failing early and clearly."""
-    if weights is None:
+    if weights is None or str(weights).lower() in _RANDOM:
         return None
     if str(weights) == "imagenet":
         fetch_weights(name)  # cached afterwards: Keras finds it there and checks its hash
@@ -201,7 +202,7 @@ def build_transfer(backbone: str, size: int = 96, *, input_size: int | None = No
     Input: float32 (batch, size, size, 1) in [0, 1] (feed uint8 ROIs through
     :func:`mammokit.train.make_dataset`). Output: (batch, ``n_classes``) softmax, column 1
     malignant. ``weights``: ``"imagenet"`` (downloaded once into ``$KERAS_HOME/models``), the
-    path of a no-top ``.h5`` weights file, or ``None`` (random). The backbone starts frozen.
+    path of a no-top ``.h5`` weights file, or ``None``/``"random"``. The backbone starts frozen.
     """
     import keras
     from keras import layers
@@ -258,7 +259,7 @@ def set_trainable(model, top_n: int | None) -> int:
     weighted = [layer for layer in backbone_layers(model) if layer.weights]
     if top_n is not None and int(top_n) < 0:
         raise ConfigError(f"set_trainable: top_n={top_n!r} must be >= 0 or None (all layers)")
-    chosen = weighted if top_n is None else weighted[len(weighted) - int(top_n):] if top_n else []
+    chosen = weighted if top_n is None else weighted[max(len(weighted) - int(top_n), 0):] if top_n else []
     chosen_ids = {id(layer) for layer in chosen}
     for layer in backbone_layers(model):
         layer.trainable = id(layer) in chosen_ids and not isinstance(layer, layers.BatchNormalization)
@@ -289,7 +290,7 @@ def save_backbone_weights(model, path: Path | str) -> Path:
 # --- feature extraction (the CPU way) -----------------------------------------------------------
 
 def _weights_tag(weights: str | os.PathLike | None, seed: int) -> str:
-    if weights is None:
+    if weights is None or str(weights).lower() in _RANDOM:
         return f"random{seed}"
     if str(weights) == "imagenet":
         return "imagenet"

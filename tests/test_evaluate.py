@@ -169,8 +169,6 @@ def _dataset(n_patients: int = 30, seed: int = 0):
 
 
 def _sklearn_fit(seen: list):
-    from sklearn.linear_model import LogisticRegression
-
     def fit(model, x, y, xv, yv):
         seen.append((len(x), len(xv)))
         return model.fit(x.reshape(len(x), -1) / 255.0, y)

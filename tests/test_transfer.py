@@ -85,7 +85,7 @@ def test_set_trainable_unfreezes_the_top_layers_but_never_batch_norm():
     assert not any(layer.trainable for layer in weighted[:-10])
     assert not any(layer.trainable for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization))
     assert 0 < trained < 10  # some of the top ten are batch norms and stay frozen
-    transfer.set_trainable(model, None)
+    assert transfer.set_trainable(model, 10_000) == transfer.set_trainable(model, None)  # more than there are
     convs = [layer for layer in weighted if isinstance(layer, keras.layers.Conv2D)]
     assert all(layer.trainable for layer in convs)
     keras.backend.clear_session()
@@ -96,7 +96,7 @@ def test_set_trainable_unfreezes_the_top_layers_but_never_batch_norm():
 def test_weights_none_depends_on_the_seed_only():
     a = transfer.build_transfer("VGG19", 32, weights=None, seed=1)
     b = transfer.build_transfer("VGG19", 32, weights=None, seed=1)
-    c = transfer.build_transfer("VGG19", 32, weights=None, seed=2)
+    c = transfer.build_transfer("VGG19", 32, weights="random", seed=2)  # the papermill spelling
     kernel = lambda m: m.get_layer("block1_conv1").get_weights()[0]  # noqa: E731
     np.testing.assert_array_equal(kernel(a), kernel(b))
     assert not np.allclose(kernel(a), kernel(c))
