@@ -20,10 +20,9 @@ def learning_curves(history: pd.DataFrame, *, title: str = "ConvNet training (cf
     ``val_loss``, ...). The dashed line is the epoch with the lowest validation loss — the
     one the saved model comes from.
     """
-    _register_display()
     if "epoch" not in history or history.empty:
         raise ValueError("learning_curves needs the history DataFrame of mammokit.train.fit (an 'epoch' column)")
-    fig = Figure(figsize=(5.2 * len(metrics), 3.8), layout="constrained")
+    fig = _figure((5.2 * len(metrics), 3.8))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     best = int(history.loc[history["val_loss"].idxmin(), "epoch"]) if "val_loss" in history and \
         history["val_loss"].notna().any() else None
@@ -48,9 +47,14 @@ _COLOURS = {"InputLayer": "#d9d9d9", "Conv2D": "#9ecae1", "BatchNormalization": 
             "Dense": "#bcbddc", "Dropout": "#f0f0f0"}
 
 
-def _register_display() -> None:
-    """Importing pyplot in a Jupyter kernel turns on the inline display of ``Figure`` objects."""
-    import matplotlib.pyplot  # noqa: F401
+def _figure(figsize: tuple[float, float]) -> Figure:
+    """A figure made through pyplot (which, in Jupyter, loads the inline backend that displays
+    returned figures) and closed at once, so it is shown once — as the cell's value — not twice."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    plt.close(fig)
+    return fig
 
 
 def _shape(layer: Any) -> str:
@@ -68,9 +72,8 @@ def architecture_diagram(model: Any, *, title: str | None = None) -> Figure:
     (convolution, normalisation, activation, pooling, dense). A stand-in for
     ``keras.utils.plot_model`` that needs nothing beyond matplotlib.
     """
-    _register_display()
     layers = list(model.layers)
-    fig = Figure(figsize=(7.5, 0.42 * len(layers) + 1.0), layout="constrained")
+    fig = _figure((7.5, 0.42 * len(layers) + 1.0))
     ax = fig.subplots()
     n = len(layers)
     for i, layer in enumerate(layers):
