@@ -69,3 +69,20 @@ def write_notebook(path: Path | str, intro: str, cells: Iterable[tuple[str, str]
     nbformat.validate(nb)
     nbformat.write(nb, path)
     return path
+
+
+def refresh_cells(path: Path | str) -> bool:
+    """Rewrite a notebook's parameters and setup cells from the spec; True if anything changed.
+
+    Run after editing ``mammokit.params.NOTEBOOKS`` so the comments students read in the
+    parameters cell say the same as ``mammokit params``.
+    """
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    wanted = (parameters_source(path.stem), setup_source(path.stem))
+    if (code[0].source, code[1].source) == wanted:
+        return False
+    code[0].source, code[1].source = wanted
+    nbformat.write(nb, path)
+    return True

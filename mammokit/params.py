@@ -72,10 +72,10 @@ def optional(check: Check) -> Check:
     return wrapped
 
 
-def list_of(check: Check) -> Check:
+def list_of(check: Check, allow_empty: bool = False) -> Check:
     def wrapped(value: Any) -> str | None:
-        if not isinstance(value, (list, tuple)) or not value:
-            return "a non-empty list"
+        if not isinstance(value, (list, tuple)) or not (value or allow_empty):
+            return "a list" if allow_empty else "a non-empty list"
         for item in value:
             complaint = check(item)
             if complaint is not None:
@@ -151,11 +151,12 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"],
               list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")),
               "which of the paper's backbones to train"),
-        Param("FINE_TUNE", {"smoke": ["VGG19"], "classroom": None,
+        Param("FINE_TUNE", {"smoke": ["VGG19"], "classroom": [],
                             "paper": ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"]},
-              optional(list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"))),
+              list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"),
+                      allow_empty=True),
               "backbones fine-tuned end to end (slow on a CPU); the others stay frozen feature extractors "
-              "with a fitted head. None: none"),
+              "with a fitted head. []: none"),
         Param("WEIGHTS", {"smoke": "random", "classroom": "imagenet", "paper": "imagenet"}, text,
               "'imagenet' (downloads once into $KERAS_HOME/models), the path of a no-top .h5 weights file, "
               "or 'random' (random init)"),

@@ -348,9 +348,9 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
         best = None
         if resuming:
             _check_backup_fits(model, backup)
-            if verbose:
-                print(f"resuming {name!r} after epoch {len(read_history(csv))} (backup in {backup})")
             done = read_history(csv)
+            if verbose:
+                print(f"resuming {name!r} after epoch {len(done)} (backup in {backup})")
             if monitor in done and done[monitor].notna().any():
                 best = float(done[monitor].min())
         elif csv.exists():

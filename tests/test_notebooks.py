@@ -51,6 +51,8 @@ def test_parameters_cell_matches_the_spec(path: Path):
         assigned.append(node.targets[0].id)
     assert assigned == [p.name for p in params.spec(path.stem)], \
         "parameters cell and mammokit.params.NOTEBOOKS disagree"
+    assert cell.source == notebook.parameters_source(path.stem), \
+        "parameter comments are stale: run mammokit.notebook.refresh_cells on the notebook"
     first_code = [c for c in nb.cells if c.cell_type == "code"]
     assert first_code[0] is cell, "the parameters cell comes first"
     assert first_code[1].source == notebook.setup_source(path.stem), \
