@@ -160,7 +160,11 @@ def test_explorer_reacts_to_the_otsu_slider(jupyterlab: str, artifacts_dir: Path
             after_text = readout.text_content()
             assert slider.locator(".widget-readout").inner_text().strip() == "20"
             assert after_text != before_text
-            image.scroll_into_view_if_needed()
+            deadline = time.monotonic() + 60  # let the last redraw finish before framing the screenshot
+            while not _kernel_idle(jupyterlab) and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+            page.wait_for_timeout(500)
+            page.locator(".widget-output img").first.scroll_into_view_if_needed(timeout=30_000)
         finally:
             page.screenshot(path=str(artifacts_dir / "browser_02_preprocessing.png"), full_page=False)
             browser.close()

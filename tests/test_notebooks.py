@@ -77,3 +77,8 @@ def test_runs_in_smoke_profile_with_papermill(path: Path, tmp_path: Path):
         execute_notebook(path, tmp_path / path.name, {"PROFILE": "smoke", "RUN_DIR": run_dir})
     except NotebookFailed as exc:
         pytest.fail(str(exc), pytrace=False)
+    executed = nbformat.read(tmp_path / path.name, as_version=4)
+    for i, cell in enumerate(c for c in executed.cells if c.cell_type == "code"):
+        pngs = sum("image/png" in out.get("data", {}) for out in cell.outputs)
+        calls = cell.source.count("mk.plots.")
+        assert pngs == calls, f"code cell {i} draws {calls} figure(s) but shows {pngs}:\n{cell.source}"

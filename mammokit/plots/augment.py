@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from mammokit.plots.style import imshow_gray, use_style
+from mammokit.plots.style import imshow_gray, subplots, use_style
 
 __all__ = ["table1_gallery", "class_balance", "image_grid", "leakage_plot"]
 
@@ -18,11 +18,10 @@ _CLASS_NAMES = {0: "benign", 1: "malignant"}
 def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, ncols: int = 6,
                size: float = 1.8, suptitle: str | None = None):
     """A grid of 2-D grayscale images (uint8 or float), one title each. Returns the Figure."""
-    import matplotlib.pyplot as plt
 
     images = list(images)
     nrows = max(1, math.ceil(len(images) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
+    fig, axes = subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < len(images):
@@ -52,7 +51,6 @@ def table1_gallery(image: np.ndarray, distinct: bool = False, ncols: int = 8):
 
 def class_balance(**label_sets: np.ndarray):
     """Bar chart of benign/malignant counts for each named label set (e.g. before=..., after=...)."""
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     use_style()
@@ -62,7 +60,7 @@ def class_balance(**label_sets: np.ndarray):
         rows += [{"set": name, "class": _CLASS_NAMES.get(int(v), str(v)), "images": int(c)}
                  for v, c in zip(values, counts)]
     table = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(label_sets), 3.6))
+    fig, ax = subplots(figsize=(1.8 + 1.6 * len(label_sets), 3.6))
     sns.barplot(data=table, x="set", y="images", hue="class", ax=ax,
                 palette={"benign": "tab:blue", "malignant": "tab:red"})
     for container in ax.containers:
@@ -76,13 +74,12 @@ def class_balance(**label_sets: np.ndarray):
 
 def leakage_plot(results: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "auc")):
     """Test metrics of both protocols: one dot per seed (paired by a grey line), mean ± sd in black."""
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     use_style()
     order = [p for p in ("paper", "honest") if p in set(results["protocol"])]
     labels = {"paper": "paper protocol\n(augment, then split)", "honest": "honest protocol\n(split by patient,\nthen augment)"}
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 4.0), squeeze=False)
+    fig, axes = subplots(1, len(metrics), figsize=(4.2 * len(metrics), 4.0), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         wide = results.pivot(index="seed", columns="protocol", values=metric)[order]
         for _, row in wide.iterrows():

@@ -4,14 +4,13 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
 from mammokit.errors import ConfigError
-from mammokit.plots.style import imshow_gray
+from mammokit.plots.style import imshow_gray, subplots
 
 __all__ = ["catalog_balance", "contact_sheet", "mammograms", "origin_trap", "patient_pair", "phantom_truth"]
 
@@ -40,7 +39,7 @@ def catalog_balance(catalog: pd.DataFrame) -> Figure:
     """Rows per abnormality class and severity, and images per background tissue (seaborn)."""
     import seaborn as sns
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
+    fig, (left, right) = subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
     rows = catalog.assign(severity=catalog["severity"].fillna("normal"))
     sns.countplot(data=rows, x="abnormality", hue="severity", ax=left,
                   order=sorted(rows["abnormality"].unique()), hue_order=[h for h in ("normal", "B", "M")
@@ -60,7 +59,7 @@ def mammograms(catalog: pd.DataFrame, image_ids: list[str], ncols: int = 3) -> F
     n = len(image_ids)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.8 * nrows), squeeze=False,
+    fig, axes = subplots(nrows, ncols, figsize=(3.6 * ncols, 3.8 * nrows), squeeze=False,
                              constrained_layout=True)
     for ax, image_id in zip(axes.flat, image_ids):
         rows = catalog[catalog["image_id"] == image_id]
@@ -80,7 +79,7 @@ def origin_trap(catalog: pd.DataFrame, image_id: str) -> Figure:
     """One film annotated twice: row = height-1-y (right) and y used as a row (wrong)."""
     rows = catalog[catalog["image_id"] == image_id]
     image = _image(rows.iloc[0]["path"])
-    fig, (wrong, right) = plt.subplots(1, 2, figsize=(9, 4.6), constrained_layout=True)
+    fig, (wrong, right) = subplots(1, 2, figsize=(9, 4.6), constrained_layout=True)
     imshow_gray(wrong, image, title="WRONG: row = y (origin top-left)")
     _circles(wrong, rows, rowcol="wrong")
     imshow_gray(right, image, title="RIGHT: row = height - 1 - y")
@@ -106,7 +105,7 @@ def phantom_truth(catalog: pd.DataFrame, image_id: str) -> Figure:
     if rows.empty or rows.iloc[0]["truth"] is None:
         raise ConfigError(f"phantom_truth: {image_id!r} has no ground truth (only synthetic phantoms do)")
     truth = np.load(rows.iloc[0]["truth"])
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.6), constrained_layout=True)
+    fig, axes = subplots(1, 4, figsize=(13, 3.6), constrained_layout=True)
     panels = [(_image(rows.iloc[0]["path"]), "film (noisy)"), (truth["clean"], "clean"),
               (truth["breast_mask"], "breast_mask"), (truth["lesion_mask"], "lesion_mask")]
     for ax, (image, title) in zip(axes, panels):
@@ -138,7 +137,7 @@ def contact_sheet(catalog: pd.DataFrame, size: int = 128, preprocessed: bool = F
                               "not available in this install; drop --preprocessed") from None
     ncols = min(ncols, len(located))
     nrows = math.ceil(len(located) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.75 * nrows), squeeze=False)
+    fig, axes = subplots(nrows, ncols, figsize=(1.6 * ncols, 1.75 * nrows), squeeze=False)
     done: dict[str, object] = {}
     for ax, r in zip(axes.flat, located.itertuples()):
         image, row, col = _image(r.path), r.row, r.col

@@ -1,6 +1,6 @@
 """Figures for evaluation and Grad-CAM (notebook 06): ROC (Fig 7), confusion matrices, folds, calibration.
 
-Each function returns a ``matplotlib.figure.Figure`` built without pyplot's global state,
+Each function returns a ``matplotlib.figure.Figure`` that pyplot does not keep (``style.figure``),
 so nothing is drawn twice in a notebook and tests can save it. Predictions come as a
 mapping ``name -> (labels, proba)`` or as a table with ``model, label, proba`` columns.
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mammokit.plots.style import imshow_gray
+from mammokit.plots.style import figure, imshow_gray
 
 __all__ = ["roc_curves", "confusion_heatmaps", "fold_strip", "reliability_curve", "grad_cam_grid",
            "paper_comparison"]
@@ -37,7 +37,7 @@ def roc_curves(predictions: Any, *, title: str = "ROC curves (cf. the paper's Fi
     """
     from mammokit.evaluate import binary_metrics, roc
 
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     for name, (y, p) in _as_mapping(predictions).items():
         if len(np.unique(y)) < 2:
@@ -60,7 +60,7 @@ def confusion_heatmaps(matrices: Mapping[str, np.ndarray], *, figsize_per: float
     """One annotated 2×2 heatmap per model: counts and the share of each true class (row %)."""
     import seaborn as sns
 
-    fig = Figure(figsize=(figsize_per * len(matrices), figsize_per), layout="constrained")
+    fig = figure(figsize=(figsize_per * len(matrices), figsize_per), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(matrices)))
     for ax, (name, cm) in zip(axes, matrices.items()):
         cm = np.asarray(cm)
@@ -89,7 +89,7 @@ def fold_strip(folds: pd.DataFrame, *, metrics: Sequence[str] | None = None,
     if metrics is not None:
         long = long[long.metric.isin(metrics)]
     order = list(dict.fromkeys(long.metric))
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     sns.stripplot(data=long, x="metric", y="value", order=order, ax=ax, size=7, jitter=0.15, alpha=0.8)
     means = long.groupby("metric")["value"].mean()
@@ -110,7 +110,7 @@ def reliability_curve(predictions: Any, *, bins: int = 10, title: str = "Reliabi
     """
     from mammokit.evaluate import calibration
 
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], "--", color="gray", lw=1, label="perfectly calibrated")
     for name, (y, p) in _as_mapping(predictions).items():
@@ -135,7 +135,7 @@ def grad_cam_grid(rois: np.ndarray, heatmaps: np.ndarray, cases: Mapping[str, Se
 
     kinds = [k for k, idx in cases.items() if len(idx)]
     n_cols = max([len(cases[k]) for k in kinds] or [1])
-    fig = Figure(figsize=(2 * size * n_cols, size * max(len(kinds), 1) + 0.6), layout="constrained")
+    fig = figure(figsize=(2 * size * n_cols, size * max(len(kinds), 1) + 0.6), layout="constrained")
     fig.suptitle(title)
     if not kinds:
         ax = fig.subplots()
@@ -163,7 +163,7 @@ def grad_cam_grid(rois: np.ndarray, heatmaps: np.ndarray, cases: Mapping[str, Se
 def paper_comparison(table: pd.DataFrame, *, title: str = "Ours (95% CI) beside the paper",
                      figsize: tuple[float, float] = (7, 3.8)) -> Figure:
     """Dot-and-interval plot of :func:`mammokit.paper.compare`'s table: ours with CI, paper as a cross."""
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     labels = [f"{m}\n{k}" if table.model.nunique() > 1 else k for m, k in zip(table.model, table.metric)]
     x = np.arange(len(table))

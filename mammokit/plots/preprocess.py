@@ -5,16 +5,15 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from mammokit.plots.style import imshow_gray
+from mammokit.plots.style import imshow_gray, subplots
 
 __all__ = ["noise_filter_grid", "clahe_before_after", "mask_steps_figure", "preprocess_stages",
            "roi_contact_sheet", "patch_grid"]
 
 
 def _fig(rows: int, cols: int, size: float = 2.6):
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
     return fig, axes
 
 

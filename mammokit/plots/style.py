@@ -24,3 +24,26 @@ def imshow_gray(ax, image, title: str | None = None, **kwargs):
     if title:
         ax.set_title(title)
     return ax
+
+
+def figure(**kwargs):
+    """A new figure, made through pyplot and closed at once.
+
+    Made through pyplot because, in Jupyter, that loads the inline backend which displays a
+    returned figure; closed so it is shown once — as the cell's value — not a second time by
+    the backend at the end of the cell. Every ``mk.plots`` function builds on this.
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(**kwargs)
+    plt.close(fig)
+    return fig
+
+
+def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
+    """``plt.subplots`` for a figure that is returned, not shown (see :func:`figure`)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(nrows, ncols, **kwargs)
+    plt.close(fig)
+    return fig, axes

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mammokit.plots.style import figure
+
 __all__ = ["learning_curves", "architecture_diagram"]
 
 
@@ -22,7 +24,7 @@ def learning_curves(history: pd.DataFrame, *, title: str = "ConvNet training (cf
     """
     if "epoch" not in history or history.empty:
         raise ValueError("learning_curves needs the history DataFrame of mammokit.train.fit (an 'epoch' column)")
-    fig = _figure((5.2 * len(metrics), 3.8))
+    fig = figure(figsize=(5.2 * len(metrics), 3.8))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     best = int(history.loc[history["val_loss"].idxmin(), "epoch"]) if "val_loss" in history and \
         history["val_loss"].notna().any() else None
@@ -47,16 +49,6 @@ _COLOURS = {"InputLayer": "#d9d9d9", "Conv2D": "#9ecae1", "BatchNormalization": 
             "Dense": "#bcbddc", "Dropout": "#f0f0f0"}
 
 
-def _figure(figsize: tuple[float, float]) -> Figure:
-    """A figure made through pyplot (which, in Jupyter, loads the inline backend that displays
-    returned figures) and closed at once, so it is shown once — as the cell's value — not twice."""
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=figsize, layout="constrained")
-    plt.close(fig)
-    return fig
-
-
 def _shape(layer: Any) -> str:
     try:
         shape = tuple(layer.output.shape[1:])
@@ -73,7 +65,7 @@ def architecture_diagram(model: Any, *, title: str | None = None) -> Figure:
     ``keras.utils.plot_model`` that needs nothing beyond matplotlib.
     """
     layers = list(model.layers)
-    fig = _figure((7.5, 0.42 * len(layers) + 1.0))
+    fig = figure(figsize=(7.5, 0.42 * len(layers) + 1.0))
     ax = fig.subplots()
     n = len(layers)
     for i, layer in enumerate(layers):

@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mammokit.plots.style import figure
+
 __all__ = ["backbone_costs"]
 
 
@@ -14,7 +16,7 @@ def backbone_costs(costs: pd.DataFrame, *, figsize: tuple[float, float] = (10, 3
     ``costs``: :func:`mammokit.transfer.measured_costs` (``backbone, params_M,
     frozen_s_per_step, finetune_s_per_step``), measured on a CPU at 224 px.
     """
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = figure(figsize=figsize, layout="constrained")
     left, right = fig.subplots(1, 2)
     y = np.arange(len(costs))
     left.barh(y, costs["params_M"], color="steelblue")
