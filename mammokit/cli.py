@@ -107,7 +107,7 @@ def _sweep(args: argparse.Namespace) -> None:
         if not values:
             raise MammokitError(f"-p {key}: give at least one value, e.g. -p {key} 1 2")
     run_sweep(args.notebook, grid=grid, out=args.out, jobs=args.jobs, profile=args.profile,
-              parameters=_pairs(args.fixed), overwrite=args.overwrite)
+              parameters=_pairs(args.fixed), overwrite=args.overwrite, metrics=args.metric)
 
 
 def _params(args: argparse.Namespace) -> None:
@@ -136,6 +136,7 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--jobs", type=int, default=1, help="runs in parallel")
     sweep.add_argument("--out", default=None, help="sweep folder (default: runs/sweep-<notebook>)")
     sweep.add_argument("--overwrite", action="store_true")
+    sweep.add_argument("--metric", action="append", help="a recorded metric to plot (repeatable)")
     sweep.set_defaults(func=_sweep)
 
     params = sub.add_parser("params", help="list a notebook's parameters, defaults and allowed values")

@@ -28,6 +28,16 @@ def run_name(point: Mapping[str, Any]) -> str:
     return safe[:120]
 
 
+def headline_metrics(table: pd.DataFrame, numeric: list[str], n: int = 4) -> list[str]:
+    """The metrics worth a panel: those that vary between runs, AUC/accuracy/loss first."""
+    varying = [c for c in numeric if table[c].nunique(dropna=True) > 1] or numeric
+
+    def rank(name: str) -> int:
+        return next((i for i, word in enumerate(("auc", "accuracy", "loss")) if word in name), 3)
+
+    return sorted(varying, key=rank)[:n]
+
+
 def plot_sweep(table: pd.DataFrame, keys: list[str], metrics: list[str]):
     """One panel per numeric metric: the metric against the first key, one line per second key."""
     import matplotlib.pyplot as plt
@@ -51,11 +61,12 @@ def plot_sweep(table: pd.DataFrame, keys: list[str], metrics: list[str]):
 
 def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | None = None,
               jobs: int = 1, profile: str = "smoke", parameters: Mapping[str, Any] | None = None,
-              overwrite: bool = False) -> pd.DataFrame:
+              overwrite: bool = False, metrics: list[str] | None = None) -> pd.DataFrame:
     """Run ``notebook`` once per grid point (up to ``jobs`` at a time); write table + plot.
 
     Returns the table: one row per run with its parameters, status, seconds, peak RSS and
-    every scalar metric the notebook recorded.
+    every scalar metric the notebook recorded. ``metrics`` names the plotted ones (default:
+    those that vary, AUC/accuracy/loss first).
     """
     from mammokit import params, paths
     from mammokit.course import course_notebooks, prepare_out, run_isolated
@@ -101,7 +112,7 @@ def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | No
         + markdown_table(table[[*keys, "status", "seconds", *numeric]]) + "\n", encoding="utf-8")
     ok = table[table["status"] == "ok"]
     if len(ok):
-        fig = plot_sweep(ok, keys, numeric)
+        fig = plot_sweep(ok, keys, list(metrics) if metrics else headline_metrics(ok, numeric))
         fig.savefig(out / "sweep.png", dpi=100)
     failed = int((table["status"] != "ok").sum())
     print(f"table: {out / 'sweep.csv'}" + (f"; {failed} run(s) failed" if failed else ""), flush=True)
