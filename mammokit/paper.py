@@ -165,3 +165,60 @@ def protocols() -> pd.DataFrame:
     return pd.DataFrame({"aspect": aspects,
                          "paper": [PROTOCOL.get(a, "") for a in aspects],
                          "this kit": [KIT_PROTOCOL.get(a, "") for a in aspects]})
+
+
+# --- our results laid out like the paper's tables -------------------------------------------------
+
+def comparison_table(predictions, dataset: str = "MIAS", split: str = "test", threshold: float = 0.5,
+                     ci: bool = False, n_boot: int = 1000, seed: int = 0):
+    """Our test metrics beside the paper's Table 4 (MIAS) or 3 (Private), laid out like them.
+
+    ``predictions``: :func:`mammokit.evaluate.read_predictions` of a run (``model`` column).
+    One row per model in the paper's order (then any model the paper lacks); columns
+    ``model, n`` then, for precision, sensitivity, F-score, accuracy and AUC, ``<metric>``
+    (ours), ``<metric>_low/_high`` (patient-bootstrap 95% CI, with ``ci=True``) and
+    ``<metric>_paper``.
+    """
+    from mammokit import evaluate
+
+    part = predictions[predictions["split"] == split]
+    if part.empty:
+        raise ConfigError(f"comparison_table: no predictions on split={split!r}; run the models first")
+    ours = evaluate.metrics_table(part, by="model", threshold=threshold, ci=ci, n_boot=n_boot,
+                                  seed=seed).set_index("model")
+    ref = table(dataset).set_index("model")
+    order = [m for m in ref.index if m in ours.index] + [m for m in ours.index if m not in ref.index]
+    rows = []
+    for name in order:
+        row = {"model": name, "n": int((part["model"] == name).sum())}
+        for m in ("precision", "sensitivity", "f_score", "accuracy", "auc"):
+            row[m] = float(ours.loc[name, m])
+            if ci:
+                row[f"{m}_low"], row[f"{m}_high"] = ours.loc[name, f"{m}_low"], ours.loc[name, f"{m}_high"]
+            row[f"{m}_paper"] = float(ref.loc[name, m]) if name in ref.index else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+
+def comparison_text(table) -> pd.DataFrame:
+    """:func:`comparison_table` as Tables 3-4 print it: one cell per metric, ``ours [95% CI] | paper``."""
+    def cell(row, m: str) -> str:
+        ours = f"{row[m]:.2f}" if pd.notna(row[m]) else "–"
+        if pd.notna(row.get(f"{m}_low", np.nan)):
+            ours += f" [{row[f'{m}_low']:.2f}, {row[f'{m}_high']:.2f}]"
+        return ours + (f" | {row[f'{m}_paper']:.2f}" if pd.notna(row[f"{m}_paper"]) else "")
+
+    names = {"precision": "Precision", "sensitivity": "Sensitivity", "f_score": "F-Score",
+             "accuracy": "Accuracy", "auc": "AUC"}
+    return pd.DataFrame([{"Algorithms": r["model"], "n test": r["n"], **{v: cell(r, k) for k, v in names.items()}}
+                         for _, r in table.iterrows()]).set_index("Algorithms")
+
+
+def hyperparameter_table(**run) -> pd.DataFrame:
+    """The paper's Table 2 beside this run's values (``run``: batch_size=32, epochs=90, ...)."""
+    rows = [{"parameter": k, "paper (Table 2)": v, "this run": run.get(k, "—")}
+            for k, v in HYPERPARAMETERS.items()]
+    extra = [{"parameter": k, "paper (Table 2)": "—", "this run": v} for k, v in run.items()
+             if k not in HYPERPARAMETERS]
+    return pd.DataFrame(rows + extra).set_index("parameter").astype(str)

@@ -266,17 +266,6 @@ def _check_backup_fits(model, backup: Path) -> None:
                           "rerun with resume=False, use another name=, or delete that folder") from None
 
 
-def hyperparameter_table(**run: Any) -> pd.DataFrame:
-    """The paper's Table 2 beside this run's values (``run``: batch_size=32, epochs=90, ...)."""
-    from mammokit.paper import HYPERPARAMETERS
-
-    rows = [{"parameter": k, "paper (Table 2)": v, "this run": run.get(k, "—")}
-            for k, v in HYPERPARAMETERS.items()]
-    extra = [{"parameter": k, "paper (Table 2)": "—", "this run": v} for k, v in run.items()
-             if k not in HYPERPARAMETERS]
-    return pd.DataFrame(rows + extra).set_index("parameter").astype(str)
-
-
 def _augment_pipeline(augment: Any, seed: int):
     if augment is True:
         from mammokit import augment as aug  # the left neighbour in the data flow

@@ -16,7 +16,7 @@ Two ways to train it:
   (:func:`extract_features`, cached on disk), and a logistic-regression head is fitted on the
   vectors (:func:`fit_head`) and written into ``mk_head`` (:func:`set_head`), so the model
   predicts end to end like any other;
-* **fine-tuning** (the GPU way, :func:`fine_tune`): phase 1 trains the head on a frozen
+* **fine-tuning** (the GPU way, :func:`mammokit.finetune.fine_tune`): phase 1 trains the head on a frozen
   backbone; phase 2 unfreezes the top layers and continues at a lower learning rate, with
   batch-norm layers kept frozen (in inference mode), through :func:`mammokit.train.fit`.
 
@@ -382,130 +382,6 @@ def set_head(model, head: Head):
     bias = np.array([-head.intercept / 2, head.intercept / 2], dtype="float32")
     model.get_layer("mk_head").set_weights([kernel, bias])
     return model
-
-
-# --- fine-tuning (the GPU way) and the comparison table ------------------------------------------
-
-def fine_tune(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None, *,
-              head_epochs: int = 1, epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3,
-              fine_factor: float = 0.1, name: str = "transfer", **fit_kwargs):
-    """Two-phase fine-tuning through :func:`mammokit.train.fit`; returns both histories stacked.
-
-    Phase ``head``: backbone frozen, ``head_epochs`` at ``learning_rate``. Phase ``fine-tune``:
-    the top ``top_n`` weighted backbone layers unfrozen (batch norm stays frozen), ``epochs``
-    more at ``learning_rate * fine_factor`` — small steps, so the ImageNet features are adjusted,
-    not overwritten. ``fit_kwargs`` go to ``fit`` (batch_size, run_dir, augment, seed, ...);
-    phases checkpoint as ``<name>_head`` / ``<name>``. (Calls ``train``, the module to the
-    right, lazily: two-phase training is what this module adds on top of ``fit``.)
-    """
-    import pandas as pd
-
-    from mammokit import train as training
-
-    set_trainable(model, 0)
-    head = training.fit(model, train, val, epochs=head_epochs, learning_rate=learning_rate,
-                        name=f"{name}_head", **fit_kwargs).assign(phase="head")
-    if not epochs or top_n == 0:
-        return head
-    set_trainable(model, top_n)
-    fine = training.fit(model, train, val, epochs=epochs, learning_rate=learning_rate * fine_factor,
-                        name=name, **fit_kwargs).assign(phase="fine-tune")
-    fine["epoch"] = fine["epoch"] + len(head)
-    return pd.concat([head, fine], ignore_index=True)
-
-
-def comparison_table(predictions, dataset: str = "MIAS", split: str = "test", threshold: float = 0.5,
-                     ci: bool = False, n_boot: int = 1000, seed: int = 0):
-    """Our test metrics beside the paper's Table 4 (MIAS) or 3 (Private), laid out like them.
-
-    ``predictions``: :func:`mammokit.evaluate.read_predictions` of a run (``model`` column).
-    One row per model in the paper's order (then any model the paper lacks); columns
-    ``model, n`` then, for precision, sensitivity, F-score, accuracy and AUC, ``<metric>``
-    (ours), ``<metric>_low/_high`` (patient-bootstrap 95% CI, with ``ci=True``) and
-    ``<metric>_paper``.
-    """
-    import pandas as pd
-
-    from mammokit import evaluate, paper
-
-    part = predictions[predictions["split"] == split]
-    if part.empty:
-        raise ConfigError(f"comparison_table: no predictions on split={split!r}; run the models first")
-    ours = evaluate.metrics_table(part, by="model", threshold=threshold, ci=ci, n_boot=n_boot,
-                                  seed=seed).set_index("model")
-    ref = paper.table(dataset).set_index("model")
-    order = [m for m in ref.index if m in ours.index] + [m for m in ours.index if m not in ref.index]
-    rows = []
-    for name in order:
-        row = {"model": name, "n": int((part["model"] == name).sum())}
-        for m in ("precision", "sensitivity", "f_score", "accuracy", "auc"):
-            row[m] = float(ours.loc[name, m])
-            if ci:
-                row[f"{m}_low"], row[f"{m}_high"] = ours.loc[name, f"{m}_low"], ours.loc[name, f"{m}_high"]
-            row[f"{m}_paper"] = float(ref.loc[name, m]) if name in ref.index else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-
-def comparison_text(table) -> "pd.DataFrame":
-    """:func:`comparison_table` as Tables 3-4 print it: one cell per metric, ``ours [95% CI] | paper``."""
-    import pandas as pd
-
-    def cell(row, m: str) -> str:
-        ours = f"{row[m]:.2f}" if pd.notna(row[m]) else "–"
-        if pd.notna(row.get(f"{m}_low", np.nan)):
-            ours += f" [{row[f'{m}_low']:.2f}, {row[f'{m}_high']:.2f}]"
-        return ours + (f" | {row[f'{m}_paper']:.2f}" if pd.notna(row[f"{m}_paper"]) else "")
-
-    names = {"precision": "Precision", "sensitivity": "Sensitivity", "f_score": "F-Score",
-             "accuracy": "Accuracy", "auc": "AUC"}
-    return pd.DataFrame([{"Algorithms": r["model"], "n test": r["n"], **{v: cell(r, k) for k, v in names.items()}}
-                         for _, r in table.iterrows()]).set_index("Algorithms")
-
-# --- what notebook 05 runs per backbone ---------------------------------------------------------
-
-def run_backbone(name: str, rois, split, *, fine_tune_it: bool = False, input_size: int | None = None,
-                 weights: str | os.PathLike | None = "imagenet", batch_size: int = 8, head_epochs: int = 1,
-                 epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3, C: float = 1.0,
-                 feature_batch: int = 32, seed: int = 0, **fit_kwargs):
-    """Train one backbone on a :class:`mammokit.roi.RoiDataset` and predict every ROI.
-
-    ``fine_tune_it``: two-phase :func:`fine_tune` (GPU); else frozen features (cached) and a
-    fitted head (CPU); ``batch_size`` is the training batch, ``feature_batch`` the (larger,
-    forward-only) feature batch. Returns ``(proba (N,) float, info dict)``; frees Keras memory.
-    """
-    import gc
-    import time
-
-    import keras
-
-    start = time.perf_counter()
-    size = rois.images.shape[1]
-    info = {"backbone": name, "mode": "fine-tune" if fine_tune_it else "features",
-            "input_size": input_size_for(name, size, input_size), "params": MEASURED_CPU_224[name]["params"]}
-    x, y = rois.images, np.asarray(rois.labels).astype(int)
-    tr, va = np.asarray(split.train, int), np.asarray(split.val, int)
-    if fine_tune_it:
-        from mammokit import train as training
-
-        model = build_transfer(name, size, input_size=input_size, weights=weights, seed=seed)
-        history = fine_tune(model, (x[tr], y[tr]), (x[va], y[va]) if len(va) else None, head_epochs=head_epochs,
-                            epochs=epochs, top_n=top_n, learning_rate=learning_rate, name=name.lower(),
-                            batch_size=batch_size, seed=seed, **fit_kwargs)
-        proba = training.predict_proba(model, x, batch_size=batch_size)
-        info["history"] = history
-        del model
-    else:  # builds the backbone only when the features are not cached yet
-        feats = extract_features(name, x, input_size=input_size, weights=weights, seed=seed,
-                                 batch_size=feature_batch)
-        head = fit_head(feats[tr], y[tr], C=C)
-        proba = head_proba(feats, head)
-        info["feature_dim"] = feats.shape[1]
-    info["seconds"] = round(time.perf_counter() - start, 1)
-    keras.backend.clear_session()
-    gc.collect()
-    return proba, info
 
 
 def measured_costs(names: Sequence[str] = PAPER_BACKBONES) -> "pd.DataFrame":

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mammokit import models, train
+from mammokit import models, paper, train
 from mammokit.errors import ConfigError
 
 keras = pytest.importorskip("keras")
@@ -190,7 +190,7 @@ def test_interrupted_fit_resumes_in_process_and_refuses_a_different_model(tmp_pa
 
 
 def test_hyperparameter_table_sets_table2_beside_the_run():
-    table = train.hyperparameter_table(batch_size=16, epochs=3, roi_size=32)
+    table = paper.hyperparameter_table(batch_size=16, epochs=3, roi_size=32)
     assert table.loc["batch_size", "paper (Table 2)"] == "32" and table.loc["batch_size", "this run"] == "16"
     assert table.loc["roi_size", "this run"] == "32"
 

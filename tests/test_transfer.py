@@ -13,7 +13,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from mammokit import evaluate, paper, train, transfer  # noqa: E402
+from mammokit import evaluate, finetune, paper, train, transfer  # noqa: E402
 from mammokit.errors import ConfigError, DownloadError  # noqa: E402
 from mammokit.splits import Split  # noqa: E402
 
@@ -192,7 +192,7 @@ def test_fine_tune_runs_both_phases_and_only_moves_the_top_layers(tmp_path: Path
     model = transfer.build_transfer("VGG19", 32, weights=None, seed=0)
     before = {n: model.get_layer(n).get_weights()[0].copy() for n in ("block1_conv1", "block5_conv4")}
     rois, labels = _rois(8, seed=1), np.array([0, 1] * 4)
-    history = transfer.fine_tune(model, (rois, labels), None, head_epochs=1, epochs=1, top_n=1,
+    history = finetune.fine_tune(model, (rois, labels), None, head_epochs=1, epochs=1, top_n=1,
                                  batch_size=4, augment=False, run_dir=tmp_path, name="vgg19", verbose=0)
     assert history["phase"].tolist() == ["head", "fine-tune"] and history["epoch"].tolist() == [1, 2]
     np.testing.assert_array_equal(model.get_layer("block1_conv1").get_weights()[0], before["block1_conv1"])
@@ -209,19 +209,19 @@ def test_comparison_table_follows_the_papers_layout():
     split = Split(np.array([0, 1]), np.array([2, 3]), np.array([4, 5]))
     pred = evaluate.predictions_table(rois, split, np.array([.1, .9, .2, .8, .3, .7]))
     both = pd.concat([pred.assign(model="ConvNet"), pred.assign(model="VGG19")])
-    out = transfer.comparison_table(both)
+    out = paper.comparison_table(both)
     assert out["model"].tolist() == ["VGG19", "ConvNet"]  # the paper's row order
     assert out.loc[0, "accuracy"] == 1.0 and out.loc[0, "n"] == 2
     mias = paper.table("MIAS").set_index("model")
     assert out.loc[0, "auc_paper"] == mias.loc["VGG19", "auc"]
     with pytest.raises(ConfigError, match="no predictions"):
-        transfer.comparison_table(both, split="nowhere")
+        paper.comparison_table(both, split="nowhere")
 
 
 def test_run_backbone_predicts_every_roi_from_cached_features():
     rois = SimpleNamespace(images=_rois(10, seed=5), labels=np.array([0, 1] * 5))
     split = Split(np.arange(6), np.array([6, 7]), np.array([8, 9]))
-    proba, info = transfer.run_backbone("VGG19", rois, split, weights=None, feature_batch=4)
+    proba, info = finetune.run_backbone("VGG19", rois, split, weights=None, feature_batch=4)
     assert proba.shape == (10,) and np.all((proba > 0) & (proba < 1))
     assert info["mode"] == "features" and info["feature_dim"] == 512 and info["params"] == 20_025_410
 
@@ -237,6 +237,6 @@ def test_comparison_text_prints_ours_with_interval_beside_the_paper():
                            ("precision", "sensitivity", "f_score", "accuracy", "auc")
                            for s, v in (("", 0.5), ("_low", 0.25), ("_high", 0.75))},
                            **{f"{m}_paper": 0.72 for m in ("precision", "sensitivity", "f_score", "accuracy", "auc")}}])
-    text = transfer.comparison_text(table)
+    text = paper.comparison_text(table)
     assert text.loc["VGG19", "AUC"] == "0.50 [0.25, 0.75] | 0.72"
     assert list(text.columns) == ["n test", "Precision", "Sensitivity", "F-Score", "Accuracy", "AUC"]

@@ -1,0 +1,58 @@
+"""The data flow stays one straight line: no module imports one to its right (lazy imports
+inside functions included). Infrastructure modules may be used anywhere."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
+INFRASTRUCTURE = {"errors", "paths", "params", "runs", "seed", "notebook"}
+ORDER = [  # left to right; modules on one line are siblings
+    {"data"}, {"preprocess"}, {"roi", "widgets"}, {"splits"}, {"augment"}, {"models", "transfer"},
+    {"train"}, {"leakage", "finetune"}, {"evaluate", "explain"}, {"paper"}, {"plots"},
+    {"summary", "course", "sweep", "cli"},
+]
+RANK = {name: i for i, names in enumerate(ORDER) for name in names}
+
+
+def _top(module: str) -> str:
+    return module.split(".")[1] if module.startswith("mammokit.") else ""
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "mammokit":
+                found |= {alias.name for alias in node.names}
+            elif node.module.startswith("mammokit."):
+                found.add(_top(node.module))
+        elif isinstance(node, ast.Import):
+            found |= {_top(alias.name) for alias in node.names if alias.name.startswith("mammokit.")}
+    return found - {""}
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        if name not in ("__init__", "__main__"):
+            out.append((name, path))
+    return out
+
+
+def test_every_module_has_a_place_in_the_flow():
+    names = {name for name, _ in _modules()}
+    assert names <= set(RANK) | INFRASTRUCTURE, f"place these in ORDER: {names - set(RANK) - INFRASTRUCTURE}"
+
+
+@pytest.mark.parametrize("name, path", _modules(), ids=lambda v: str(v) if isinstance(v, str) else v.name)
+def test_no_module_imports_one_to_its_right(name: str, path: Path):
+    if name in INFRASTRUCTURE:
+        used = _imports(path) - INFRASTRUCTURE
+        assert not used, f"{path.name} is infrastructure but uses {used}"
+        return
+    right = {m for m in _imports(path) - INFRASTRUCTURE if RANK.get(m, -1) > RANK[name]}
+    assert not right, f"{path.relative_to(PACKAGE)} imports {sorted(right)}, which come later in the data flow"
