@@ -143,9 +143,7 @@ def _budget_steps(n_rois: int, cfg: LabConfig) -> int:
 
 def run_once(protocol: str, dataset: Any, seed: int, cfg: LabConfig = LabConfig()) -> dict[str, Any]:
     """Train and test one model under ``protocol``; one result row (metrics, sizes, leak, seconds)."""
-    from sklearn.metrics import accuracy_score, roc_auc_score
-
-    from mammokit import models, train
+    from mammokit import evaluate, models, train
 
     start = time.perf_counter()
     data = protocol_data(protocol, dataset, seed=seed, factor=cfg.factor, ratios=cfg.ratios)
@@ -159,12 +157,9 @@ def run_once(protocol: str, dataset: Any, seed: int, cfg: LabConfig = LabConfig(
     options.update(cfg.extra)
     val = (x_va, y_va) if len(y_va) and len(np.unique(y_va)) == 2 else None
     train.fit(model, (x_tr, y_tr), val, **options)
-    proba = train.predict_proba(model, x_te)
-    both = len(np.unique(y_te)) == 2
+    metrics = evaluate.binary_metrics(y_te, train.predict_proba(model, x_te))
     return {
-        "protocol": protocol, "seed": seed,
-        "accuracy": float(accuracy_score(y_te, (proba >= 0.5).astype(int))),
-        "auc": float(roc_auc_score(y_te, proba)) if both else float("nan"),
+        "protocol": protocol, "seed": seed, "accuracy": metrics["accuracy"], "auc": metrics["auc"],
         "n_train": int(len(y_tr)), "n_val": int(len(y_va)), "n_test": int(len(y_te)),
         "steps_per_epoch": int(options["steps_per_epoch"]), "epochs": int(cfg.epochs),
         "test_roi_in_train": data["test_roi_in_train"], "test_patient_in_train": data["test_patient_in_train"],

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
 INFRASTRUCTURE = {"errors", "paths", "params", "runs", "seed", "notebook"}
 ORDER = [  # left to right; modules on one line are siblings
     {"data"}, {"preprocess"}, {"roi", "widgets"}, {"splits"}, {"augment"}, {"models", "transfer"},
-    {"train"}, {"leakage", "finetune"}, {"evaluate", "explain"}, {"paper"}, {"plots"},
+    {"train"}, {"finetune"}, {"evaluate", "explain"}, {"leakage", "paper"}, {"plots"},
     {"summary", "course", "sweep", "cli"},
 ]
 RANK = {name: i for i, names in enumerate(ORDER) for name in names}
