@@ -13,12 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from mammokit import backend
 from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
 
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "cli", "course", "data", "evaluate", "explain", "finetune", "leakage", "models",
+    "augment", "backend", "cli", "course", "data", "evaluate", "explain", "finetune", "leakage", "models",
     "notebook", "paper", "params", "paths", "plots", "preprocess", "roi", "runs", "seed", "splits",
     "summary", "sweep", "train", "transfer", "widgets",
 }
@@ -28,5 +29,7 @@ __all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", *sorted
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
+        if name in backend.TENSORFLOW_MODULES:
+            backend.load_tensorflow()  # once, without TensorFlow's start-up log lines
         return importlib.import_module(f"mammokit.{name}")
     raise AttributeError(f"module 'mammokit' has no attribute {name!r}")

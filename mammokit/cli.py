@@ -96,7 +96,7 @@ def _course(args: argparse.Namespace) -> None:
     from mammokit.course import run_course
 
     run_course(profile=args.profile, out=args.out, parameters=_pairs(args.p),
-               overwrite=args.overwrite, notebooks=args.only)
+               overwrite=args.overwrite, notebooks=args.only, cell_timeout=args.cell_timeout)
 
 
 def _sweep(args: argparse.Namespace) -> None:
@@ -107,7 +107,8 @@ def _sweep(args: argparse.Namespace) -> None:
         if not values:
             raise MammokitError(f"-p {key}: give at least one value, e.g. -p {key} 1 2")
     run_sweep(args.notebook, grid=grid, out=args.out, jobs=args.jobs, profile=args.profile,
-              parameters=_pairs(args.fixed), overwrite=args.overwrite, metrics=args.metric)
+              parameters=_pairs(args.fixed), overwrite=args.overwrite, metrics=args.metric,
+              cell_timeout=args.cell_timeout)
 
 
 def _params(args: argparse.Namespace) -> None:
@@ -124,6 +125,8 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
                         help="override a parameter in every notebook that has it")
     course.add_argument("--only", nargs="+", default=None, help="run only these notebooks (stems)")
     course.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    course.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
+                        help="fail a cell that runs longer (default: smoke 600, classroom 3600, paper 14400)")
     course.set_defaults(func=_course)
 
     sweep = sub.add_parser("sweep", help="a grid of papermill runs of one notebook")
@@ -137,6 +140,8 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--out", default=None, help="sweep folder (default: runs/sweep-<notebook>)")
     sweep.add_argument("--overwrite", action="store_true")
     sweep.add_argument("--metric", action="append", help="a recorded metric to plot (repeatable)")
+    sweep.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
+                       help="fail a cell that runs longer (default: smoke 600, classroom 3600, paper 14400)")
     sweep.set_defaults(func=_sweep)
 
     params = sub.add_parser("params", help="list a notebook's parameters, defaults and allowed values")

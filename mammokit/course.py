@@ -22,6 +22,20 @@ class NotebookFailed(MammokitError):
         )
 
 
+# Longest a single cell may run before the execution fails, per profile (seconds). A stalled
+# cell (a hung download, a deadlocked input pipeline) then ends the run with a message naming
+# notebook and cell instead of hanging it. Instructors raise it with --cell-timeout.
+CELL_TIMEOUT_S = {"smoke": 600, "classroom": 3600, "paper": 4 * 3600}
+
+
+def cell_timeout(parameters: Mapping[str, Any]) -> int:
+    """The cell timeout for a run with these parameters (their PROFILE, else $MAMMOKIT_PROFILE)."""
+    from mammokit import params
+
+    profile = parameters.get("PROFILE") or os.environ.get("MAMMOKIT_PROFILE") or params.DEFAULT_PROFILE
+    return CELL_TIMEOUT_S.get(str(profile), max(CELL_TIMEOUT_S.values()))
+
+
 @dataclass(frozen=True)
 class Executed:
     notebook: Path
@@ -34,31 +48,40 @@ def execute_notebook(notebook: Path | str, output: Path | str, parameters: Mappi
                      env: Mapping[str, str] | None = None) -> Executed:
     """Execute ``notebook`` with papermill into ``output``; raise :class:`NotebookFailed` on a failing cell.
 
-    ``env`` adds environment variables for the kernel (e.g. ``MAMMOKIT_PROFILE``).
+    ``timeout`` bounds each cell in seconds (default: :func:`cell_timeout` of the profile); a
+    cell that runs longer is interrupted and reported like a failing one. ``env`` adds
+    environment variables for the kernel (e.g. ``MAMMOKIT_PROFILE``).
     """
     import time
 
     import nbformat
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
 
     notebook, output = Path(notebook), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
+    timeout = int(timeout or cell_timeout(parameters))
     start = time.perf_counter()
     try:
         pm.execute_notebook(
             str(notebook), str(output), parameters=dict(parameters), kernel_name="python3",
             cwd=str(cwd or notebook.parent), progress_bar=False, execution_timeout=timeout,
         )
-    except pm.PapermillExecutionError as exc:
+    except (pm.PapermillExecutionError, CellTimeoutError) as exc:
         nb = nbformat.read(output, as_version=4)  # papermill adds a banner cell: find the error
         code = [c for c in nb.cells if c.cell_type == "code"]
         failed = [i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.outputs)]
-        index = failed[0] if failed else exc.cell_index
+        index = failed[0] if failed else getattr(exc, "cell_index", len(code) - 1)
         source = code[index].source if failed else ""
-        raise NotebookFailed(notebook, index, source,
-                             f"{exc.ename}: {exc.evalue}", output) from None
+        if isinstance(exc, CellTimeoutError):
+            elapsed = time.perf_counter() - start
+            error = (f"timed out: the cell ran longer than {timeout} s ({elapsed:.0f} s into the notebook); "
+                     "raise the limit with --cell-timeout if it is just slow")
+        else:
+            error = f"{exc.ename}: {exc.evalue}"
+        raise NotebookFailed(notebook, index, source, error, output) from None
     finally:
         for key, value in saved.items():
             if value is None:
@@ -86,7 +109,7 @@ class Outcome:
 
 
 def run_isolated(notebook: Path | str, output: Path | str, parameters: Mapping[str, Any],
-                 *, cwd: Path | str | None = None) -> Outcome:
+                 *, cwd: Path | str | None = None, timeout: int | None = None) -> Outcome:
     """Execute one notebook in a child process; its kernel is that child's child.
 
     ``getrusage(RUSAGE_CHILDREN)`` in the child then gives the kernel's peak RSS, which the
@@ -100,7 +123,7 @@ def run_isolated(notebook: Path | str, output: Path | str, parameters: Mapping[s
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         job = {"notebook": str(notebook), "output": str(output), "parameters": dict(parameters),
-               "cwd": str(cwd) if cwd else None, "result": str(result)}
+               "cwd": str(cwd) if cwd else None, "result": str(result), "timeout": timeout}
         proc = subprocess.run([sys.executable, "-m", "mammokit.course", json.dumps(job)],
                               capture_output=True, text=True)
         if not result.exists():
@@ -118,7 +141,8 @@ def _worker(job: dict[str, Any]) -> None:
     start = time.perf_counter()
     error = None
     try:
-        execute_notebook(job["notebook"], job["output"], job["parameters"], cwd=job["cwd"])
+        execute_notebook(job["notebook"], job["output"], job["parameters"], cwd=job["cwd"],
+                         timeout=job.get("timeout"))
     except MammokitError as exc:
         error = str(exc)
     except Exception as exc:  # papermill/nbclient infrastructure failures (kernel died, ...)
@@ -191,9 +215,10 @@ def export_html(executed: Path, html: Path) -> None:
 
 def run_course(profile: str = "smoke", out: Path | str | None = None,
                parameters: Mapping[str, Any] | None = None, overwrite: bool = False,
-               notebooks: list[str] | None = None) -> list[Outcome]:
+               notebooks: list[str] | None = None, cell_timeout: int | None = None) -> list[Outcome]:
     """Run the notebooks in order into ``out``; stop at the first failing one.
 
+    ``cell_timeout`` (seconds) fails a cell that runs longer; default: the profile's.
     Writes ``notebooks/`` (executed), ``html/``, each notebook's artefacts (models, tables,
     metrics) and ``summary.csv`` + ``summary.md``. Raises :class:`MammokitError` naming the
     failing cell after writing the summary of what ran.
@@ -212,7 +237,7 @@ def run_course(profile: str = "smoke", out: Path | str | None = None,
         print(f"[{i}/{len(chosen)}] {nb.stem} ...", end=" ", flush=True)
         executed = out / "notebooks" / nb.name
         run_params = {"PROFILE": profile, "RUN_DIR": str(out), **overrides_for(nb.stem, parameters)}
-        outcome = run_isolated(nb, executed, run_params, cwd=nb.parent)
+        outcome = run_isolated(nb, executed, run_params, cwd=nb.parent, timeout=cell_timeout)
         outcomes.append(outcome)
         if executed.exists():
             export_html(executed, out / "html" / f"{nb.stem}.html")

@@ -61,12 +61,14 @@ def plot_sweep(table: pd.DataFrame, keys: list[str], metrics: list[str]):
 
 def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | None = None,
               jobs: int = 1, profile: str = "smoke", parameters: Mapping[str, Any] | None = None,
-              overwrite: bool = False, metrics: list[str] | None = None) -> pd.DataFrame:
+              overwrite: bool = False, metrics: list[str] | None = None,
+              cell_timeout: int | None = None) -> pd.DataFrame:
     """Run ``notebook`` once per grid point (up to ``jobs`` at a time); write table + plot.
 
     Returns the table: one row per run with its parameters, status, seconds, peak RSS and
     every scalar metric the notebook recorded. ``metrics`` names the plotted ones (default:
-    those that vary, AUC/accuracy/loss first).
+    those that vary, AUC/accuracy/loss first). ``cell_timeout`` (seconds) fails a cell that
+    runs longer; default: the profile's.
     """
     from mammokit import params, paths
     from mammokit.course import course_notebooks, prepare_out, run_isolated
@@ -91,7 +93,7 @@ def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | No
         run_dir = out / "runs" / run_name(point)
         outcome = run_isolated(nb, run_dir / nb.name,
                                {**fixed, **point, "PROFILE": profile, "RUN_DIR": str(run_dir)},
-                               cwd=nb.parent)
+                               cwd=nb.parent, timeout=cell_timeout)
         status = "ok" if outcome.ok else "failed"
         first_line = (outcome.error or "").splitlines()[:3]
         print(f"  {run_name(point)}: {status} ({outcome.seconds:.0f} s)"

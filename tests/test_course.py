@@ -94,3 +94,18 @@ def test_params_command_lists_defaults_and_allowed_values(capsys):
     assert cli.main(["params", "04_convnet"]) == 0
     text = capsys.readouterr().out
     assert "EPOCHS" in text and "paper=90" in text and "one of 'smoke', 'classroom', 'paper'" in text
+
+
+def test_a_stalled_cell_fails_within_the_cell_timeout_naming_notebook_and_cell(
+        course_dir: Path, tmp_path: Path, capsys):
+    import time
+
+    write_notebook(course_dir / "02_preprocessing.ipynb", "# Two\nstalls",
+                   [("code", "print('before')"), ("code", "import time\ntime.sleep(600)  # a stalled cell")])
+    start = time.monotonic()
+    argv = ["course", "--out", str(tmp_path / "run"), "--only", "02_preprocessing", "--cell-timeout", "3"]
+    assert cli.main(argv) == 2
+    assert time.monotonic() - start < 120, "the course must not wait for the stalled cell"
+    err = capsys.readouterr().err
+    assert "02_preprocessing.ipynb: code cell" in err and "time.sleep(600)" in err
+    assert "longer than 3 s" in err and "--cell-timeout" in err

@@ -1,0 +1,92 @@
+"""TensorFlow, loaded once and quietly: start-up chatter off, real warnings kept.
+
+Importing TensorFlow prints C++ log lines straight to file descriptor 2 (CUDA probes on a
+machine without a GPU, CPU-feature notes, absl's "log messages before InitializeLog"), and
+the first device query adds a ``cuInit`` error. Jupyter shows fd 2 as red blocks in every
+notebook and its HTML export, so a beginner reads errors that are not errors.
+``TF_CPP_MIN_LOG_LEVEL`` cannot stop them (they come before TensorFlow's own logging is set
+up), so :func:`load_tensorflow` runs the import and the first device query with fd 2 sent
+to a temporary file, then writes back every line that is not known start-up noise.
+``TF_CPP_MIN_LOG_LEVEL=1`` (unless set) then hides later INFO lines such as tf.data's
+"Local rendezvous is aborting"; warnings and errors still show.
+
+``mammokit``'s lazy loader calls :func:`load_tensorflow` before the first of
+:data:`TENSORFLOW_MODULES` is used, so ``mk.models`` in a notebook is enough.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Iterator
+
+# Modules whose functions import TensorFlow or Keras (tests/test_backend.py keeps it complete).
+TENSORFLOW_MODULES = frozenset({
+    "augment", "evaluate", "explain", "finetune", "leakage", "models", "paper", "train", "transfer",
+})
+
+NOISE = re.compile("|".join([
+    r"All log messages before absl::InitializeLog\(\) is called",
+    r"cudart_stub\.cc",                       # "Could not find cuda drivers on your machine"
+    r"cpu_feature_guard\.cc",                 # "This TensorFlow binary is optimized to use ..."
+    r"To enable the following instructions: .* rebuild TensorFlow",
+    r"cuda_platform\.cc.*cuInit",             # first device query without a GPU
+    r"Unable to register cu(DNN|FFT|BLAS) factory",  # duplicate CUDA plugins (Colab GPU)
+    r"computation_placer\.cc.*already registered",
+    r"TF-TRT Warning: Could not find TensorRT",
+    r"oneDNN custom operations are on",
+    r"successful NUMA node read from SysFS",
+    r"Attempting to register factory for plugin",
+    r"cuda_executor\.cc.*could not open file to read NUMA node",
+]))
+
+
+def is_noise(line: str) -> bool:
+    """True for a known TensorFlow start-up line that says nothing a student must act on.
+
+    >>> is_noise("I0000 00:00:17.4 4379 cudart_stub.cc:31] Could not find cuda drivers")
+    True
+    >>> is_noise("W0000 tensorflow/core/kernels/data/generator_dataset_op.cc:108] Error occurred")
+    False
+    """
+    return bool(NOISE.search(line))
+
+
+@contextmanager
+def start_up_noise_dropped() -> Iterator[None]:
+    """Send fd 2 to a temporary file for the block, then write back all but the noise lines.
+
+    Works at the file-descriptor level, so it catches what C++ code prints too.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
+                    if line.strip() and not is_noise(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def load_tensorflow() -> ModuleType:
+    """Import TensorFlow (and Keras) once, dropping start-up noise from fd 2; return ``tf``."""
+    if "tensorflow" in sys.modules and "keras" in sys.modules:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    with start_up_noise_dropped():
+        import keras  # noqa: F401  (imports TensorFlow, its backend)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe happens here, once
+    return tf
