@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PROFILE ?= smoke
 OUT ?= runs/course
 
-.PHONY: course test install install-dev benchmarks clean
+.PHONY: course test test-fast binder-check install install-dev benchmarks clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ course: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed-dev   # the edit loop: everything not marked slow (no notebooks, no training)
+	$(BIN)/python -m pytest -m "not slow" mammokit tests
+
+binder-check: $(VENV)/.installed-dev   # install Binder's pinned set into a fresh venv (~3 GB, minutes)
+	$(BIN)/python -m pytest -m install tests/test_packaging.py
 
 benchmarks: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks

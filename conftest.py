@@ -2,6 +2,12 @@
 
 Environment variables set here reach notebook kernels too (nbval and papermill start them
 as child processes): committed notebooks then run in the fast ``smoke`` profile.
+
+Each course notebook is executed once per session, by nbval, as a student runs it (fresh
+kernel, top to bottom, no injected parameters). The hooks below keep what nbval saw: every
+cell's outputs are written back into the notebook, which is saved to ``executed_dir()`` when
+its last cell has run, so tests/test_executed_notebooks.py can look at the figures, the
+streams and the HTML export without executing the notebook a second time.
 """
 from __future__ import annotations
 
@@ -23,6 +29,42 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MAMMOKIT_RUN_DIR"] = str(_SESSION_DIR / "run")
     os.environ["KERAS_HOME"] = str(_SESSION_DIR / "keras")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def executed_dir() -> Path:
+    """Where the notebooks nbval executed in this session are saved (``<stem>.ipynb``)."""
+    return _SESSION_DIR / "executed"
+
+
+def _is_notebook_cell(item: pytest.Item) -> bool:
+    return hasattr(item, "test_outputs") and hasattr(item, "cell")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark notebook cells slow; run the checks on executed notebooks after the notebooks;
+    leave out the full installs (marker ``install``) unless ``-m`` names them."""
+    if "install" not in (config.option.markexpr or ""):
+        dropped = [i for i in items if i.get_closest_marker("install")]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [i for i in items if not i.get_closest_marker("install")]
+    config.executed_notebooks = sorted({Path(str(i.parent.fspath)).stem for i in items if _is_notebook_cell(i)})
+    for item in items:
+        if _is_notebook_cell(item):
+            item.add_marker(pytest.mark.slow)
+    after = [i for i in items if Path(str(i.fspath)).name == "test_executed_notebooks.py"]
+    items[:] = [i for i in items if i not in after] + after
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if not _is_notebook_cell(item):
+        return
+    item.cell.outputs = list(item.test_outputs or [])
+    if nextitem is None or nextitem.parent is not item.parent:
+        import nbformat
+
+        executed_dir().mkdir(parents=True, exist_ok=True)
+        nbformat.write(item.parent.nb, executed_dir() / Path(str(item.parent.fspath)).name)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

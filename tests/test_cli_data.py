@@ -38,7 +38,6 @@ def test_contact_sheet_png(phantoms: Path, tmp_path: Path):
 
 
 def test_contact_sheet_preprocessed(phantoms: Path, tmp_path: Path):
-    pytest.importorskip("mammokit.preprocess")
     out = tmp_path / "sheet.png"
     assert cli.main(["data", "contact-sheet", str(phantoms), str(out), "--size", "48", "--preprocessed"]) == 0
     assert out.stat().st_size > 1000

@@ -1,13 +1,12 @@
 """The paper's ConvNet: shape, parameter count, initialisation, regularisation, clean errors."""
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
 from mammokit import models
 from mammokit.errors import ConfigError, MammokitError
-
-keras = pytest.importorskip("keras")
 
 
 def _conv_bn_params(filters, channels=1):

@@ -2,6 +2,7 @@
 and the Colab setup cell really installs the kit from the one repository URL."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -70,9 +71,34 @@ def _pypi_reachable() -> bool:
 
 
 @pytest.mark.slow
+def test_binder_pins_resolve_together_with_the_widgets_extension(tmp_path: Path):
+    """pip resolves Binder's pinned set as it would install it (metadata only, nothing installed):
+    every pin is kept, every runtime dependency of the kit is in the set, and so is the
+    JupyterLab extension that draws the widgets. The full install is `make binder-check`."""
+    if not _pypi_reachable():
+        pytest.skip("PyPI is not reachable from here; resolving the Binder set needs the package index")
+    from packaging.utils import canonicalize_name
+
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+                           "--report", str(report), "-r", str(ROOT / "binder" / "requirements.txt")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    resolved = {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"]
+                for i in json.loads(report.read_text())["install"]}
+    for name, version in _binder_pins().items():
+        assert resolved.get(canonicalize_name(name)) == version, f"{name}=={version} did not survive resolution"
+    for req in RUNTIME:
+        name = "tensorflow-cpu" if req.name == "tensorflow" else canonicalize_name(req.name)
+        assert name in resolved and req.specifier.contains(resolved[name]), f"{req} is not met by the Binder set"
+    assert "jupyterlab-widgets" in resolved
+
+
+@pytest.mark.install
 def test_binder_environment_installs_in_a_fresh_venv(tmp_path: Path):
     """What Binder does, minus Docker: a fresh venv, the pinned requirements, then postBuild's
-    install of the kit; the result imports the stack and runs the CLI (~3 GB, a few minutes)."""
+    install of the kit; the result imports the stack and runs the CLI (~3 GB, a few minutes).
+    Not part of `make test`: run it with `make binder-check`."""
     if not _pypi_reachable():
         pytest.skip("PyPI is not reachable from here; installing the Binder set needs the package index")
     venv = tmp_path / "binder-venv"

@@ -1,14 +1,13 @@
 """Training plumbing: the tf.data pipeline, class weights (Eq 6), fit's files, prediction, devices."""
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
 
 from mammokit import models, paper, train
 from mammokit.errors import ConfigError
-
-keras = pytest.importorskip("keras")
 
 
 def _data(n=24, size=16, seed=0):
@@ -110,7 +109,6 @@ def test_fit_with_steps_per_epoch_loops_the_data_and_without_run_dir():
 
 
 def test_fit_with_the_kits_online_augmentation():
-    pytest.importorskip("mammokit.augment")
     images, labels = _data(16, size=32)
     model = models.build_convnet((32, 32, 1), filters=(4, 8), dense=8)
     history = train.fit(model, (images, labels), epochs=1, batch_size=8, augment=True, verbose=0)

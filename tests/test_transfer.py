@@ -7,13 +7,12 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from mammokit import evaluate, finetune, paper, train, transfer  # noqa: E402
+from mammokit import evaluate, finetune, paper, train, transfer
 from mammokit.errors import ConfigError, DownloadError  # noqa: E402
 from mammokit.splits import Split  # noqa: E402
 

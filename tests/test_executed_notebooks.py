@@ -1,0 +1,63 @@
+"""What a student sees after Run All: the notebooks as nbval executed them this session.
+
+conftest.py saves each notebook nbval ran (outputs included) and orders these tests after
+the notebooks, so nothing here executes a notebook again. Run alone (e.g. ``-k``) they skip:
+there is nothing executed to look at.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import executed_dir
+from mammokit import backend
+
+ROOT = Path(__file__).resolve().parents[1]
+STEMS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def executed(request: pytest.FixtureRequest):
+    def load(stem: str) -> nbformat.NotebookNode:
+        if stem not in getattr(request.config, "executed_notebooks", []):
+            pytest.skip(f"notebooks/{stem}.ipynb was not run by nbval in this session")
+        path = executed_dir() / f"{stem}.ipynb"
+        assert path.exists(), f"nbval ran {stem} but its executed copy was not saved"
+        return nbformat.read(path, as_version=4)
+    return load
+
+
+def _code(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_figure_shows_exactly_once(stem: str, executed):
+    for i, cell in enumerate(_code(executed(stem))):
+        pngs = sum("image/png" in out.get("data", {}) for out in cell.outputs)
+        calls = cell.source.count("mk.plots.")
+        assert pngs == calls, f"code cell {i} draws {calls} figure(s) but shows {pngs}:\n{cell.source}"
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_no_tensorflow_start_up_logs_in_the_output(stem: str, executed):
+    for i, cell in enumerate(_code(executed(stem))):
+        for out in cell.outputs:
+            if out.output_type == "stream" and out.name == "stderr":
+                noise = [line for line in out.text.splitlines() if backend.is_noise(line)]
+                assert not noise, f"code cell {i} shows TensorFlow start-up logs: {noise[:3]}"
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_html_export_is_clean(stem: str, executed, tmp_path: Path):
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(executed(stem))
+    assert "\u25a1" not in html, "a □ box (a character the export cannot draw, e.g. a progress bar)"
+    assert "\x08" not in html and "\r" not in html.replace("\r\n", "\n"), "terminal control characters"
+    assert "cudart_stub" not in html and "absl::InitializeLog" not in html
+    (tmp_path / f"{stem}.html").write_text(html, encoding="utf-8")
