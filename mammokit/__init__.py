@@ -13,17 +13,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
+from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError, OutputError
 
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "cli", "course", "data", "evaluate", "explain", "finetune", "leakage", "models",
+    "augment", "cli", "course", "data", "evaluate", "explain", "files", "finetune", "leakage", "models",
     "notebook", "paper", "params", "paths", "plots", "preprocess", "roi", "runs", "seed", "splits",
     "summary", "sweep", "train", "transfer", "widgets",
 }
 
-__all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", *sorted(_SUBMODULES)]
+__all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", "OutputError", *sorted(_SUBMODULES)]
 
 
 def __getattr__(name: str) -> Any:

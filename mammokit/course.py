@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from mammokit.errors import MammokitError
+from mammokit.files import write_text
 
 
 class NotebookFailed(MammokitError):
@@ -185,8 +186,7 @@ def export_html(executed: Path, html: Path) -> None:
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter().from_filename(str(executed))
-    html.parent.mkdir(parents=True, exist_ok=True)
-    html.write_text(body, encoding="utf-8")
+    write_text(html, body)
 
 
 def run_course(profile: str = "smoke", out: Path | str | None = None,

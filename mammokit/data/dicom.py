@@ -24,6 +24,7 @@ import pandas as pd
 
 from mammokit.data.catalog import ABNORMALITIES, BACKGROUNDS, finish
 from mammokit.errors import DataError
+from mammokit.files import atomic_path
 
 REQUIRED = ("path", "patient_id", "label")
 OPTIONAL = ("image_id", "x", "y", "radius", "xmin", "ymin", "xmax", "ymax", "side", "background", "abnormality")
@@ -201,5 +202,6 @@ def write_dicom(path: Path | str, image: np.ndarray, *, patient_id: str = "ANON"
     if window is not None:
         ds.WindowCenter, ds.WindowWidth = window
     ds.PixelData = np.ascontiguousarray(image).tobytes()
-    ds.save_as(path, enforce_file_format=True)
+    with atomic_path(path) as tmp:
+        ds.save_as(tmp, enforce_file_format=True)
     return Path(path)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from mammokit.errors import DataError
+from mammokit.files import write_bytes
 
 _PGM_MAGIC = (b"P5", b"P2")
 _WHITESPACE = b" \t\r\n\v\f"
@@ -99,9 +100,7 @@ def write_pgm(path: Path | str, image: np.ndarray, comment: str | None = None) -
     header = b"P5\n" + (f"# {comment}\n".encode() if comment else b"")
     header += f"{image.shape[1]} {image.shape[0]}\n{maxval}\n".encode()
     body = image.astype(">u2").tobytes() if image.dtype == np.uint16 else image.tobytes()
-    path = Path(path)
-    path.write_bytes(header + body)
-    return path
+    return write_bytes(path, header + body)
 
 
 def _open(path: Path):
