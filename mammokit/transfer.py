@@ -137,7 +137,7 @@ def manual_weights_help(name: str) -> str:
     target = keras_models_dir() / spec.weights_file
     return (f"Download {spec.weights_url} on a machine with internet access and copy it to {target} "
             f"(Keras looks there: $KERAS_HOME/models/{spec.weights_file}), or pass its path as "
-            f"weights='/path/to/{spec.weights_file}', or use weights=None to start from random weights.")
+            f"weights='/path/to/{spec.weights_file}', or start from random weights: weights=None (in a notebook WEIGHTS = \"random\", on the command line -p WEIGHTS random).")
 
 
 def fetch_weights(name: str, timeout: float = 20.0) -> Path:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from mammokit.data.catalog import ABNORMALITIES, BACKGROUNDS, SEVERITIES, finish
 from mammokit.data.images import pgm_shape
+from mammokit.data.validate import validate
 from mammokit.errors import DataError
 
 _REF = re.compile(r"^([a-z]{2,})(\d{3,})$")
@@ -99,22 +100,33 @@ def parse_line(text: str, lineno: int = 0, path: Path | str = "Info.txt") -> Inf
     return InfoRow(ref, bg, cls, severity, x, y, radius, lineno, note)
 
 
+def _looks_like_row(line: str) -> bool:
+    tokens = line.split()
+    if not tokens:
+        return False
+    if _REF.match(tokens[0].lower()):
+        return True
+    return len(tokens) >= 3 and tokens[1].upper() in BACKGROUNDS and tokens[2].upper() in ABNORMALITIES
+
+
 def parse_info(path: Path | str) -> list[InfoRow]:
     """All data rows of an ``Info.txt``.
 
-    The data block runs from the first to the last line that starts with a reference such
-    as ``mdb001``; the letter, notes and ``=====`` lines around it are skipped. Inside the
-    block blank lines are skipped and every other line must parse.
+    The data block runs from the first to the last line that looks like a data row — it
+    starts with a reference such as ``mdb001``, or its 2nd and 3rd fields are a background and
+    a class (so a typo in the first or last reference is an error, not a lost row); the letter,
+    notes and ``=====`` lines around it are skipped. Inside the block blank lines are skipped
+    and every other line must parse. A UTF-8 byte-order mark is ignored.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no Info.txt here. A MIAS folder holds Info.txt and mdbNNN.pgm; "
                         "run `mammokit data download mias` or see data/README.md.")
     try:
-        lines = path.read_text(encoding="latin-1").splitlines()
+        lines = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines()
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror}).") from None
-    is_row = [bool(line.split()) and bool(_REF.match(line.split()[0].lower())) for line in lines]
+    is_row = [_looks_like_row(line) for line in lines]
     if any(is_row):
         first, last = is_row.index(True), len(is_row) - 1 - is_row[::-1].index(True)
     else:
@@ -148,9 +160,6 @@ def load_folder(folder: Path | str) -> pd.DataFrame:
                                 "Put the image there, or remove its rows from Info.txt.")
             shapes[r.image_id] = pgm_shape(image)
         height, width = shapes[r.image_id]
-        if r.x is not None and not (r.x < width and r.y < height):
-            raise DataError(f"{info} line {r.line}: centre x={r.x:g}, y={r.y:g} lies outside the "
-                            f"{width}x{height} image {image.name}. Correct the coordinates.")
         patient, side = patient_of(r.image_id)
         truth = folder / "truth" / f"{r.image_id}.npz"
         records.append({
@@ -162,7 +171,7 @@ def load_folder(folder: Path | str) -> pd.DataFrame:
             "height": height, "width": width,
             "truth": str(truth) if phantom and truth.is_file() else None,
         })
-    return finish(records)
+    return validate(finish(records), [f"{info} line {r.line}" for r in rows])
 
 
 def is_mias_folder(folder: Path | str) -> bool:
