@@ -228,6 +228,10 @@ def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None
     if not isinstance(cfg, PreprocessConfig):
         raise ConfigError(f"cfg must be a PreprocessConfig, got {type(cfg).__name__}")
     rows = lesion_rows(catalog)
+    if rows.empty:
+        raise DataError(f"build_roi_dataset: the catalog ({len(catalog)} rows) has no benign or malignant lesion "
+                        "with a centre, so there are no ROIs to cut (normal films only, or lesions without "
+                        "x, y?). Use a catalog with located lesions, e.g. load_catalog('synthetic').")
     folder = paths.cache_dir() / "roi" / cache_key(catalog, cfg, size, margin, min_side)
     if cache and (folder / "table.json").is_file():
         cached = _load(folder)
