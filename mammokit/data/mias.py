@@ -15,6 +15,7 @@ woman; even numbers are left films, odd numbers right (the file's own note 1).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,8 @@ def parse_line(text: str, lineno: int = 0, path: Path | str = "Info.txt") -> Inf
         x, y, radius = (float(n) for n in numbers)
     except ValueError:
         raise _bad(path, lineno, text, f"x y radius {' '.join(numbers)!r} are not all numbers") from None
+    if not all(math.isfinite(v) for v in (x, y, radius)):
+        raise _bad(path, lineno, text, "x, y and radius must be finite numbers (not nan or inf)")
     if min(x, y) < 0 or radius <= 0:
         raise _bad(path, lineno, text, "x and y must be >= 0 and the radius > 0")
     return InfoRow(ref, bg, cls, severity, x, y, radius, lineno, note)

@@ -65,7 +65,8 @@ def _check_identity(catalog: pd.DataFrame, where: Sequence[str]) -> None:
                        f"{other}s ({seen})",
                        f"One {key} belongs to one {other}: correct the rows (two patients sharing an image "
                        "would put it in both training and test)")
-    keys = catalog[list(_KEY)].astype(str)
+    keys = catalog[list(_KEY)].astype(object)
+    keys = keys.where(keys.notna(), "-").astype(str)  # absent values compare equal
     dup = keys.duplicated(keep=False).to_numpy()
     if dup.any():
         first = np.flatnonzero(dup)[0]
