@@ -173,7 +173,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "with a fitted head. []: none"),
         Param("WEIGHTS", {"smoke": "random", "classroom": "imagenet", "paper": "imagenet"}, text,
               "'imagenet' (downloads once into $KERAS_HOME/models), the path of a no-top .h5 weights file, "
-              "or 'random' (random init; offline, use this). None is the profile's default, not random"),
+              "or 'random' (random init)"),
         Param("INPUT_SIZE", None, optional(integer(32, 1024)),
               "side the backbones see; None: ROI_SIZE, raised to 75 px for the Inception backbones"),
         Param("BATCH_SIZE", {"smoke": 32, "classroom": 8, "paper": 32}, integer(1, 4096),
