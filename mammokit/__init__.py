@@ -14,17 +14,17 @@ import importlib
 from typing import Any
 
 from mammokit import backend
-from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
+from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError, OutputError
 
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "backend", "cli", "course", "data", "evaluate", "explain", "finetune", "leakage", "models",
-    "notebook", "paper", "params", "paths", "plots", "preprocess", "roi", "runs", "seed", "splits",
-    "summary", "sweep", "train", "transfer", "widgets",
+    "augment", "backend", "cli", "course", "data", "evaluate", "explain", "files", "finetune", "leakage",
+    "models", "notebook", "paper", "params", "paths", "plots", "preprocess", "roi", "runs", "seed",
+    "splits", "summary", "sweep", "train", "transfer", "widgets",
 }
 
-__all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", *sorted(_SUBMODULES)]
+__all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", "OutputError", *sorted(_SUBMODULES)]
 
 
 def __getattr__(name: str) -> Any:

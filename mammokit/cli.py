@@ -1,7 +1,8 @@
 """The ``mammokit`` command: data, course runs, sweeps and parameter listings.
 
-Every subcommand catches :class:`MammokitError` and prints its message (no traceback), then
-exits with status 2, so a bad argument reads like advice rather than a crash.
+Every subcommand checks its output paths before it starts work; a :class:`MammokitError` or an
+operating-system error (disk full, no permission) is printed as one line (no traceback) and the
+command exits with status 2, so a bad argument reads like advice rather than a crash.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from mammokit.errors import MammokitError
+from mammokit.errors import ConfigError, MammokitError
+from mammokit.files import check_output_dir, check_output_file, describe_os_error
 
 
 def parse_value(raw: str) -> Any:
@@ -23,11 +25,16 @@ def parse_value(raw: str) -> Any:
         return {"true": True, "false": False, "none": None}.get(lowered, raw)
 
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
 # --- mammokit data ... ------------------------------------------------------------------------
 
 def _data_download(args: argparse.Namespace) -> None:
     from mammokit.data import mias
 
+    if args.dest is not None:
+        check_output_dir(args.dest, "--dest")
     path = mias.download(dest=args.dest, mirrors=args.mirror or None)
     print(f"MIAS installed in {path}")
 
@@ -35,24 +42,33 @@ def _data_download(args: argparse.Namespace) -> None:
 def _data_synth(args: argparse.Namespace) -> None:
     from mammokit.data import synthetic
 
+    if args.out is not None:
+        check_output_dir(args.out, "--out")
     path = synthetic.write_phantoms(args.out, n_patients=args.patients, size=args.size, seed=args.seed)
     print(f"phantoms written to {path}")
 
 
 def _data_info(args: argparse.Namespace) -> None:
     from mammokit.data import load_catalog, summarise
+    from mammokit.data.validate import suspicious
 
-    print(summarise(load_catalog(args.source)))
+    catalog = load_catalog(args.source)
+    print(summarise(catalog))
+    for line in suspicious(catalog):
+        print(f"warning: {line}")
 
 
 def _data_contact_sheet(args: argparse.Namespace) -> None:
     from mammokit.data import load_catalog
+    from mammokit.files import atomic_path
     from mammokit.plots import contact_sheet
 
+    out = check_output_file(args.out, "out", suffixes=FIGURE_SUFFIXES)
+    if not 10 <= args.dpi <= 1200:
+        raise ConfigError(f"--dpi {args.dpi}: give dots per inch in [10, 1200] (default 100)")
     fig = contact_sheet(load_catalog(args.source), size=args.size, preprocessed=args.preprocessed)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=args.dpi, bbox_inches="tight")
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=args.dpi, bbox_inches="tight", format=out.suffix[1:].lower())
     print(f"contact sheet written to {out}")
 
 
@@ -163,6 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(args)
     except MammokitError as exc:
         print(f"mammokit: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, permissions, a file where a folder belongs: one line, no traceback
+        print(f"mammokit: error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mammokit: interrupted", file=sys.stderr)

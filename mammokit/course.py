@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from mammokit.errors import MammokitError
+from mammokit.files import check_output_dir, write_text
 
 
 class NotebookFailed(MammokitError):
@@ -172,15 +173,27 @@ def course_notebooks(only: list[str] | None = None) -> list[Path]:
     return [by_stem[w] for w in wanted]
 
 
+RUN_MARKER = ".mammokit-run"  # written into every run folder: --overwrite only ever replaces those
+
+
 def prepare_out(out: Path, overwrite: bool) -> None:
-    """Refuse to mix two runs in one folder unless told to replace the old one."""
+    """Refuse to mix two runs in one folder unless told to replace the old one.
+
+    ``--overwrite`` replaces only a folder the kit made for a run (it holds ``.mammokit-run``);
+    any other non-empty folder is refused, so a typo in ``--out`` never deletes a user's files.
+    """
     import shutil
 
+    check_output_dir(out, "--out")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise MammokitError(f"{out} already holds a run; choose another --out or pass --overwrite")
+            raise MammokitError(f"--out {out} already holds files; choose another --out or pass --overwrite")
+        if not ((out / RUN_MARKER).is_file() or (out / "summary.md").is_file()):  # summary.md: older runs
+            raise MammokitError(f"--out {out} holds files that are not a mammokit run (no {RUN_MARKER}); "
+                                "--overwrite only replaces run folders. Choose another --out.")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
+    write_text(out / RUN_MARKER, "a mammokit run folder; `--overwrite` may replace it\n")
 
 
 def overrides_for(notebook: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
@@ -204,13 +217,22 @@ def check_overrides(notebooks: list[Path], parameters: Mapping[str, Any]) -> Non
             raise MammokitError(f"-p {key} is set by the course itself; use --profile / --out")
 
 
+def check_values(notebooks: list[Path], parameters: Mapping[str, Any]) -> None:
+    """Every ``-p`` value checked against every notebook that takes it, before the first one starts
+    (a bad ``-p EPOCHS -1`` fails in a second, not after minutes in notebook 04)."""
+    from mammokit import params
+
+    for nb in notebooks:
+        for name, value in overrides_for(nb.stem, parameters).items():
+            params.check_value(nb.stem, name, value, source=f"-p {name}")
+
+
 def export_html(executed: Path, html: Path) -> None:
     """An HTML copy of an executed notebook, for instructors without Jupyter."""
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter().from_filename(str(executed))
-    html.parent.mkdir(parents=True, exist_ok=True)
-    html.write_text(body, encoding="utf-8")
+    write_text(html, body)
 
 
 def run_course(profile: str = "smoke", out: Path | str | None = None,
@@ -229,6 +251,7 @@ def run_course(profile: str = "smoke", out: Path | str | None = None,
     parameters = dict(parameters or {})
     chosen = course_notebooks(notebooks)
     check_overrides(chosen, parameters)
+    check_values(chosen, parameters)
     out = Path(out or paths.runs_dir() / profile).resolve()
     prepare_out(out, overwrite)
     print(f"mammokit course: profile {profile}, {len(chosen)} notebooks -> {out}", flush=True)

@@ -19,3 +19,7 @@ class ConfigError(MammokitError, ValueError):
 
 class DownloadError(MammokitError):
     """A download failed; the message says where to place the files by hand."""
+
+
+class OutputError(MammokitError):
+    """An output path cannot be written (a file where a folder belongs, no permission, unknown type)."""

@@ -57,7 +57,12 @@ def _check(labels: Any, proba: Any = None, groups: Any = None, *, where: str = "
         if p.shape != y.shape:
             raise EvaluationError(f"{where}: proba has shape {p.shape} but labels have {y.shape}; "
                                   "pass one probability of malignant per ROI (e.g. proba[:, 1] of a softmax)")
-        if not np.isfinite(p).all() or p.min() < 0 or p.max() > 1:
+        if not np.isfinite(p).all():
+            bad = np.flatnonzero(~np.isfinite(p))
+            raise EvaluationError(f"{where}: proba holds {bad.size} NaN/infinite value(s) (first at index "
+                                  f"{bad[0]}); a probability of malignant is a number in [0, 1]. Did the model "
+                                  "diverge (loss NaN)? Lower the learning rate and retrain.")
+        if p.min() < 0 or p.max() > 1:
             raise EvaluationError(f"{where}: proba must be finite and in [0, 1] (probability of malignant), "
                                   f"got range [{np.nanmin(p):.3g}, {np.nanmax(p):.3g}]")
         out.append(p)
@@ -68,6 +73,13 @@ def _check(labels: Any, proba: Any = None, groups: Any = None, *, where: str = "
                                   "pass the patient_id of every ROI")
         out.append(g)
     return out
+
+
+def _check_threshold(threshold: Any, where: str) -> None:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) \
+            or not 0 <= float(threshold) <= 1:
+        raise EvaluationError(f"{where}: threshold={threshold!r} must be a probability in [0, 1] "
+                              "(0.5 by default; not a percentage)")
 
 
 # --- point metrics -------------------------------------------------------------------------------
@@ -99,6 +111,7 @@ def binary_metrics(labels: Any, proba: Any, threshold: float = 0.5) -> dict[str,
     from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
     y, p = _check(labels, proba, where="binary_metrics")
+    _check_threshold(threshold, "binary_metrics")
     yhat = (p >= threshold).astype(int)
     (tn, fp), (fn, tp) = confusion(y, yhat)
     nan = float("nan")
@@ -180,6 +193,9 @@ def bootstrap_ci(labels: Any, proba: Any, groups: Any, threshold: float = 0.5, *
     ci_high, n_valid, n_patients``.
     """
     y, p, g = _check(labels, proba, groups, where="bootstrap_ci")
+    _check_threshold(threshold, "bootstrap_ci")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise EvaluationError(f"bootstrap_ci: n_boot={n_boot!r} must be a positive integer (e.g. 1000)")
     if not 0 < level < 1:
         raise EvaluationError(f"bootstrap_ci: level={level} must be between 0 and 1 (e.g. 0.95)")
     unknown = [m for m in metrics if m not in METRICS]
@@ -255,10 +271,16 @@ PREDICTION_COLUMNS = ("image_id", "patient_id", "label", "proba", "split")
 def read_predictions(folder: Any) -> pd.DataFrame:
     """All ``<model>.csv`` prediction tables of a run folder, stacked with a ``model`` column.
 
-    Returns an empty table (with the columns) when the folder has none.
+    Returns an empty table (with the columns) when the folder has none, or when it is a run's
+    ``predictions`` folder not written yet. Any other missing folder is an error: a misspelled
+    path must not read as "no predictions".
     """
     from pathlib import Path
 
+    folder = Path(folder)
+    if not folder.is_dir() and not (folder.name == "predictions" and folder.parent.is_dir()):
+        raise EvaluationError(f"read_predictions: {folder} is not a folder; give RUN_DIR/predictions of a run "
+                              "(notebooks 04 and 05 write <model>.csv there). Check the spelling.")
     frames = []
     for path in sorted(Path(folder).glob("*.csv")):
         table = pd.read_csv(path, dtype={"image_id": str, "patient_id": str})

@@ -11,6 +11,7 @@ from typing import Iterable
 import nbformat
 
 from mammokit import params
+from mammokit.files import write_text
 
 REPO = "mammokit/mammokit"  # GitHub owner/name: the one place it is written
 REPO_URL = f"https://github.com/{REPO}"
@@ -43,6 +44,12 @@ def setup_source(stem: str) -> str:
     ])
 
 
+def _write(path: Path, nb) -> None:
+    """What ``nbformat.write`` writes (text + final newline), atomically."""
+    body = nbformat.writes(nb)
+    write_text(path, body if body.endswith("\n") else body + "\n")
+
+
 def write_notebook(path: Path | str, intro: str, cells: Iterable[tuple[str, str]]) -> Path:
     """Write a clean notebook: intro markdown (badge added), parameters, setup, then ``cells``.
 
@@ -67,7 +74,7 @@ def write_notebook(path: Path | str, intro: str, cells: Iterable[tuple[str, str]
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{stem[:2]}-{i:03d}"
     nbformat.validate(nb)
-    nbformat.write(nb, path)
+    _write(path, nb)
     return path
 
 
@@ -84,5 +91,5 @@ def refresh_cells(path: Path | str) -> bool:
     if (code[0].source, code[1].source) == wanted:
         return False
     code[0].source, code[1].source = wanted
-    nbformat.write(nb, path)
+    _write(path, nb)
     return True

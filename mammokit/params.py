@@ -62,6 +62,20 @@ def text(value: Any) -> str | None:
     return None if isinstance(value, str) and value.strip() else "a non-empty string"
 
 
+def folder(value: Any) -> str | None:
+    """A folder path the kit can create or write into (not an existing file, not read-only)."""
+    from mammokit.errors import OutputError
+    from mammokit.files import check_output_dir
+
+    if text(value) is not None:
+        return "a folder path"
+    try:
+        check_output_dir(value, "folder")
+    except OutputError as exc:
+        return f"a folder you can write to ({str(exc).split(': ', 1)[-1]})"
+    return None
+
+
 def optional(check: Check) -> Check:
     """Allow ``None`` as a deliberate value (e.g. 'no limit'), besides what ``check`` allows."""
     def wrapped(value: Any) -> str | None:
@@ -107,7 +121,7 @@ COMMON = (
     Param("DATA", {"smoke": "synthetic", "classroom": "auto", "paper": "auto"}, text,
           "'auto' (MIAS if installed, else phantoms), 'synthetic', a MIAS folder, or a DICOM manifest CSV"),
     Param("SEED", 42, integer(0), "seed for Python, NumPy and Keras"),
-    Param("RUN_DIR", None, optional(text), "folder for this run's models, tables and metrics (default: runs/latest)"),
+    Param("RUN_DIR", None, optional(folder), "folder for this run's models, tables and metrics (default: runs/latest)"),
 )
 
 _ROI_SIZE = Param("ROI_SIZE", {"smoke": 32, "classroom": 96, "paper": 224}, integer(16, 1024),
@@ -240,6 +254,33 @@ def _from_env(name: str) -> Any:
         return raw  # a bare string such as smoke or /path/to/data
 
 
+def check_names(notebook: str, namespace: Mapping[str, Any]) -> None:
+    """A parameter given in lower case (``papermill -p epochs 3``) is an error, not silently ignored."""
+    known = {p.name for p in spec(notebook)}
+    lower = sorted(k for k in namespace if k != k.upper() and k.upper() in known)
+    if lower:
+        raise ConfigError(f"{notebook}: parameter(s) {', '.join(lower)} must be written in upper case: "
+                          f"{', '.join(k.upper() for k in lower)} (e.g. -p {lower[0].upper()} ...). "
+                          f"See `mammokit params {notebook}`.")
+
+
+def check_value(notebook: str, name: str, value: Any, source: str | None = None) -> None:
+    """Raise :class:`ConfigError` naming the parameter (and ``source``, e.g. ``$MAMMOKIT_EPOCHS`` or
+    ``-p``) when ``value`` is not allowed for ``name`` in ``notebook``; ``None`` is always allowed."""
+    by_name = {p.name: p for p in spec(notebook)}
+    if name not in by_name:
+        close = difflib.get_close_matches(name, by_name, n=1)
+        raise ConfigError(f"{notebook}: unknown parameter {name}" + (f" (did you mean {close[0]}?)" if close else "")
+                          + f". See `mammokit params {notebook}`.")
+    p = by_name[name]
+    if value is None:
+        return
+    complaint = p.check(value)
+    if complaint is not None:
+        where = f" (from {source})" if source else ""
+        raise ConfigError(f"{notebook}: {name}={value!r}{where} is not allowed; expected {complaint}. ({p.doc})")
+
+
 def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False) -> Params:
     """Validate a notebook's parameters and fill the ``None`` ones from env and profile.
 
@@ -249,6 +290,7 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
     """
     params = spec(notebook)
     known = {p.name for p in params}
+    check_names(notebook, namespace)
     unknown = sorted(k for k in namespace if _UPPER.match(k) and k not in known)
     if unknown:
         hints = []
@@ -276,9 +318,8 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
         if value is None:
             values[p.name] = None  # a default of None is a choice ('no limit'), not a gap
             continue
-        complaint = p.check(value)
-        if complaint is not None:
-            raise ConfigError(f"{notebook}: {p.name}={value!r} is not allowed; expected {complaint}. ({p.doc})")
+        from_env = namespace.get(p.name) is None and os.environ.get(f"MAMMOKIT_{p.name}") is not None
+        check_value(notebook, p.name, value, source=f"$MAMMOKIT_{p.name}" if from_env else None)
         values[p.name] = value
 
     from mammokit import paths

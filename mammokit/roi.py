@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mammokit.errors import ConfigError, DataError
+from mammokit.files import atomic_folder
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
 
 CACHE_VERSION = 1  # bump when the ROI recipe changes, so old caches are not reused
@@ -171,17 +172,10 @@ def cache_key(catalog: pd.DataFrame, cfg: PreprocessConfig, size: int, margin: f
 
 
 def _save(folder: Path, data: RoiDataset) -> None:
-    """Write atomically: a crash leaves no half-written cache that a later run would trust."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    np.save(tmp / "images.npy", data.images)
-    data.table.to_json(tmp / "table.json", orient="records")
-    try:
-        os.replace(tmp, folder)
-    except OSError:  # another process wrote the same key first: theirs is as good as ours
-        for f in tmp.iterdir():
-            f.unlink()
-        tmp.rmdir()
+    """Write atomically: a crash or a full disk leaves no half-written cache and no temp folder."""
+    with atomic_folder(folder) as tmp:
+        np.save(tmp / "images.npy", data.images)
+        data.table.to_json(tmp / "table.json", orient="records")
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -203,9 +197,17 @@ def _dataset(images: np.ndarray, table: pd.DataFrame) -> RoiDataset:
     return RoiDataset(images, table, table["label"].to_numpy(np.int64), table["patient_id"].to_numpy(str))
 
 
-def _load(folder: Path) -> RoiDataset:
-    table = pd.read_json(folder / "table.json", orient="records", dtype=False)
-    return _dataset(np.load(folder / "images.npy"), table)
+def _load(folder: Path) -> RoiDataset | None:
+    """The cached set in ``folder``, or None when it is damaged (truncated, edited): then it is rebuilt."""
+    try:
+        table = pd.read_json(folder / "table.json", orient="records", dtype=False)
+        images = np.load(folder / "images.npy")
+        data = _dataset(images, table)
+    except (OSError, ValueError, EOFError, KeyError, TypeError):
+        return None
+    if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(table):
+        return None
+    return data
 
 
 def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None, size: int = 96,
@@ -226,9 +228,16 @@ def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None
     if not isinstance(cfg, PreprocessConfig):
         raise ConfigError(f"cfg must be a PreprocessConfig, got {type(cfg).__name__}")
     rows = lesion_rows(catalog)
+    if rows.empty:
+        raise DataError(f"build_roi_dataset: the catalog ({len(catalog)} rows) has no benign or malignant lesion "
+                        "with a centre, so there are no ROIs to cut (normal films only, or lesions without "
+                        "x, y?). Use a catalog with located lesions, e.g. load_catalog('synthetic').")
     folder = paths.cache_dir() / "roi" / cache_key(catalog, cfg, size, margin, min_side)
     if cache and (folder / "table.json").is_file():
-        return _load(folder)
+        cached = _load(folder)
+        if cached is not None:
+            return cached
+        shutil.rmtree(folder, ignore_errors=True)  # the kit's own damaged cache entry
     images, records = [], []
     for path, group in tqdm(rows.groupby("path", sort=False), desc="ROIs", unit="film", disable=not progress):
         result = preprocess(read_image(path), cfg)

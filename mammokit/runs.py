@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
+
+from mammokit.files import write_text
 
 
 def _plain(value: Any) -> Any:
@@ -28,17 +28,7 @@ def _plain(value: Any) -> Any:
 
 def write_json(path: Path | str, payload: Any) -> Path:
     """Write JSON atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(_plain(payload), fh, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, json.dumps(_plain(payload), indent=2, sort_keys=True))
 
 
 def record(run_dir: Path | str, notebook: str, metrics: Mapping[str, Any]) -> Path:

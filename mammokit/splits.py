@@ -85,6 +85,10 @@ def split_by_patient(table: pd.DataFrame, ratios: Sequence[float] = (0.6, 0.2, 0
     if ratios.shape != (3,) or (ratios < 0).any() or not np.isclose(ratios.sum(), 1.0):
         raise ConfigError(f"split_by_patient: ratios={tuple(ratios.tolist())} must be three fractions "
                           f"(train, val, test) >= 0 that sum to 1, e.g. (0.6, 0.2, 0.2)")
+    n_patients, sides = table["patient_id"].nunique(), int((ratios > 0).sum())
+    if n_patients < sides:
+        raise ConfigError(f"split_by_patient: {n_patients} patient(s) cannot fill {sides} sides with ratios "
+                          f"{tuple(ratios.tolist())} (whole patients move); use more data or set a ratio to 0")
     labels = pd.factorize(table["label"].to_numpy(), sort=True)[0]
     n_labels = labels.max() + 1
     patient_codes, patient_ids = pd.factorize(table["patient_id"].to_numpy())
@@ -122,6 +126,11 @@ def kfold_by_patient(table: pd.DataFrame, k: int = 5, seed: int = 0) -> list[Spl
                           f"patients ({n_patients})")
     labels = table["label"].to_numpy().astype(np.int64)
     groups = table["patient_id"].to_numpy()
+    per_label = table.groupby("label")["patient_id"].nunique()
+    if (per_label < k).any():
+        raise ConfigError(f"kfold_by_patient: k={k} folds but only {int(per_label.min())} patient(s) with label "
+                          f"{per_label.idxmin()} ({'benign' if per_label.idxmin() == 0 else 'malignant'}): some "
+                          f"test folds would miss that class. Use k <= {int(per_label.min())} or more data")
     folds = StratifiedGroupKFold(n_splits=int(k), shuffle=True, random_state=seed)
     empty = np.zeros(0, dtype=np.int64)
     out = []

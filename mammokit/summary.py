@@ -6,6 +6,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from mammokit.files import write_text
 from mammokit.runs import read_records
 
 
@@ -51,7 +52,7 @@ def write_summary(out: Path, profile: str, outcomes: Iterable[Any]) -> Path:
     for notebook, metrics in records.items():
         rows += [{"notebook": notebook, "metric": k, "value": v} for k, v in flatten(metrics).items()]
     long = pd.DataFrame(rows, columns=["notebook", "metric", "value"])
-    long.to_csv(out / "summary.csv", index=False)
+    write_text(out / "summary.csv", long.to_csv(index=False))
 
     parts = [f"# mammokit course summary ({profile} profile)", "",
              f"Run folder: `{out}`", "", "## Notebooks", "", markdown_table(runs), ""]
@@ -64,5 +65,5 @@ def write_summary(out: Path, profile: str, outcomes: Iterable[Any]) -> Path:
             table = pd.DataFrame({"metric": list(flat), "value": [_fmt(v) for v in flat.values()]})
             parts += [f"## {notebook}", "", markdown_table(table), ""]
     path = out / "summary.md"
-    path.write_text("\n".join(parts), encoding="utf-8")
+    write_text(path, "\n".join(parts))
     return path

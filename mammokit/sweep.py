@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from mammokit.errors import MammokitError
+from mammokit.files import atomic_path, write_text
 
 
 def grid_points(grid: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
@@ -105,17 +106,17 @@ def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | No
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         rows = list(pool.map(one, points))
     table = pd.DataFrame(rows)
-    table.to_csv(out / "sweep.csv", index=False)
+    write_text(out / "sweep.csv", table.to_csv(index=False))
     keys = list(grid)
     numeric = [c for c in table.columns if c not in keys and c not in ("seconds", "peak_rss_mb")
                and pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])]
-    (out / "sweep.md").write_text(
-        f"# Sweep of {nb.stem} ({profile})\n\n"
-        + markdown_table(table[[*keys, "status", "seconds", *numeric]]) + "\n", encoding="utf-8")
+    write_text(out / "sweep.md", f"# Sweep of {nb.stem} ({profile})\n\n"
+               + markdown_table(table[[*keys, "status", "seconds", *numeric]]) + "\n")
     ok = table[table["status"] == "ok"]
     if len(ok):
         fig = plot_sweep(ok, keys, list(metrics) if metrics else headline_metrics(ok, numeric))
-        fig.savefig(out / "sweep.png", dpi=100)
+        with atomic_path(out / "sweep.png") as tmp:
+            fig.savefig(tmp, dpi=100)
     failed = int((table["status"] != "ok").sum())
     print(f"table: {out / 'sweep.csv'}" + (f"; {failed} run(s) failed" if failed else ""), flush=True)
     return table

@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from mammokit.errors import ConfigError
+from mammokit.errors import ConfigError, DataError
 
 _STRATEGY = None  # created once: TensorFlow dislikes several MirroredStrategy objects
 
@@ -125,7 +125,14 @@ def class_weights(labels: np.ndarray, mode: str | Mapping[int, float] | None = "
     if mode is None:
         return None
     if isinstance(mode, Mapping):
-        return {int(k): float(v) for k, v in mode.items()}
+        try:
+            weights = {int(k): float(v) for k, v in mode.items()}
+        except (TypeError, ValueError):
+            weights = {}
+        if set(weights) != {0, 1} or not all(np.isfinite(w) and w > 0 for w in weights.values()):
+            raise ConfigError(f"class_weight={dict(mode)!r}: give a positive weight for both classes, "
+                              "{0: w_benign, 1: w_malignant}, or 'balanced' / None")
+        return weights
     if mode != "balanced":
         raise ConfigError(f"class_weight={mode!r}: use 'balanced', None or a dict {{0: w0, 1: w1}}")
     labels = np.asarray(labels).astype(int)
@@ -228,7 +235,15 @@ def history_path(run_dir: Path | str, name: str) -> Path:
 
 def read_history(path: Path | str) -> pd.DataFrame:
     """The history CSV as a DataFrame, one row per epoch (1-based), duplicates from a resume removed."""
-    table = pd.read_csv(path)
+    try:
+        table = pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError(f"read_history: no history file {path}; train first (fit(..., run_dir=...) writes it)") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"read_history: {path} is empty or damaged ({type(exc).__name__}); delete it and "
+                        "train again") from None
+    if "epoch" not in table:
+        raise DataError(f"read_history: {path} has no 'epoch' column; it is not a history written by fit")
     if table.empty:
         return table
     table = table.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
@@ -308,6 +323,7 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
     x, y = train
     x = _check_images(x, "fit train images")
     y = _check_labels(y, len(x), "fit train labels")
+    weights = class_weights(y, class_weight)  # checked before any file is written
     channels = model.input_shape[-1]
     if tuple(model.input_shape[1:3]) != x.shape[1:3]:
         raise ConfigError(f"fit: the model takes {model.input_shape[1:3]} px images but the training ROIs are "
@@ -317,6 +333,9 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
     val_ds = None
     if val is not None and len(val[0]):
         vx = _check_images(val[0], "fit val images")
+        if vx.shape[1:3] != x.shape[1:3]:
+            raise ConfigError(f"fit: the validation ROIs are {vx.shape[1:3]} px but the training ROIs "
+                              f"{x.shape[1:3]}; cut both from one RoiDataset (same size=)")
         val_ds = make_dataset(vx, _check_labels(val[1], len(vx), "fit val labels"), batch_size, channels=channels)
     monitor = "val_loss" if val_ds is not None else "loss"
     compile_model(model, learning_rate)
@@ -357,7 +376,7 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
         cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping)))
 
     result = model.fit(train_ds, validation_data=val_ds, epochs=int(epochs), steps_per_epoch=steps_per_epoch,
-                       class_weight=class_weights(y, class_weight), callbacks=cbs, verbose=verbose,
+                       class_weight=weights, callbacks=cbs, verbose=verbose,
                        shuffle=False)  # make_dataset shuffles (seeded)
     if restore_best:
         if checkpoint is not None and checkpoint.exists():
@@ -379,6 +398,10 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray
     Goes through :func:`make_dataset` (inference mode), so the scaling is the training one.
     Works for a 2-way softmax (column 1) and a single sigmoid output.
     """
+    x = _check_images(images, "predict_proba images")
+    if tuple(model.input_shape[1:3]) != x.shape[1:3]:
+        raise ConfigError(f"predict_proba: the model takes {model.input_shape[1:3]} px images but these ROIs are "
+                          f"{x.shape[1:3]}; build the ROIs with size={model.input_shape[1]} (or the model for theirs)")
     ds = make_dataset(images, None, batch_size, training=False, channels=model.input_shape[-1])
     out = np.asarray(model.predict(ds, verbose=0), dtype=np.float64)
     return out[:, -1] if out.ndim == 2 else out.reshape(-1)
@@ -393,4 +416,9 @@ def load_model(path: Path | str):
         raise ConfigError(f"load_model: no model file at {path}; train it first (notebook 04 writes "
                           "RUN_DIR/models/convnet.keras)")
     _malignant_auc_class()
-    return keras.models.load_model(path)
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # Keras reports a cut-short zip as "File not found" and worse
+        raise DataError(f"load_model: {path} is not a readable Keras model ({type(exc).__name__}: "
+                        f"{str(exc)[:120]}); it may be half-copied or damaged. Copy it again or retrain "
+                        "(notebook 04 writes it).") from None

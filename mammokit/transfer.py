@@ -35,6 +35,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from mammokit import paths
+from mammokit.files import atomic_path
 from mammokit.errors import ConfigError, DownloadError, MammokitError
 
 _GCS = "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -136,7 +137,7 @@ def manual_weights_help(name: str) -> str:
     target = keras_models_dir() / spec.weights_file
     return (f"Download {spec.weights_url} on a machine with internet access and copy it to {target} "
             f"(Keras looks there: $KERAS_HOME/models/{spec.weights_file}), or pass its path as "
-            f"weights='/path/to/{spec.weights_file}', or use weights=None to start from random weights.")
+            f"weights='/path/to/{spec.weights_file}', or start from random weights: weights=None (in a notebook WEIGHTS = \"random\", on the command line -p WEIGHTS random).")
 
 
 def fetch_weights(name: str, timeout: float = 20.0) -> Path:
@@ -322,7 +323,10 @@ def extract_features(backbone: str, images: np.ndarray, *, input_size: int | Non
     side = input_size_for(backbone, size, input_size)
     path = paths.cache_dir() / "features" / f"{features_key(backbone, images, side, weights, seed)}.npy"
     if cache and path.is_file():
-        return np.load(path)
+        try:
+            return np.load(path)
+        except (OSError, ValueError, EOFError):  # a damaged cache file: recompute and replace it
+            path.unlink(missing_ok=True)
     if model is None:
         model = build_transfer(backbone, size, input_size=side, weights=weights, seed=seed)
     import keras
@@ -333,10 +337,8 @@ def extract_features(backbone: str, images: np.ndarray, *, input_size: int | Non
         for i in range(0, len(images), batch_size)]).astype("float32") if len(images) else \
         np.zeros((0, encoder.output_shape[-1]), "float32")
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, feats)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            np.save(tmp, feats)
     return feats
 
 

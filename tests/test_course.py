@@ -45,6 +45,7 @@ def test_course_runs_in_order_and_writes_summary(course_dir: Path, tmp_path: Pat
 def test_course_refuses_an_existing_run_unless_told(course_dir: Path, tmp_path: Path, capsys):
     out = tmp_path / "run"
     (out / "old").mkdir(parents=True)
+    (out / ".mammokit-run").write_text("")  # an earlier run's folder
     assert cli.main(["course", "--out", str(out), "--only", "01_data"]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert cli.main(["course", "--out", str(out), "--only", "01_data", "--overwrite"]) == 0

@@ -80,7 +80,7 @@ def test_existing_verified_install_is_kept(tmp_path: Path, capsys):
 def test_checksum_mismatch_installs_nothing(tmp_path: Path):
     archive = make_tar(tmp_path / "a.tar.gz", {**FILES, "mdb002.pgm": b"P5\n2 1\n255\n\x09\x09"})
     dest = tmp_path / "data" / "mias"
-    with pytest.raises(DataError, match=r"mdb002\.pgm has SHA-256"):
+    with pytest.raises(DownloadError, match=r"mdb002\.pgm has SHA-256"):
         download.install_mias(dest, [archive.as_uri()], checksums=SUMS, builtin_mirrors=False, progress=False)
     assert not dest.exists() and leftovers(dest.parent) == []
 

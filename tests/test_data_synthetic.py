@@ -127,13 +127,18 @@ def test_bad_settings(tmp_path: Path, kwargs):
         synthetic.write_phantoms(tmp_path / "x", **kwargs)
 
 
-def test_default_set_is_regenerated_when_the_generator_changes(default_catalog):
+def test_an_older_generators_set_is_kept_and_the_default_goes_beside_it(default_catalog):
     folder = Path(default_catalog["path"].iloc[0]).parent
     marker = folder / mias.PHANTOM_MARKER
     settings = json.loads(marker.read_text())
     marker.write_text(json.dumps({**settings, "generator_version": 0}))
-    assert synthetic.default_phantoms() == folder
-    assert json.loads(marker.read_text()) == settings
+    try:
+        fresh = synthetic.default_phantoms()
+        assert fresh != folder and fresh.parent == folder.parent
+        assert json.loads((fresh / mias.PHANTOM_MARKER).read_text()) == settings
+        assert json.loads(marker.read_text())["generator_version"] == 0  # the old set is untouched
+    finally:
+        marker.write_text(json.dumps(settings, sort_keys=True))
 
 
 def test_chest_wall_side_matches_mias(default_catalog):

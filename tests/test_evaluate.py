@@ -138,7 +138,7 @@ def test_read_predictions_stacks_models_and_checks_columns(tmp_path):
     pd.DataFrame(cols).to_csv(tmp_path / "VGG19.csv", index=False)
     table = ev.read_predictions(tmp_path)
     assert sorted(table.model) == ["VGG19", "convnet"] and table.patient_id.iloc[0] == "p001"
-    assert ev.read_predictions(tmp_path / "none").empty
+    assert ev.read_predictions(tmp_path / "predictions").empty  # a run folder before notebook 04
     pd.DataFrame({"image_id": ["x"], "label": [1]}).to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(MammokitError, match="bad.csv.*patient_id"):
         ev.read_predictions(tmp_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
-INFRASTRUCTURE = {"backend", "errors", "paths", "params", "runs", "seed", "notebook"}
+INFRASTRUCTURE = {"backend", "errors", "files", "paths", "params", "runs", "seed", "notebook"}
 ORDER = [  # left to right; modules on one line are siblings
     {"data"}, {"preprocess"}, {"roi", "widgets"}, {"splits"}, {"augment"}, {"models", "transfer"},
     {"train"}, {"finetune"}, {"evaluate", "explain"}, {"leakage", "paper"}, {"plots"},

@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 from mammokit.data.catalog import ABNORMALITIES, BACKGROUNDS, finish
+from mammokit.data.validate import validate
 from mammokit.errors import DataError
+from mammokit.files import atomic_path
 
 REQUIRED = ("path", "patient_id", "label")
 OPTIONAL = ("image_id", "x", "y", "radius", "xmin", "ymin", "xmax", "ymax", "side", "background", "abnormality")
@@ -151,13 +153,6 @@ def load_manifest(manifest: Path | str) -> pd.DataFrame:
             headers[path] = _dcmread(path, pixels=False)
         ds = headers[path]
         height, width = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
-        located = not (np.isnan(x[i]) or np.isnan(y[i]))
-        if located and not (0 <= x[i] < width and 0 <= y[i] < height):
-            raise DataError(f"{manifest} line {line}: centre x={x[i]:g}, y={y[i]:g} lies outside the "
-                            f"{width}x{height} image {path.name} (origin top-left). Correct it.")
-        if located and severity is None:
-            raise DataError(f"{manifest} line {line}: a normal row has a centre; give the lesion's label "
-                            "(benign/malignant) or drop the coordinates.")
         abnormality = str(row.get("abnormality", "") or ("MISC" if severity else "NORM")).upper()
         background = str(row.get("background", "") or "").upper() or None
         side = str(row.get("side", "") or _laterality(ds)).upper()
@@ -168,10 +163,10 @@ def load_manifest(manifest: Path | str) -> pd.DataFrame:
             "image_id": str(row.get("image_id", "") or path.stem), "patient_id": str(row["patient_id"]).strip(),
             "path": str(path), "dataset": "dicom", "side": side, "background": background,
             "abnormality": abnormality, "severity": severity, "x": x[i], "y": y[i],
-            "radius": radius[i] if located else np.nan, "row": y[i], "col": x[i],
+            "radius": radius[i], "row": y[i], "col": x[i],
             "height": height, "width": width, "truth": None,
         })
-    return finish(records)
+    return validate(finish(records), [f"{manifest} line {line}" for line in range(2, len(records) + 2)])
 
 
 def write_dicom(path: Path | str, image: np.ndarray, *, patient_id: str = "ANON", side: str = "",
@@ -201,5 +196,6 @@ def write_dicom(path: Path | str, image: np.ndarray, *, patient_id: str = "ANON"
     if window is not None:
         ds.WindowCenter, ds.WindowWidth = window
     ds.PixelData = np.ascontiguousarray(image).tobytes()
-    ds.save_as(path, enforce_file_format=True)
+    with atomic_path(path) as tmp:
+        ds.save_as(tmp, enforce_file_format=True)
     return Path(path)

@@ -22,12 +22,14 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
+import zlib
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from mammokit import paths
 from mammokit.errors import DataError, DownloadError
+from mammokit.files import check_output_dir
 
 PEIPA = "http://peipa.essex.ac.uk/pix/mias/all-mias.tar.gz"  # the archive public code cites
 MIRRORS = (
@@ -104,11 +106,15 @@ def safe_extract(archive: Path, folder: Path) -> None:
     """Extract a tar (any compression) into ``folder``, refusing members that could escape it."""
     try:
         tar = tarfile.open(archive, "r:*")
-    except (tarfile.TarError, OSError) as exc:
+    except (tarfile.TarError, OSError, EOFError) as exc:
         raise DataError(f"{archive}: not a readable tar archive ({exc}). The download is damaged: "
                         "try again or another mirror (--mirror).") from None
     with tar:
-        members = tar.getmembers()
+        try:
+            members = tar.getmembers()  # reads the whole archive: a truncated one fails here
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{archive}: the archive is truncated or damaged ({type(exc).__name__}: {exc}); "
+                            "download it again or from another mirror (--mirror).") from None
         for m in members:
             name = PurePosixPath(m.name)
             if name.is_absolute() or ".." in name.parts or m.name.startswith(("/", "\\")) or ":" in m.name:
@@ -119,7 +125,7 @@ def safe_extract(archive: Path, folder: Path) -> None:
                                 "archive (MIAS holds plain files only). Download it from another mirror.")
         try:
             tar.extractall(folder, members=members, filter="data")
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{archive}: extraction failed ({exc}); the archive is truncated or damaged. "
                             "Download it again.") from None
 
@@ -175,7 +181,7 @@ def install_mias(dest: Path | str | None = None, mirrors: Sequence[str] | None =
     An existing, verified ``dest`` is left as it is. Offline it fails within ~``timeout`` s
     per mirror with :class:`DownloadError` saying how to install by hand.
     """
-    dest = Path(dest or paths.data_dir() / "mias").expanduser().resolve()
+    dest = check_output_dir(Path(dest or paths.data_dir() / "mias").expanduser().resolve(), "dest")
     sums = checksums if isinstance(checksums, dict) else read_checksums(checksums)
     if dest.exists():
         if not any(dest.iterdir()):
@@ -195,7 +201,6 @@ def install_mias(dest: Path | str | None = None, mirrors: Sequence[str] | None =
             raise DownloadError(f"mirror {url!r}: only http://, https:// and file:// URLs work; for an archive "
                                 "on disk give --mirror file:///full/path/all-mias.tar.gz")
     failures: list[str] = []
-    bad_archive: DataError | None = None
     for url in urls:
         fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.download-", suffix=".tar.gz")
         os.close(fd)
@@ -209,11 +214,8 @@ def install_mias(dest: Path | str | None = None, mirrors: Sequence[str] | None =
             try:
                 return install_archive(archive, dest, sums)
             except DataError as exc:  # a damaged or altered archive: try the next mirror
-                failures.append(f"{url}: {exc}")
-                bad_archive = bad_archive or DataError(f"{url}: {exc}")
+                failures.append(f"mirror {url}: {exc}")
         finally:
             archive.unlink(missing_ok=True)
-    if bad_archive is not None:
-        raise bad_archive
     raise DownloadError("could not download MIAS from any mirror:\n  " + "\n  ".join(failures) + "\n"
                         + BY_HAND.format(mirror=PEIPA, dest=dest))

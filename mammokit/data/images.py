@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from mammokit.errors import DataError
+from mammokit.files import write_bytes
 
 _PGM_MAGIC = (b"P5", b"P2")
 _WHITESPACE = b" \t\r\n\v\f"
@@ -68,6 +69,9 @@ def read_pgm(path: Path | str) -> np.ndarray:
         if values.size != width * height:
             raise DataError(f"{path}: ASCII PGM has {values.size} pixel values, header says "
                             f"{width}x{height}={width * height}. Download or export the file again.")
+        if values.size and (values.min() < 0 or values.max() > maxval):
+            raise DataError(f"{path}: ASCII PGM holds pixel value {values.max() if values.max() > maxval else values.min()} "
+                            f"outside 0..{maxval} (the header's maxval); the file is damaged. Export it again.")
         return values.reshape(height, width).astype(np.uint8 if maxval < 256 else np.uint16)
     expected = width * height * dtype.itemsize
     got = len(data) - offset
@@ -99,15 +103,17 @@ def write_pgm(path: Path | str, image: np.ndarray, comment: str | None = None) -
     header = b"P5\n" + (f"# {comment}\n".encode() if comment else b"")
     header += f"{image.shape[1]} {image.shape[0]}\n{maxval}\n".encode()
     body = image.astype(">u2").tobytes() if image.dtype == np.uint16 else image.tobytes()
-    path = Path(path)
-    path.write_bytes(header + body)
-    return path
+    return write_bytes(path, header + body)
 
 
 def _open(path: Path):
+    """Open an image for reading; only regular files (a FIFO or device would block or never end)."""
     if not path.exists():
         raise DataError(f"{path}: image file not found. Check the folder, or for MIAS run "
                         "`mammokit data download mias` (see data/README.md).")
+    if not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file (a pipe, socket or device)"
+        raise DataError(f"{path}: is {kind}, not an image file. Point at the image file itself.")
     try:
         return open(path, "rb")
     except OSError as exc:

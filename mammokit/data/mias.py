@@ -15,6 +15,7 @@ woman; even numbers are left films, odd numbers right (the file's own note 1).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import pandas as pd
 
 from mammokit.data.catalog import ABNORMALITIES, BACKGROUNDS, SEVERITIES, finish
 from mammokit.data.images import pgm_shape
+from mammokit.data.validate import validate
 from mammokit.errors import DataError
 
 _REF = re.compile(r"^([a-z]{2,})(\d{3,})$")
@@ -94,27 +96,40 @@ def parse_line(text: str, lineno: int = 0, path: Path | str = "Info.txt") -> Inf
         x, y, radius = (float(n) for n in numbers)
     except ValueError:
         raise _bad(path, lineno, text, f"x y radius {' '.join(numbers)!r} are not all numbers") from None
+    if not all(math.isfinite(v) for v in (x, y, radius)):
+        raise _bad(path, lineno, text, "x, y and radius must be finite numbers (not nan or inf)")
     if min(x, y) < 0 or radius <= 0:
         raise _bad(path, lineno, text, "x and y must be >= 0 and the radius > 0")
     return InfoRow(ref, bg, cls, severity, x, y, radius, lineno, note)
 
 
+def _looks_like_row(line: str) -> bool:
+    tokens = line.split()
+    if not tokens:
+        return False
+    if _REF.match(tokens[0].lower()):
+        return True
+    return len(tokens) >= 3 and tokens[1].upper() in BACKGROUNDS and tokens[2].upper() in ABNORMALITIES
+
+
 def parse_info(path: Path | str) -> list[InfoRow]:
     """All data rows of an ``Info.txt``.
 
-    The data block runs from the first to the last line that starts with a reference such
-    as ``mdb001``; the letter, notes and ``=====`` lines around it are skipped. Inside the
-    block blank lines are skipped and every other line must parse.
+    The data block runs from the first to the last line that looks like a data row — it
+    starts with a reference such as ``mdb001``, or its 2nd and 3rd fields are a background and
+    a class (so a typo in the first or last reference is an error, not a lost row); the letter,
+    notes and ``=====`` lines around it are skipped. Inside the block blank lines are skipped
+    and every other line must parse. A UTF-8 byte-order mark is ignored.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no Info.txt here. A MIAS folder holds Info.txt and mdbNNN.pgm; "
                         "run `mammokit data download mias` or see data/README.md.")
     try:
-        lines = path.read_text(encoding="latin-1").splitlines()
+        lines = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines()
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror}).") from None
-    is_row = [bool(line.split()) and bool(_REF.match(line.split()[0].lower())) for line in lines]
+    is_row = [_looks_like_row(line) for line in lines]
     if any(is_row):
         first, last = is_row.index(True), len(is_row) - 1 - is_row[::-1].index(True)
     else:
@@ -148,9 +163,6 @@ def load_folder(folder: Path | str) -> pd.DataFrame:
                                 "Put the image there, or remove its rows from Info.txt.")
             shapes[r.image_id] = pgm_shape(image)
         height, width = shapes[r.image_id]
-        if r.x is not None and not (r.x < width and r.y < height):
-            raise DataError(f"{info} line {r.line}: centre x={r.x:g}, y={r.y:g} lies outside the "
-                            f"{width}x{height} image {image.name}. Correct the coordinates.")
         patient, side = patient_of(r.image_id)
         truth = folder / "truth" / f"{r.image_id}.npz"
         records.append({
@@ -162,7 +174,7 @@ def load_folder(folder: Path | str) -> pd.DataFrame:
             "height": height, "width": width,
             "truth": str(truth) if phantom and truth.is_file() else None,
         })
-    return finish(records)
+    return validate(finish(records), [f"{info} line {r.line}" for r in rows])
 
 
 def is_mias_folder(folder: Path | str) -> bool:

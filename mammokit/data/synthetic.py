@@ -18,9 +18,6 @@ real dataset lacks: ``truth/<id>.npz`` with ``clean`` (noise-free uint8 image),
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +28,7 @@ from mammokit import paths
 from mammokit.data.images import write_pgm
 from mammokit.data.mias import PHANTOM_MARKER
 from mammokit.errors import ConfigError, DataError
+from mammokit.files import atomic_folder
 
 GENERATOR_VERSION = 3
 DEFAULTS = {"n_patients": 40, "size": 512, "seed": 0}
@@ -253,42 +251,56 @@ def _check(n_patients: int, size: int, seed: int) -> None:
         raise ConfigError(f"phantoms: seed={seed!r}; give an integer >= 0 (--seed)")
 
 
-def write_phantoms(out: Path | str | None = None, n_patients: int | None = None, size: int | None = None,
-                   seed: int | None = None) -> Path:
-    """Write a phantom set in the MIAS layout into ``out`` (default ``data/synthetic``) and return it.
-
-    ``None`` means the default (40 patients = 80 films of 512 px, seed 0: 20 normal films,
-    ≥ 30 benign and ≥ 30 malignant masses). Same arguments give byte-identical files. The set
-    is built in a temporary folder beside ``out`` and renamed into place, so a crash never
-    leaves half a set. An existing set with the same settings is reused; one with other
-    settings is an error (choose another ``out`` or delete it).
-    """
+def _settings(n_patients: int | None, size: int | None, seed: int | None) -> dict:
     settings = {"generator_version": GENERATOR_VERSION,
                 "n_patients": DEFAULTS["n_patients"] if n_patients is None else n_patients,
                 "size": DEFAULTS["size"] if size is None else size,
                 "seed": DEFAULTS["seed"] if seed is None else seed}
     _check(settings["n_patients"], settings["size"], settings["seed"])
-    out = Path(out or paths.data_dir() / "synthetic").expanduser().resolve()
-    if out.exists():
-        marker = out / PHANTOM_MARKER
-        if marker.is_file() and json.loads(marker.read_text()) == settings:
-            return out
-        raise DataError(f"{out} already exists and is not a phantom set written with {settings}. "
-                        "Choose another folder (--out) or delete this one.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    return settings
+
+
+def _settings_of(folder: Path) -> dict | None:
+    """The settings a phantom folder was written with; None if it is not one (or its marker is damaged)."""
     try:
-        _write_into(tmp, settings)
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private
-        try:
-            os.rename(tmp, out)
-        except OSError:
-            if (out / PHANTOM_MARKER).is_file():  # another process finished first: use its set
-                shutil.rmtree(tmp, ignore_errors=True)
-                return write_phantoms(out, n_patients, size, seed)
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        return json.loads((folder / PHANTOM_MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def phantom_dir(n_patients: int | None = None, size: int | None = None, seed: int | None = None) -> Path:
+    """Where the phantom set of these settings lives: ``data/synthetic`` for the defaults, else a
+    sibling keyed by the settings (``data/synthetic-g3-p10-s512-seed0``), so sets never overwrite
+    each other."""
+    s = _settings(n_patients, size, seed)
+    if s == {"generator_version": GENERATOR_VERSION, **DEFAULTS}:
+        return paths.data_dir() / "synthetic"
+    return paths.data_dir() / f"synthetic-g{s['generator_version']}-p{s['n_patients']}-s{s['size']}-seed{s['seed']}"
+
+
+def write_phantoms(out: Path | str | None = None, n_patients: int | None = None, size: int | None = None,
+                   seed: int | None = None) -> Path:
+    """Write a phantom set in the MIAS layout into ``out`` (default :func:`phantom_dir`) and return it.
+
+    ``None`` means the default (40 patients = 80 films of 512 px, seed 0: 20 normal films,
+    ≥ 30 benign and ≥ 30 malignant masses). Same arguments give byte-identical files. The set
+    is built in a temporary folder beside ``out`` and renamed into place, so a crash never
+    leaves half a set. An existing set with the same settings is reused; any other existing
+    ``out`` is an error — the kit never deletes or mixes into a folder it did not create.
+    """
+    settings = _settings(n_patients, size, seed)
+    out = Path(out or phantom_dir(n_patients, size, seed)).expanduser().resolve()
+    if out.exists():
+        if _settings_of(out) == settings:
+            return out
+        raise DataError(f"{out} already exists and is not a phantom set written with {settings}; "
+                        "the kit leaves it untouched. Choose another folder (--out), or move that one away.")
+    try:
+        with atomic_folder(out) as tmp:
+            _write_into(tmp, settings)
+    except OSError:
+        if _settings_of(out) == settings:  # another process finished the same set first: use it
+            return out
         raise
     return out
 
@@ -312,20 +324,20 @@ def _write_into(folder: Path, settings: dict) -> None:
 
 
 def default_phantoms() -> Path:
-    """The default phantom set in ``data/synthetic``, generated on first use (a few seconds)."""
-    out = paths.data_dir() / "synthetic"
-    marker = out / PHANTOM_MARKER
-    wanted = {"generator_version": GENERATOR_VERSION, **DEFAULTS}
-    if marker.is_file() and json.loads(marker.read_text()) == wanted:
+    """The default phantom set, generated on first use (a few seconds).
+
+    It lives in ``data/synthetic``; if that folder holds something else (another phantom set,
+    an older generator's set, a user's files), it is left untouched and the default set goes to
+    its settings-keyed sibling instead (``data/synthetic-g3-p40-s512-seed0``).
+    """
+    wanted = _settings(None, None, None)
+    out = phantom_dir()
+    if out.exists() and _settings_of(out) != wanted:
+        keyed = paths.data_dir() / (f"synthetic-g{GENERATOR_VERSION}-p{DEFAULTS['n_patients']}"
+                                    f"-s{DEFAULTS['size']}-seed{DEFAULTS['seed']}")
+        print(f"mammokit: {out} holds other files (left untouched); the default phantoms live in {keyed}")
+        out = keyed
+    if _settings_of(out) == wanted:
         return out
-    if out.exists():  # an older generator's set: replace it whole
-        stale = out.with_name(f".{out.name}.stale-{os.getpid()}")
-        try:
-            os.rename(out, stale)
-        except FileNotFoundError:  # another process moved it first
-            pass
-        shutil.rmtree(stale, ignore_errors=True)
-        if marker.is_file() and json.loads(marker.read_text()) == wanted:
-            return out
     print(f"mammokit: generating synthetic phantoms in {out} (one-off, a few seconds)")
     return write_phantoms(out)

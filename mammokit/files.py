@@ -1,0 +1,144 @@
+"""Writing files safely: every output is atomic, and every output path is checked before work starts.
+
+Two promises the kit keeps for its users:
+
+- **Nothing half-written.** Every file the kit writes goes through :func:`atomic_path` (a temp
+  file beside the target, renamed over it only when complete), every folder through
+  :func:`atomic_folder`. A crash, a full disk or Ctrl-C leaves the old file or nothing — never
+  half a cache, table or model, and no temp debris.
+- **Bad outputs fail first.** :func:`check_output_file` and :func:`check_output_dir` reject a
+  file given as a folder, a folder given as a file, an unwritable place or an unknown suffix
+  with an :class:`OutputError` naming the parameter, before minutes of work are spent.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from mammokit.errors import OutputError
+
+
+@contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temp path beside ``path``; write it inside the block, it replaces ``path`` at the end.
+
+    On any exception the temp file is removed and ``path`` is left as it was.
+
+    >>> import tempfile; target = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> with atomic_path(target) as tmp: _ = tmp.write_text("done")
+    >>> target.read_text()
+    'done'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes))
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically and return ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
+    return Path(path)
+
+
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically and return ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+@contextmanager
+def atomic_folder(folder: Path | str) -> Iterator[Path]:
+    """Yield an empty temp folder beside ``folder``; it becomes ``folder`` when the block ends.
+
+    If ``folder`` appeared meanwhile (another process wrote the same cache key), the temp copy
+    is dropped and the existing one kept. On any exception the temp folder is removed.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            if not folder.exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # someone else finished first: keep theirs
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            return folder
+    return Path("/")
+
+
+def check_output_dir(path: Path | str, param: str) -> Path:
+    """``path`` as an absolute folder the kit can create or write into, else :class:`OutputError`.
+
+    ``param`` names the option or parameter in the message (``--out``, ``RUN_DIR``, ``dest``).
+    Creates nothing.
+    """
+    path = Path(path).expanduser().absolute()
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{param} {path}: is a file, not a folder. Give a folder path (it is created if needed).")
+    base = _existing_ancestor(path)
+    if not base.is_dir():
+        raise OutputError(f"{param} {path}: {base} is a file, so no folder can be made below it. "
+                          "Give another folder path.")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise OutputError(f"{param} {path}: {base} is not writable. Give a folder you may write to, "
+                          "or fix its permissions.")
+    return path
+
+
+def check_output_file(path: Path | str, param: str, suffixes: Sequence[str] | None = None) -> Path:
+    """``path`` as an absolute file path the kit can write, else :class:`OutputError` naming ``param``.
+
+    ``suffixes`` (e.g. ``(".png", ".pdf")``) limits the file types. Creates nothing.
+    """
+    path = Path(path).expanduser().absolute()
+    if path.is_dir():
+        raise OutputError(f"{param} {path}: is a folder; give a file name such as {path / 'out'}"
+                          f"{suffixes[0] if suffixes else ''}.")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise OutputError(f"{param} {path}: unknown file type {path.suffix or '(no suffix)'!r}; "
+                          f"use one of {', '.join(suffixes)}.")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputError(f"{param} {path}: exists and is not writable. Choose another name or fix its permissions.")
+    check_output_dir(path.parent, param)
+    return path
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, on which file, and what to do."""
+    import errno
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    advice = {errno.ENOSPC: "free some disk space and try again",
+              errno.EDQUOT: "free some disk space and try again",
+              errno.EACCES: "check the permissions of that file or folder",
+              errno.EPERM: "check the permissions of that file or folder",
+              errno.EROFS: "the file system is read-only: write somewhere else",
+              errno.ENOTDIR: "a file stands where a folder is expected: choose another path",
+              errno.EISDIR: "a folder stands where a file is expected: give a file name"}
+    tip = advice.get(exc.errno or -1, "check the path and try again")
+    return f"{exc.strerror or exc}{where}: {tip}."
