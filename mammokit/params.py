@@ -240,6 +240,15 @@ def _from_env(name: str) -> Any:
         return raw  # a bare string such as smoke or /path/to/data
 
 
+def _settable(value: Any) -> bool:
+    """Could ``value`` be a parameter someone set? A kernel's own objects are not: the ``P`` that
+    a first run of the setup cell made, or a module, class or function. Skipping those lets the
+    setup cell (or Run All) run again in the same kernel."""
+    import types
+    return not isinstance(value, (Params, types.ModuleType, type, types.FunctionType,
+                                  types.BuiltinFunctionType))
+
+
 def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False) -> Params:
     """Validate a notebook's parameters and fill the ``None`` ones from env and profile.
 
@@ -249,7 +258,7 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
     """
     params = spec(notebook)
     known = {p.name for p in params}
-    unknown = sorted(k for k in namespace if _UPPER.match(k) and k not in known)
+    unknown = sorted(k for k in namespace if _UPPER.match(k) and k not in known and _settable(namespace[k]))
     if unknown:
         hints = []
         for name in unknown:
