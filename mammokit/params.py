@@ -117,6 +117,24 @@ _EPOCHS = Param("EPOCHS", {"smoke": 1, "classroom": 15, "paper": 90}, integer(1)
 _BATCH = Param("BATCH_SIZE", {"smoke": 16, "classroom": 32, "paper": 32}, integer(1, 4096),
                "images per training step (paper: 32)")
 
+_LESIONS = Param("LESIONS", "all", one_of("all", "masses"),
+                 "'all': every benign/malignant lesion with a centre (masses, calcifications, distortions, "
+                 "asymmetries); 'masses': CIRC/SPIC/MISC only, the paper's subject")
+
+
+def _preprocess_overrides(value: Any) -> str | None:
+    """A dict of ``PreprocessConfig`` fields, e.g. ``{"otsu_offset": 10}``; checked by the config itself."""
+    from mammokit.preprocess import PreprocessConfig
+
+    if not isinstance(value, dict):
+        return "a dict of PreprocessConfig fields, e.g. {'otsu_offset': 10, 'kernel': 3}"
+    try:
+        PreprocessConfig.from_dict(value)
+    except ConfigError as err:
+        return f"a dict of valid PreprocessConfig fields ({err})"
+    return None
+
+
 NOTEBOOKS: dict[str, tuple[Param, ...]] = {
     "01_data": (
         Param("N_SHOW", {"smoke": 4, "classroom": 6, "paper": 6}, integer(1, 48),
@@ -126,9 +144,12 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
         _ROI_SIZE,
         Param("PREVIEW", {"smoke": 256, "classroom": 512, "paper": 512}, integer(64, 1024),
               "side of the images the explorer draws, in pixels"),
+        Param("PREPROCESS", None, optional(_preprocess_overrides),
+              "PreprocessConfig fields to change, e.g. {'otsu_offset': 10}; the explorer starts there and "
+              "notebooks 03-06 in this RUN_DIR use what this notebook records. None: the defaults"),
     ),
     "03_augmentation": (
-        _ROI_SIZE,
+        _ROI_SIZE, _LESIONS,
         Param("INFLATE_FACTOR", 8, integer(1, 64), "copies per training ROI (paper: 8)"),
         Param("LEAKAGE_SEEDS", {"smoke": 2, "classroom": 5, "paper": 10}, integer(1, 20),
               "how many seeds the leakage lab repeats each protocol over"),
@@ -138,7 +159,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "side of the ROIs in the leakage lab, resized from ROI_SIZE (small keeps it fast)"),
     ),
     "04_convnet": (
-        _ROI_SIZE, _EPOCHS, _BATCH,
+        _ROI_SIZE, _LESIONS, _EPOCHS, _BATCH,
         Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": 20, "paper": 80}, optional(integer(1)),
               "steps per epoch (paper: 80); None: one pass over the training split; more steps than "
               "it has batches loop it, each pass freshly augmented"),
@@ -146,7 +167,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
         Param("AUGMENT", True, boolean, "online augmentation on the training branch"),
     ),
     "05_transfer_learning": (
-        _ROI_SIZE,
+        _ROI_SIZE, _LESIONS,
         Param("BACKBONES",
               ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"],
               list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")),
@@ -178,7 +199,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "feature-extraction head: inverse L2 strength of the logistic regression (smaller: simpler)"),
     ),
     "06_evaluation": (
-        _ROI_SIZE, _EPOCHS, _BATCH,
+        _ROI_SIZE, _LESIONS, _EPOCHS, _BATCH,
         Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": 10, "paper": 80}, optional(integer(1)),
               "training steps per epoch of each model trained here (paper: 80; notebook 04 uses 20 in "
               "classroom); None: one pass over the training part"),
