@@ -27,6 +27,17 @@ OUR_NAMES = MappingProxyType({
 """Paper name -> the name the kit uses (``mammokit.models.build_convnet`` is the "Proposed Model")."""
 
 _COLUMNS = ("precision", "sensitivity", "f_score", "accuracy", "auc")
+"""The kit's test metrics that can be set beside the paper's (``accuracy`` is TEST accuracy)."""
+
+SPLIT = MappingProxyType({
+    "precision": "not stated", "sensitivity": "not stated", "f_score": "not stated",
+    "train_accuracy": "training", "accuracy": "test", "auc": "test",
+})
+"""Which split each paper number comes from. Tables 3-4's "Accuracy" column is TRAINING accuracy
+("achieved training accuracies 0.72, 0.73, 0.77, 0.73, and 0.65 as depicts in Table 4"; the
+ConvNet's 0.94 / 0.98 are its training accuracies, 0.93 / 0.97 its test accuracies, in the
+text); the AUCs are "when tested"; for precision, sensitivity and F-score the paper does not
+say (Fig 6b plots them for "training and testing"). Only the ConvNet has a test accuracy."""
 
 _TABLE_3 = [  # Private dataset (580 DICOM mammograms, Hayat Memorial Teaching Hospital; not public)
     (0.93, 0.92, 0.91, 0.93, 0.88),
@@ -100,16 +111,20 @@ def model_name(name: str) -> str:
 
 
 def table(dataset: str = "MIAS") -> pd.DataFrame:
-    """Table 4 (``"MIAS"``) or Table 3 (``"Private"``) as a DataFrame.
+    """Table 4 (``"MIAS"``) or Table 3 (``"Private"``) as a DataFrame, each number under its split.
 
     Columns: ``model`` (kit name), ``paper_model`` (as printed), ``precision, sensitivity,
-    f_score, accuracy, auc``, ``dataset``, ``source``.
+    f_score``, ``train_accuracy`` (the printed "Accuracy" column), ``accuracy`` (TEST accuracy,
+    from the text: ConvNet only, NaN for the backbones), ``auc``, ``dataset``, ``source``.
+    :data:`SPLIT` says which split each column comes from.
     """
     key = dataset.strip().lower()
     if key not in ("mias", "private"):
         raise ConfigError(f"mammokit.paper.table: dataset={dataset!r}; use 'MIAS' (Table 4) or 'Private' (Table 3)")
     values = _TABLE_4 if key == "mias" else _TABLE_3
-    frame = pd.DataFrame(values, columns=list(_COLUMNS))
+    frame = pd.DataFrame(values, columns=["precision", "sensitivity", "f_score", "train_accuracy", "auc"])
+    frame.insert(4, "accuracy", np.nan)
+    frame.loc[len(frame) - 1, "accuracy"] = HEADLINE[f"{key}_test_accuracy"]  # the ConvNet, from the text
     frame.insert(0, "paper_model", list(MODELS))
     frame.insert(0, "model", [OUR_NAMES[m] for m in MODELS])
     frame["dataset"] = "MIAS" if key == "mias" else "Private"
@@ -136,8 +151,11 @@ def compare(ours: pd.DataFrame, dataset: str = "MIAS", metrics: tuple[str, ...] 
 
     ``ours`` has a ``model`` column (kit names: ``ConvNet``, ``VGG19``, ...) and metric
     columns (as :func:`mammokit.evaluate.metrics_table` returns), optionally
-    ``<metric>_low``/``<metric>_high`` intervals. Returns ``model, metric, paper, ours,
-    ours_low, ours_high, difference, paper_inside_ci`` (NaN where we have no interval).
+    ``<metric>_low``/``<metric>_high`` intervals. Ours are TEST metrics (``accuracy`` = test
+    accuracy), set beside the paper's test numbers; ``train_accuracy``, when ours has it, beside
+    the paper's training accuracy. Pairs where the paper has no number for that split are left
+    out. Returns ``model, metric, split, paper, ours, ours_low, ours_high, difference,
+    paper_inside_ci`` (``split``: the paper's, see :data:`SPLIT`; NaN where we have no interval).
     """
     if "model" not in ours.columns:
         raise ConfigError("mammokit.paper.compare: `ours` needs a 'model' column (ConvNet, VGG19, ...)")
@@ -147,15 +165,16 @@ def compare(ours: pd.DataFrame, dataset: str = "MIAS", metrics: tuple[str, ...] 
         name = model_name(row["model"])
         if name not in paper.index:
             continue
-        for m in metrics:
-            if m not in row.index:
+        for m in [*metrics, "train_accuracy"]:
+            if m not in row.index or pd.isna(paper.loc[name, m]) or pd.isna(row[m]):
                 continue
             low, high = row.get(f"{m}_low", np.nan), row.get(f"{m}_high", np.nan)
             inside = np.nan if pd.isna(low) else bool(low <= paper.loc[name, m] <= high)
-            rows.append({"model": name, "metric": m, "paper": paper.loc[name, m], "ours": float(row[m]),
+            rows.append({"model": name, "metric": m, "split": SPLIT[m], "paper": paper.loc[name, m],
+                         "ours": float(row[m]),
                          "ours_low": low, "ours_high": high, "difference": float(row[m]) - paper.loc[name, m],
                          "paper_inside_ci": inside})
-    return pd.DataFrame(rows, columns=["model", "metric", "paper", "ours", "ours_low", "ours_high",
+    return pd.DataFrame(rows, columns=["model", "metric", "split", "paper", "ours", "ours_low", "ours_high",
                                        "difference", "paper_inside_ci"])
 
 
@@ -176,8 +195,10 @@ def comparison_table(predictions, dataset: str = "MIAS", split: str = "test", th
     ``predictions``: :func:`mammokit.evaluate.read_predictions` of a run (``model`` column).
     One row per model in the paper's order (then any model the paper lacks); columns
     ``model, n`` then, for precision, sensitivity, F-score, accuracy and AUC, ``<metric>``
-    (ours), ``<metric>_low/_high`` (patient-bootstrap 95% CI, with ``ci=True``) and
-    ``<metric>_paper``.
+    (ours, on ``split``), ``<metric>_low/_high`` (patient-bootstrap 95% CI, with ``ci=True``)
+    and ``<metric>_paper`` (the paper's TEST accuracy: NaN for the backbones, which it reports
+    only on training); then ``train_accuracy`` (ours on the training split, when the
+    predictions have one) beside ``train_accuracy_paper`` (Tables 3-4's "Accuracy" column).
     """
     from mammokit import evaluate
 
@@ -196,23 +217,32 @@ def comparison_table(predictions, dataset: str = "MIAS", split: str = "test", th
             if ci:
                 row[f"{m}_low"], row[f"{m}_high"] = ours.loc[name, f"{m}_low"], ours.loc[name, f"{m}_high"]
             row[f"{m}_paper"] = float(ref.loc[name, m]) if name in ref.index else np.nan
+        trained = predictions[(predictions["split"] == "train") & (predictions["model"] == name)]
+        row["train_accuracy"] = (float(evaluate.binary_metrics(trained["label"], trained["proba"], threshold)["accuracy"])
+                                 if len(trained) else np.nan)
+        row["train_accuracy_paper"] = float(ref.loc[name, "train_accuracy"]) if name in ref.index else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 
 def comparison_text(table) -> pd.DataFrame:
-    """:func:`comparison_table` as Tables 3-4 print it: one cell per metric, ``ours [95% CI] | paper``."""
+    """:func:`comparison_table` as Tables 3-4 print it: one cell per metric, ``ours [95% CI] | paper``,
+    test beside test and training beside training (the paper's "Accuracy" column is training accuracy)."""
     def cell(row, m: str) -> str:
         ours = f"{row[m]:.2f}" if pd.notna(row[m]) else "–"
         if pd.notna(row.get(f"{m}_low", np.nan)):
             ours += f" [{row[f'{m}_low']:.2f}, {row[f'{m}_high']:.2f}]"
-        return ours + (f" | {row[f'{m}_paper']:.2f}" if pd.notna(row[f"{m}_paper"]) else "")
+        return ours + (f" | {row[f'{m}_paper']:.2f}" if pd.notna(row[f"{m}_paper"]) else " | –")
 
     names = {"precision": "Precision", "sensitivity": "Sensitivity", "f_score": "F-Score",
-             "accuracy": "Accuracy", "auc": "AUC"}
-    return pd.DataFrame([{"Algorithms": r["model"], "n test": r["n"], **{v: cell(r, k) for k, v in names.items()}}
-                         for _, r in table.iterrows()]).set_index("Algorithms")
+             "accuracy": "Test accuracy", "auc": "AUC (test)"}
+    out = pd.DataFrame([{"Algorithms": r["model"], "n test": r["n"], **{v: cell(r, k) for k, v in names.items()}}
+                        for _, r in table.iterrows()]).set_index("Algorithms")
+    if "train_accuracy" in table:
+        out["Training accuracy"] = [cell({"t": r["train_accuracy"], "t_paper": r["train_accuracy_paper"]}, "t")
+                                    for _, r in table.iterrows()]
+    return out
 
 
 def hyperparameter_table(**run) -> pd.DataFrame:
