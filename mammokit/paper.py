@@ -252,3 +252,109 @@ def hyperparameter_table(**run) -> pd.DataFrame:
     extra = [{"parameter": k, "paper (Table 2)": "—", "this run": v} for k, v in run.items()
              if k not in HYPERPARAMETERS]
     return pd.DataFrame(rows + extra).set_index("parameter").astype(str)
+
+
+# --- where the kit departs from the paper, and where the paper disagrees with itself -------------
+
+DEPARTURES = (
+    # (notebook, topic, the paper, this kit, why)
+    ("02_preprocessing", "denoising filter",
+     "\"Median, Gaussian, and Bilateral filtering\"; no order or sizes given",
+     "one filter in the chain, median 5×5 by default (the explorer offers all three)",
+     "three filters in a row blur small calcifications; the paper gives no settings to copy"),
+    ("02_preprocessing", "breast mask threshold",
+     "\"global threshold method such as Otsu's thresholding\" plus \"standard morphological techniques\"",
+     "the lower of the three-class Otsu thresholds (otsu_classes=3), opening/closing, largest component",
+     "two-class Otsu cuts fatty tissue away when the pectoral muscle and labels form a bright third class"),
+    ("02_preprocessing", "ROI size",
+     "crops from the annotated centre and radius, \"downsized\" to 222×224",
+     "a square of 2 × 1.5 × radius px (at least 48) resized to ROI_SIZE (paper profile 224)",
+     "resizing every lesion to one size removes its absolute size, a cue a radiologist uses"),
+    ("02_preprocessing", "pectoral muscle",
+     "ROIs contain \"breast tissue solely, without pectoral tissue, label, or background noise\"",
+     "pectoral removal off by default (remove_pectoral=False); labels and background are masked",
+     "the heuristic can cut dense tissue next to the muscle; ROIs around lesions rarely reach the muscle"),
+    ("02_preprocessing", "orientation", "not mentioned",
+     "films flipped so the chest wall is on the left (orient=True)",
+     "left and right breasts then look alike to the model"),
+    ("04_convnet", "L2 regularisation",
+     "\"0.00005 weight decay\"; Eq. 6 adds λ/2·‖θ‖² to the loss",
+     "Keras L2(5e-5) on every kernel, i.e. 5e-5·‖θ‖²: λ = 1e-4 in Eq. 6's terms",
+     "under Adam an L2 term in the loss is not decoupled weight decay (AdamW); the paper does not say which"),
+    ("04_convnet", "class weights",
+     "Eq. 6 has a \"manual re-scaling weight\" w_n; its values are not given",
+     "class-balanced weights N / (2·N_class) for every model",
+     "the rarer class counts as much as the common one; probabilities lean towards 0.5 (notebook 06)"),
+    ("04_convnet", "augmentation",
+     "Table 1 inflation ×8 of the pooled data before the split, and ImageDataGenerator batches",
+     "the training split only, after a patient split: online Keras preprocessing layers (notebooks 04, 06), "
+     "Table 1 inflation in notebook 03",
+     "augmenting before splitting leaks copies of test ROIs into training (notebook 03)"),
+    ("05_transfer_learning", "transfer learning schedule",
+     "backbones \"fine-tuned by modifying the final fully-connected layers\"; no schedule given",
+     "two phases: a new head on the frozen backbone, then the top 20 weighted layers unfrozen at lr/10, "
+     "batch norm frozen; on a CPU, frozen features and a logistic-regression head",
+     "a common recipe that keeps ImageNet features intact on a few dozen ROIs"),
+    ("06_evaluation", "split and threshold",
+     "60/20/20 of the augmented images; threshold not stated; single numbers",
+     "patient-grouped splits and folds, threshold chosen on validation patients, bootstrap intervals",
+     "copies and patients on both sides inflate scores; a few dozen test ROIs need an interval"),
+)
+
+WORKSHEET = (
+    # (topic, one place in the paper, another place (or the arithmetic), question for the student)
+    ("activation", "text: four convolution layers \"integrated with rectified linear unit activation\"",
+     "Eq. 2: \"sigmoid and hyperbolic function\", e_f(x) = 1/(1+exp(−x)), tanh(x)",
+     "Which activation did the model use? What would sigmoid do to gradients in a 12-layer network?"),
+    ("downsampling", "section \"Striding for feature reducing\": the method \"subsamples using a more extensive "
+     "stride convolution\"", "architecture text and Fig 3: stride (1×1) convolutions followed by max-pooling",
+     "Which one reduces the feature maps? Build both and compare parameters and outputs."),
+    ("dropout", "text: \"an average dropout ratio of between 0.3 and 0.6\"", "Table 2: dropout 0.5",
+     "Is 0.5 one draw from that range, or the only value used?"),
+    ("activation after pooling", "\"An activation function is used after the pooling layers\"",
+     "the usual order is conv → (norm) → activation → pool",
+     "For ReLU and max-pooling the order does not matter: both are monotone, so max(relu(x)) = relu(max(x)). "
+     "Check it on an array. Would it matter for average pooling with sigmoid?"),
+    ("patch size", "\"downsized and processed into the spatial resolution of 222 × 224\"",
+     "Table 2 and the backbones: square 224 × 224 inputs", "Is 222 a typo? What would a 222×224 input do to the backbones?"),
+    ("MIAS counts", "\"64 images as benign cases, 52 as malignant, and 207 as normal\"",
+     "64 + 52 + 207 = 323, but the same paragraph says \"322 digital mammographic images\"", "Count the classes in Info.txt (notebook 01): where does the extra one come from?"),
+    ("BI-RADS labels", "\"only BIRADS ... annotations as benign (∈ 2, 3) and malignant (∈ 4, 5, 6) are used\"",
+     "MIAS's Info.txt gives B or M severity, no BI-RADS category",
+     "Which labels could the authors actually have used for MIAS?"),
+    ("pooled images", "5568 augmented images (1296 benign, 4272 malignant) from both datasets, split 60/20/20",
+     "Tables 3 and 4 report each dataset separately",
+     "How were the pooled test images divided between the tables? Could a model see Private copies when scored on MIAS?"),
+    ("steps per epoch", "\"90 epochs at a rate of 80 steps per epoch, with a batch size of 32\"",
+     "80 × 32 = 2560 images per epoch, but the training set holds 3341",
+     "How much of the training set does one 'epoch' see? Does it matter over 90 of them?"),
+    ("F-scores", "Eq. 11: F = 2·precision·sensitivity / (precision + sensitivity)",
+     "Tables 3–4: several printed F-scores differ from Eq. 11 by more than rounding allows",
+     "Run mk.paper.consistency('MIAS') and ('Private'): which rows cannot come from one confusion matrix?"),
+    ("accuracy column", "Tables 3–4 \"Accuracy\": \"training accuracies 0.72, 0.73, 0.77, 0.73, and 0.65 as depicts in Table 4\"",
+     "the ConvNet's test accuracies 0.93 (MIAS) and 0.97 (Private) appear only in the text",
+     "Why is a training accuracy a weak basis for ranking models?"),
+    ("Table 5", "Table 5 sets the ConvNet's 0.98 (\"an overall training 0.98 accuracy\") beside other studies",
+     "those studies segment, grade or classify different things on MIAS, with their own protocols",
+     "The kit does not use Table 5: what would a fair comparison with another study need?"),
+)
+
+
+def departures(notebook: str | None = None) -> pd.DataFrame:
+    """Where the kit departs from the paper or fills a gap it leaves (all rows, or one notebook's)."""
+    frame = pd.DataFrame(DEPARTURES, columns=["notebook", "topic", "the paper", "this kit", "why"])
+    if notebook is not None:
+        frame = frame[frame["notebook"] == notebook]
+    return frame.reset_index(drop=True)
+
+
+def worksheet() -> pd.DataFrame:
+    """The paper's own inconsistencies, as questions for students (one row per topic)."""
+    return pd.DataFrame(WORKSHEET, columns=["topic", "the paper says", "but", "question"])
+
+
+def inconsistent_f_scores(tolerance: float = 0.015) -> tuple[int, int]:
+    """How many of Tables 3-4's F-scores Eq. 11 cannot produce from the printed precision and
+    sensitivity, out of how many (both tables)."""
+    both = pd.concat([consistency("MIAS", tolerance), consistency("Private", tolerance)])
+    return int((~both["consistent"]).sum()), len(both)

@@ -35,3 +35,33 @@ def test_poisson_noise_grows_with_the_signal():
     assert abs(noisy_dark.mean() - 30) < 1 and abs(noisy_bright.mean() - 200) < 1
     assert noisy_dark.var() == pytest.approx(2 * 30, rel=0.15)
     assert noisy_bright.var() == pytest.approx(2 * 200, rel=0.15)
+
+
+def test_each_departure_is_shown_in_its_notebook_and_gathered_in_06():
+    from pathlib import Path
+
+    import nbformat
+
+    from mammokit import paper
+
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    table = paper.departures()
+    assert table["topic"].is_unique and len(table) >= 10
+    for stem in set(table["notebook"]) - {"06_evaluation"}:
+        source = "\n".join(c.source for c in nbformat.read(root / f"{stem}.ipynb", as_version=4).cells)
+        assert f'mk.paper.departures("{stem}")' in source, f"{stem} does not show its departures"
+    source_06 = "\n".join(c.source for c in nbformat.read(root / "06_evaluation.ipynb", as_version=4).cells)
+    assert "mk.paper.departures()" in source_06 and "mk.paper.worksheet()" in source_06
+
+
+def test_worksheet_claims_hold():
+    from mammokit import paper
+
+    assert paper.inconsistent_f_scores() == (7, 12)  # the issue's "7 of 12", computed from the tables
+    assert 64 + 52 + 207 == 323 and 80 * 32 < round(5568 * 0.6) == 3341
+    # activation after pooling: ReLU and max-pooling commute (both monotone)
+    x = np.random.default_rng(0).normal(size=(8, 8))
+    pool = lambda a: a.reshape(4, 2, 4, 2).max(axis=(1, 3))  # noqa: E731
+    relu = lambda a: np.maximum(a, 0)  # noqa: E731
+    np.testing.assert_array_equal(relu(pool(x)), pool(relu(x)))
+    assert {"activation", "dropout", "patch size", "MIAS counts", "Table 5"} <= set(paper.worksheet()["topic"])
