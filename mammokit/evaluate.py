@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from mammokit.errors import MammokitError
+from mammokit.errors import ConfigError, MammokitError
 
 METRICS = ("accuracy", "sensitivity", "specificity", "precision", "f_score", "auc")
 """The scores :func:`binary_metrics` returns, in the order tables show them."""
@@ -155,6 +155,26 @@ def calibration(labels: Any, proba: Any, bins: int = 10) -> pd.DataFrame:
             rows.append({"bin_low": edges[b], "bin_high": edges[b + 1], "mean_proba": p[sel].mean(),
                          "fraction_malignant": y[sel].mean(), "count": int(sel.sum())})
     return pd.DataFrame(rows)
+
+
+def undo_class_weights(proba: Any, prevalence: Any) -> np.ndarray:
+    """Probabilities of a model trained with class-balanced weights, moved back to the real prior.
+
+    Balanced weights (``class_weight="balanced"``, the paper's w_n in Eq. 6) make training act
+    as if benign and malignant were equally common, so the model's odds are the likelihood
+    ratio alone and its probabilities lean towards 0.5 from the real malignant share.
+    Bayes' rule restores it: odds × π / (1 − π), with π = ``prevalence`` (the malignant share
+    of the training data; scalar or one per row).
+
+    >>> undo_class_weights([0.5, 0.8], 0.2).round(3).tolist()
+    [0.2, 0.5]
+    """
+    p = np.clip(np.asarray(proba, dtype=float), 1e-7, 1 - 1e-7)
+    pi = np.asarray(prevalence, dtype=float)
+    if np.any((pi <= 0) | (pi >= 1)):
+        raise ConfigError(f"undo_class_weights: prevalence must lie strictly between 0 and 1, got {prevalence!r}")
+    odds = p / (1 - p) * pi / (1 - pi)
+    return odds / (1 + odds)
 
 
 def choose_threshold(labels_val: Any, proba_val: Any, rule: str = "youden") -> float:

@@ -7,8 +7,14 @@ trains the same small ConvNet twice per seed:
 
 * ``"paper"``: inflate the pooled ROIs ``factor`` times, then split the copies at random
   (stratified by label) into train/val/test;
+* ``"roi"``: split the ROIs (not the patients) at random first, inflate the training split
+  only, test on the untouched test ROIs: no copy of a test ROI is in training, but the
+  patient's other film or lesion may be;
 * ``"honest"``: split by patient first (:func:`mammokit.splits.split_by_patient`), inflate
   the training split only, and test on the untouched ROIs of unseen patients.
+
+paper − roi is what copies of one ROI on both sides add; roi − honest what a patient on both
+sides adds. The paper arm is also scored on its test set's original (un-augmented) images only.
 
 Both get the same model, epochs, batch size and number of gradient steps; online
 augmentation is off so the only difference is the protocol. The result is a table (one row
@@ -28,9 +34,12 @@ import pandas as pd
 from mammokit import augment, splits
 from mammokit.errors import ConfigError
 
-__all__ = ["LabConfig", "PROTOCOLS", "protocol_data", "run_once", "run_lab", "summarise", "resize_rois"]
+__all__ = ["LabConfig", "PROTOCOLS", "protocol_data", "run_once", "run_lab", "summarise", "resize_rois",
+           "expected_overlap"]
 
-PROTOCOLS = ("paper", "honest")
+PROTOCOLS = ("paper", "roi", "honest")
+GAPS = {"gap": ("paper", "honest"), "gap_roi_copies": ("paper", "roi"), "gap_same_patient": ("roi", "honest")}
+"""Each gap row of :func:`summarise`: (minuend, subtrahend) protocols, paired by seed."""
 
 
 @dataclass(frozen=True)
@@ -108,10 +117,11 @@ def protocol_data(protocol: str, dataset: Any, seed: int = 0, factor: int = 8,
                   ratios: Sequence[float] = (0.6, 0.2, 0.2)) -> dict[str, Any]:
     """The train/val/test arrays a protocol produces, and how much its test set overlaps training.
 
-    Returns a dict with ``train``/``val``/``test`` = (images uint8, labels) and
+    Returns a dict with ``train``/``val``/``test`` = (images uint8, labels),
+    ``test_original`` (bool per test image: an un-augmented original) and
     ``test_roi_in_train`` / ``test_patient_in_train``: the fraction of test images whose
     source ROI (resp. patient) also has an image in training. For ``"honest"`` both are 0
-    by construction; for ``"paper"`` they show the leak.
+    by construction; for ``"roi"`` the first is 0; for ``"paper"`` they show the leak.
     """
     if protocol not in PROTOCOLS:
         raise ConfigError(f"leakage lab: protocol={protocol!r}; use one of {', '.join(PROTOCOLS)}")
@@ -122,8 +132,13 @@ def protocol_data(protocol: str, dataset: Any, seed: int = 0, factor: int = 8,
         split = _random_split(pool.labels, ratios, seed)
         source = pool.source
         side = {k: (pool.images[idx], pool.labels[idx], source[idx]) for k, idx in split._asdict().items()}
+        original = pool.variant[split.test] == "original"
     else:
-        split = splits.split_by_patient(table, ratios=ratios, seed=seed)
+        if protocol == "roi":
+            split = _random_split(labels, ratios, seed)
+        else:
+            split = splits.split_by_patient(table, ratios=ratios, seed=seed)
+        original = np.ones(len(split.test), bool)
         grown = augment.inflate(images[split.train], labels[split.train], factor=factor, seed=seed)
         side = {"train": (grown.images, grown.labels, split.train[grown.source]),
                 "val": (images[split.val], labels[split.val], split.val),
@@ -131,6 +146,7 @@ def protocol_data(protocol: str, dataset: Any, seed: int = 0, factor: int = 8,
     train_src, test_src = side["train"][2], side["test"][2]
     return {
         **{k: (v[0], v[1]) for k, v in side.items()},
+        "test_original": original,
         "test_roi_in_train": float(np.isin(test_src, train_src).mean()),
         "test_patient_in_train": float(np.isin(patients[test_src], patients[train_src]).mean()),
     }
@@ -157,9 +173,14 @@ def run_once(protocol: str, dataset: Any, seed: int, cfg: LabConfig = LabConfig(
     options.update(cfg.extra)
     val = (x_va, y_va) if len(y_va) and len(np.unique(y_va)) == 2 else None
     train.fit(model, (x_tr, y_tr), val, **options)
-    metrics = evaluate.binary_metrics(y_te, train.predict_proba(model, x_te))
+    proba = train.predict_proba(model, x_te)
+    metrics = evaluate.binary_metrics(y_te, proba)
+    orig = data["test_original"]
+    on_originals = evaluate.binary_metrics(y_te[orig], proba[orig]) if len(np.unique(y_te[orig])) == 2 else {}
     return {
         "protocol": protocol, "seed": seed, "accuracy": metrics["accuracy"], "auc": metrics["auc"],
+        "accuracy_originals": on_originals.get("accuracy", float("nan")),
+        "auc_originals": on_originals.get("auc", float("nan")), "n_test_originals": int(orig.sum()),
         "n_train": int(len(y_tr)), "n_val": int(len(y_va)), "n_test": int(len(y_te)),
         "steps_per_epoch": int(options["steps_per_epoch"]), "epochs": int(cfg.epochs),
         "test_roi_in_train": data["test_roi_in_train"], "test_patient_in_train": data["test_patient_in_train"],
@@ -169,7 +190,7 @@ def run_once(protocol: str, dataset: Any, seed: int, cfg: LabConfig = LabConfig(
 
 def run_lab(dataset: Any, seeds: Sequence[int] | int = 3, cfg: LabConfig = LabConfig(),
             log: Callable[[str], None] | None = print) -> pd.DataFrame:
-    """Both protocols over ``seeds`` (a list, or how many: 0..n-1): one row per (protocol, seed)."""
+    """Every protocol over ``seeds`` (a list, or how many: 0..n-1): one row per (protocol, seed)."""
     images, labels, table = _arrays(dataset)  # fail before any training if the input is wrong
     if cfg.size:
         dataset = _Rois(resize_rois(images, int(cfg.size)), labels, table)
@@ -198,25 +219,54 @@ def run_lab(dataset: Any, seeds: Sequence[int] | int = 3, cfg: LabConfig = LabCo
     return table
 
 
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± sd over seeds per protocol, and the gap paper − honest (paired by seed).
+def summarise(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean ± sd over seeds per protocol, and the gaps between protocols (paired by seed).
 
-    Rows: ``paper``, ``honest``, ``gap``; columns ``<metric>_mean``/``<metric>_sd`` for
-    accuracy and AUC, and ``n_seeds``. The gap's sd is that of the per-seed differences.
+    Rows: each protocol in ``results``, then each gap of :data:`GAPS` whose two protocols are
+    present (``gap`` = paper − honest); columns ``<metric>_mean``/``<metric>_sd`` for accuracy
+    and AUC, ``<metric>_ci_low``/``_ci_high`` (for gaps: a t interval of the mean per-seed
+    difference; it needs 2+ seeds), and ``n_seeds``.
     """
+    from scipy import stats
+
     metrics = ["accuracy", "auc"]
+    present = [p for p in PROTOCOLS if p in set(results["protocol"])]
     out = {}
-    for protocol in PROTOCOLS:
+    for protocol in present:
         part = results[results["protocol"] == protocol]
         out[protocol] = {**{f"{m}_mean": part[m].mean() for m in metrics},
                          **{f"{m}_sd": part[m].std(ddof=1) if len(part) > 1 else float("nan") for m in metrics},
                          "n_seeds": len(part)}
     paired = results.pivot(index="seed", columns="protocol", values=metrics)
-    gap = {}
-    for m in metrics:
-        diff = paired[(m, "paper")] - paired[(m, "honest")]
-        gap[f"{m}_mean"] = diff.mean()
-        gap[f"{m}_sd"] = diff.std(ddof=1) if len(diff) > 1 else float("nan")
-    gap["n_seeds"] = len(paired)
-    out["gap"] = gap
-    return pd.DataFrame(out).T[[f"{m}_{s}" for m in metrics for s in ("mean", "sd")] + ["n_seeds"]]
+    for name, (a, b) in GAPS.items():
+        if a not in present or b not in present:
+            continue
+        gap: dict[str, float] = {}
+        for m in metrics:
+            diff = (paired[(m, a)] - paired[(m, b)]).dropna()
+            n, mean = len(diff), diff.mean()
+            sd = diff.std(ddof=1) if n > 1 else float("nan")
+            half = stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n) if n > 1 else float("nan")
+            gap.update({f"{m}_mean": mean, f"{m}_sd": sd, f"{m}_ci_low": mean - half, f"{m}_ci_high": mean + half})
+        gap["n_seeds"] = len(paired)
+        out[name] = gap
+    columns = [f"{m}_{s}" for m in metrics for s in ("mean", "sd", "ci_low", "ci_high")] + ["n_seeds"]
+    return pd.DataFrame(out).T.reindex(columns=columns)
+
+
+def expected_overlap(n_rois: int, factor: int = 8, ratios: Sequence[float] = (0.6, 0.2, 0.2)) -> dict[str, float]:
+    """What "augment, then split at random" does to a test set, in expectation.
+
+    Each of ``n_rois`` ROIs becomes ``factor`` copies, each copy landing in train/val/test with
+    the ``ratios``' probabilities. Returns ``test_images``, ``distinct_test_rois`` (ROIs with at
+    least one copy in test: n·(1 − (1 − test)^factor)) and ``with_copy_in_train`` (the share of
+    those that also have a copy in training).
+
+    >>> round(expected_overlap(5568 // 8)["distinct_test_rois"])  # the paper's 696 ROIs
+    579
+    """
+    train, _, test = ratios
+    in_test = 1 - (1 - test) ** factor
+    in_both = 1 - (1 - test) ** factor - (1 - train) ** factor + (1 - train - test) ** factor
+    return {"test_images": n_rois * factor * test, "distinct_test_rois": n_rois * in_test,
+            "with_copy_in_train": in_both / in_test}

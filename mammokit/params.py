@@ -131,6 +131,21 @@ _EPOCHS = Param("EPOCHS", {"smoke": 1, "classroom": 15, "paper": 90}, integer(1)
 _BATCH = Param("BATCH_SIZE", {"smoke": 16, "classroom": 32, "paper": 32}, integer(1, 4096),
                "images per training step (paper: 32)")
 
+_LESIONS = Param("LESIONS", "all", one_of("all", "masses"),
+                 "'all': every benign/malignant lesion with a centre (masses, calcifications, distortions, "
+                 "asymmetries); 'masses': CIRC/SPIC/MISC only, the paper's subject")
+
+
+def _preprocess_overrides(value: Any) -> str | None:
+    """A dict of ``PreprocessConfig`` field names to values, e.g. ``{"otsu_offset": 10}``.
+
+    (The config checks the names and values itself when notebook 02 builds it: params is
+    infrastructure and does not import the pipeline.)"""
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return None
+    return "a dict of PreprocessConfig fields, e.g. {'otsu_offset': 10, 'kernel': 3}"
+
+
 NOTEBOOKS: dict[str, tuple[Param, ...]] = {
     "01_data": (
         Param("N_SHOW", {"smoke": 4, "classroom": 6, "paper": 6}, integer(1, 48),
@@ -140,9 +155,12 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
         _ROI_SIZE,
         Param("PREVIEW", {"smoke": 256, "classroom": 512, "paper": 512}, integer(64, 1024),
               "side of the images the explorer draws, in pixels"),
+        Param("PREPROCESS", None, optional(_preprocess_overrides),
+              "PreprocessConfig fields to change, e.g. {'otsu_offset': 10}; the explorer starts there and "
+              "notebooks 03-06 in this RUN_DIR use what this notebook records. None: the defaults"),
     ),
     "03_augmentation": (
-        _ROI_SIZE,
+        _ROI_SIZE, _LESIONS,
         Param("INFLATE_FACTOR", 8, integer(1, 64), "copies per training ROI (paper: 8)"),
         Param("LEAKAGE_SEEDS", {"smoke": 2, "classroom": 5, "paper": 10}, integer(1, 20),
               "how many seeds the leakage lab repeats each protocol over"),
@@ -152,7 +170,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "side of the ROIs in the leakage lab, resized from ROI_SIZE (small keeps it fast)"),
     ),
     "04_convnet": (
-        _ROI_SIZE, _EPOCHS, _BATCH,
+        _ROI_SIZE, _LESIONS, _EPOCHS, _BATCH,
         Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": 20, "paper": 80}, optional(integer(1)),
               "steps per epoch (paper: 80); None: one pass over the training split; more steps than "
               "it has batches loop it, each pass freshly augmented"),
@@ -160,7 +178,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
         Param("AUGMENT", True, boolean, "online augmentation on the training branch"),
     ),
     "05_transfer_learning": (
-        _ROI_SIZE,
+        _ROI_SIZE, _LESIONS,
         Param("BACKBONES",
               ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"],
               list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")),
@@ -192,7 +210,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "feature-extraction head: inverse L2 strength of the logistic regression (smaller: simpler)"),
     ),
     "06_evaluation": (
-        _ROI_SIZE, _EPOCHS, _BATCH,
+        _ROI_SIZE, _LESIONS, _EPOCHS, _BATCH,
         Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": 10, "paper": 80}, optional(integer(1)),
               "training steps per epoch of each model trained here (paper: 80; notebook 04 uses 20 in "
               "classroom); None: one pass over the training part"),
@@ -257,7 +275,7 @@ def _from_env(name: str) -> Any:
 def check_names(notebook: str, namespace: Mapping[str, Any]) -> None:
     """A parameter given in lower case (``papermill -p epochs 3``) is an error, not silently ignored."""
     known = {p.name for p in spec(notebook)}
-    lower = sorted(k for k in namespace if k != k.upper() and k.upper() in known)
+    lower = sorted(k for k in namespace if k != k.upper() and k.upper() in known and _literal(namespace[k]))
     if lower:
         raise ConfigError(f"{notebook}: parameter(s) {', '.join(lower)} must be written in upper case: "
                           f"{', '.join(k.upper() for k in lower)} (e.g. -p {lower[0].upper()} ...). "
@@ -281,6 +299,22 @@ def check_value(notebook: str, name: str, value: Any, source: str | None = None)
         raise ConfigError(f"{notebook}: {name}={value!r}{where} is not allowed; expected {complaint}. ({p.doc})")
 
 
+def _settable(value: Any) -> bool:
+    """Could ``value`` be a parameter someone set? A kernel's own objects are not: the ``P`` that
+    a first run of the setup cell made, or a module, class or function. Skipping those lets the
+    setup cell (or Run All) run again in the same kernel."""
+    import types
+    return not isinstance(value, (Params, types.ModuleType, type, types.FunctionType,
+                                  types.BuiltinFunctionType))
+
+
+def _literal(value: Any) -> bool:
+    """A value papermill could have injected (a number, string, bool or list of them)."""
+    if isinstance(value, list):
+        return all(_literal(v) for v in value)
+    return isinstance(value, (int, float, str, bool))
+
+
 def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False) -> Params:
     """Validate a notebook's parameters and fill the ``None`` ones from env and profile.
 
@@ -291,7 +325,7 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
     params = spec(notebook)
     known = {p.name for p in params}
     check_names(notebook, namespace)
-    unknown = sorted(k for k in namespace if _UPPER.match(k) and k not in known)
+    unknown = sorted(k for k in namespace if _UPPER.match(k) and k not in known and _settable(namespace[k]))
     if unknown:
         hints = []
         for name in unknown:

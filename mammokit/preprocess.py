@@ -23,7 +23,7 @@ import numpy as np
 from mammokit.errors import ConfigError, DataError
 
 FILTERS = ("none", "median", "gaussian", "bilateral")
-NOISES = ("none", "gaussian", "salt_pepper", "speckle")
+NOISES = ("none", "gaussian", "salt_pepper", "speckle", "poisson")
 NORMALISATIONS = ("none", "minmax", "zscore", "mean")
 MASK_WIDTH = 256  # the mask is computed on a copy this wide: same shape, ~16x less work
 _T1_BELOW_T2 = np.triu(np.ones((256, 256), bool), 1)  # valid (t1, t2) pairs of 3-class Otsu
@@ -163,7 +163,10 @@ def add_noise(image: np.ndarray, kind: str, amount: float, seed: int = 0) -> np.
     """Corrupt a uint8 image, to show what each filter removes. Returns uint8, same shape.
 
     ``gaussian``: additive, ``amount`` = sigma in grey levels; ``salt_pepper``: ``amount`` =
-    fraction of pixels set to 0 or 255; ``speckle``: multiplicative, ``amount`` = sigma of (1+n).
+    fraction of pixels set to 0 or 255; ``speckle``: multiplicative, ``amount`` = sigma of (1+n)
+    (an ultrasound noise, kept because the paper names it); ``poisson``: quantum noise, the one an
+    X-ray detector really has, ``amount`` = grey levels per detected photon (larger = fewer
+    photons = noisier; the variance, ``amount`` × grey level, grows with brightness).
     """
     image = to_uint8(image)
     if kind not in NOISES:
@@ -177,6 +180,9 @@ def add_noise(image: np.ndarray, kind: str, amount: float, seed: int = 0) -> np.
         out[hit < amount / 2] = 0
         out[hit > 1 - amount / 2] = 255
         return out
+    if kind == "poisson":
+        counts = rng.poisson(image.astype(np.float64) / amount)
+        return np.clip(counts * amount, 0, 255).astype(np.uint8)
     noise = rng.standard_normal(image.shape, dtype=np.float32) * amount
     work = image.astype(np.float32)
     work = work + noise if kind == "gaussian" else work * (1 + noise)

@@ -253,3 +253,57 @@ def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None
     if cache:
         _save(folder, data)
     return data
+
+
+# --- the course's ROI set: the run's preprocessing, the chosen lesion kinds ----------------------
+
+MASSES = ("CIRC", "SPIC", "MISC")
+"""MIAS's mass classes (circumscribed, spiculated, ill-defined); CALC, ARCH and ASYM are the others."""
+LESIONS = ("all", "masses")
+
+
+def config_from_run(run_dir: Path | str) -> tuple[PreprocessConfig, str]:
+    """The ``PreprocessConfig`` notebook 02 recorded in ``run_dir`` (its metrics' ``config``), or the
+    defaults when there is none, with a sentence saying which, so the student's choice in 02 reaches
+    notebooks 03-06 and they say so."""
+    from mammokit import runs
+
+    recorded = runs.read_records(run_dir).get("02_preprocessing", {}).get("config")
+    if recorded is None:
+        return PreprocessConfig(), "preprocessing: the kit's defaults (no notebook 02 settings in this RUN_DIR)"
+    cfg = PreprocessConfig.from_dict(recorded)
+    return cfg, f"preprocessing from notebook 02 (this RUN_DIR): {describe_config(cfg)}"
+
+
+def describe_config(cfg: PreprocessConfig) -> str:
+    """One line a student can read: the chain, then what differs from the defaults.
+
+    >>> describe_config(PreprocessConfig(otsu_offset=10))
+    'median 5, CLAHE clip 2.0, 3-class Otsu; changed from the defaults: otsu_offset=+10'
+    """
+    chain = f"{cfg.denoise} {cfg.kernel}, CLAHE clip {cfg.clahe_clip}, {cfg.otsu_classes}-class Otsu"
+    default = PreprocessConfig().to_dict()
+    changed = [f"{k}={v:+g}" if k == "otsu_offset" else f"{k}={v!r}"
+               for k, v in cfg.to_dict().items() if v != default[k]]
+    return chain + ("; changed from the defaults: " + ", ".join(changed) if changed else "; the defaults")
+
+
+def select_lesions(data: RoiDataset, lesions: str = "all") -> RoiDataset:
+    """``"all"``: every benign/malignant ROI (masses, CALC, ARCH, ASYM); ``"masses"``: only
+    CIRC/SPIC/MISC, the paper's subject ("breast masses")."""
+    if lesions not in LESIONS:
+        raise ConfigError(f"LESIONS={lesions!r} is not allowed; expected one of {', '.join(map(repr, LESIONS))}")
+    if lesions == "all":
+        return data
+    keep = data.table["abnormality"].isin(MASSES).to_numpy()
+    return _dataset(data.images[keep], data.table[keep])
+
+
+def class_counts(data: RoiDataset) -> str:
+    """'81 lesion ROIs: benign 46 (CALC 12, CIRC 20, ...), malignant 35 (...)' for a notebook's print."""
+    parts = []
+    for label, name in ((0, "benign"), (1, "malignant")):
+        rows = data.table[data.table["label"] == label]
+        kinds = ", ".join(f"{k} {n}" for k, n in rows["abnormality"].value_counts().sort_index().items())
+        parts.append(f"{name} {len(rows)}" + (f" ({kinds})" if kinds else ""))
+    return f"{len(data)} lesion ROIs: " + ", ".join(parts)

@@ -18,8 +18,8 @@ from mammokit.preprocess import (FILTERS, NOISES, PreprocessConfig, PreprocessRe
                                  mask_iou, preprocess, psnr, ssim, to_uint8, centres_inside)
 
 # the explorer's one "noise level" slider (0-40) in each model's own units: Gaussian sigma in grey
-# levels, salt-and-pepper fraction of pixels (10 -> 5 %), speckle sigma (10 -> 0.2)
-NOISE_UNITS = {"none": 0.0, "gaussian": 1.0, "salt_pepper": 1 / 200, "speckle": 1 / 50}
+# levels, salt-and-pepper fraction of pixels (10 -> 5 %), speckle sigma (10 -> 0.2), Poisson grey levels per photon (10 -> 2)
+NOISE_UNITS = {"none": 0.0, "gaussian": 1.0, "salt_pepper": 1 / 200, "speckle": 1 / 50, "poisson": 1 / 5}
 PANELS = ("original", "denoised", "enhanced (CLAHE)", "breast mask", "histogram")
 
 

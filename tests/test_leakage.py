@@ -39,6 +39,25 @@ def test_paper_protocol_leaks_and_honest_does_not():
     originals = {im.tobytes() for im in data.images}
     assert all(im.tobytes() in originals for im in honest["test"][0])
     assert paper["train"][0].dtype == np.uint8 and paper["train"][0].shape[1:] == (16, 16)
+    # the paper arm's test set holds some un-augmented originals, scored apart
+    assert 0 < paper["test_original"].sum() < len(paper["test"][1]) and honest["test_original"].all()
+
+
+def test_roi_protocol_keeps_copies_apart_but_not_patients():
+    data = toy_dataset()
+    roi = leakage.protocol_data("roi", data, seed=0, factor=8)
+    assert roi["test_roi_in_train"] == 0  # no copy of a test ROI in training
+    assert roi["test_patient_in_train"] > 0  # but a patient's other ROI can be
+    n = len(data.labels)
+    assert len(roi["test"][1]) + len(roi["val"][1]) + len(roi["train"][1]) // 8 == n
+
+
+def test_expected_overlap_is_the_papers_arithmetic():
+    out = leakage.expected_overlap(696, 8)
+    assert out["test_images"] == pytest.approx(1113.6)
+    assert out["distinct_test_rois"] == pytest.approx(696 * (1 - 0.8 ** 8))
+    assert 0.99 < out["with_copy_in_train"] < 1
+    assert leakage.expected_overlap(100, 1)["distinct_test_rois"] == pytest.approx(20)
 
 
 def test_protocols_are_seeded():
@@ -78,6 +97,19 @@ def test_summarise_pairs_seeds():
     assert table.loc["honest", "accuracy_sd"] == pytest.approx(np.std([0.6, 0.6, 0.7], ddof=1))
     assert table.loc["gap", "accuracy_mean"] == pytest.approx(0.9 - 0.6333333)
     assert table.loc["gap", "auc_sd"] == pytest.approx(np.std([0.35, 0.2, 0.5], ddof=1))
+    # a 95% t interval around the mean paired difference
+    half = 4.302653 * np.std([0.3, 0.2, 0.3], ddof=1) / np.sqrt(3)
+    assert table.loc["gap", "accuracy_ci_low"] == pytest.approx(0.9 - 0.6333333 - half, abs=1e-5)
+    assert table.loc["gap", "accuracy_ci_high"] == pytest.approx(0.9 - 0.6333333 + half, abs=1e-5)
+
+
+def test_summarise_splits_the_gap_into_roi_copies_and_same_patient():
+    results = pd.DataFrame({"protocol": ["paper", "roi", "honest"] * 2, "seed": [0, 0, 0, 1, 1, 1],
+                            "accuracy": [0.9, 0.7, 0.6, 0.8, 0.7, 0.5], "auc": [0.9, 0.8, 0.5, 0.9, 0.6, 0.6]})
+    table = leakage.summarise(results)
+    assert list(table.index) == ["paper", "roi", "honest", "gap", "gap_roi_copies", "gap_same_patient"]
+    assert table.loc["gap_roi_copies", "accuracy_mean"] == pytest.approx(0.15)
+    assert table.loc["gap_same_patient", "accuracy_mean"] == pytest.approx(0.15)
 
 
 @pytest.mark.slow
@@ -86,10 +118,11 @@ def test_tiny_lab_end_to_end():
     cfg = leakage.LabConfig(factor=2, epochs=1, batch_size=16, filters=(4,), dense=8, size=12)
     lines = []
     results = leakage.run_lab(data, seeds=[0], cfg=cfg, log=lines.append)
-    assert list(results["protocol"]) == ["paper", "honest"] and len(lines) == 2
+    assert list(results["protocol"]) == ["paper", "roi", "honest"] and len(lines) == 3
     assert results["accuracy"].between(0, 1).all() and results["auc"].between(0, 1).all()
     assert (results["steps_per_epoch"] == results["steps_per_epoch"].iloc[0]).all()  # same budget
     assert results.loc[0, "test_roi_in_train"] > 0 and results.loc[1, "test_roi_in_train"] == 0
+    assert results.loc[2, "test_roi_in_train"] == 0 and results.loc[0, "n_test_originals"] > 0
 
 
 def test_plot_of_results():
@@ -98,4 +131,4 @@ def test_plot_of_results():
     results = pd.DataFrame({"protocol": ["paper", "honest"] * 2, "seed": [0, 0, 1, 1],
                             "accuracy": [0.9, 0.6, 0.8, 0.6], "auc": [0.95, 0.6, 0.9, 0.7]})
     fig = plots.leakage_plot(results)
-    assert len(fig.axes) == 2 and "gap +0.250" in fig.axes[0].get_title()
+    assert len(fig.axes) == 2 and "gap paper − honest +0.250" in fig.axes[0].get_title()

@@ -213,6 +213,9 @@ def test_comparison_table_follows_the_papers_layout():
     assert out.loc[0, "accuracy"] == 1.0 and out.loc[0, "n"] == 2
     mias = paper.table("MIAS").set_index("model")
     assert out.loc[0, "auc_paper"] == mias.loc["VGG19", "auc"]
+    # like with like: no test accuracy for VGG19 in the paper; training accuracy beside ours on train
+    assert np.isnan(out.loc[0, "accuracy_paper"]) and out.loc[1, "accuracy_paper"] == 0.93
+    assert out.loc[0, "train_accuracy"] == 1.0 and out.loc[0, "train_accuracy_paper"] == 0.72
     with pytest.raises(ConfigError, match="no predictions"):
         paper.comparison_table(both, split="nowhere")
 
@@ -237,5 +240,5 @@ def test_comparison_text_prints_ours_with_interval_beside_the_paper():
                            for s, v in (("", 0.5), ("_low", 0.25), ("_high", 0.75))},
                            **{f"{m}_paper": 0.72 for m in ("precision", "sensitivity", "f_score", "accuracy", "auc")}}])
     text = paper.comparison_text(table)
-    assert text.loc["VGG19", "AUC"] == "0.50 [0.25, 0.75] | 0.72"
-    assert list(text.columns) == ["n test", "Precision", "Sensitivity", "F-Score", "Accuracy", "AUC"]
+    assert text.loc["VGG19", "AUC (test)"] == "0.50 [0.25, 0.75] | 0.72"
+    assert list(text.columns) == ["n test", "Precision", "Sensitivity", "F-Score", "Test accuracy", "AUC (test)"]

@@ -73,19 +73,21 @@ def class_balance(**label_sets: np.ndarray):
 
 
 def leakage_plot(results: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "auc")):
-    """Test metrics of both protocols: one dot per seed (paired by a grey line), mean ± sd in black."""
+    """Test metrics of each protocol: one dot per seed (paired by a grey line), mean ± sd in black;
+    the title's gap is paper − honest."""
     import seaborn as sns
 
     use_style()
-    order = [p for p in ("paper", "honest") if p in set(results["protocol"])]
-    labels = {"paper": "paper protocol\n(augment, then split)", "honest": "honest protocol\n(split by patient,\nthen augment)"}
+    order = [p for p in ("paper", "roi", "honest") if p in set(results["protocol"])]
+    labels = {"paper": "paper\n(augment,\nthen split)", "roi": "by ROI\n(split ROIs,\nthen augment)",
+              "honest": "honest\n(split by patient,\nthen augment)"}
     fig, axes = subplots(1, len(metrics), figsize=(4.2 * len(metrics), 4.0), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         wide = results.pivot(index="seed", columns="protocol", values=metric)[order]
         for _, row in wide.iterrows():
             ax.plot(range(len(order)), row.to_numpy(), color="0.75", lw=1, zorder=1)
         sns.stripplot(data=results, x="protocol", y=metric, order=order, hue="protocol", hue_order=order,
-                      palette={"paper": "tab:orange", "honest": "tab:green"}, size=7, jitter=False,
+                      palette={"paper": "tab:orange", "roi": "tab:blue", "honest": "tab:green"}, size=7, jitter=False,
                       legend=False, ax=ax, zorder=2)
         means, sds = wide.mean(), wide.std(ddof=1)
         ax.errorbar(np.arange(len(order)) + 0.12, means.to_numpy(), yerr=sds.fillna(0).to_numpy(), fmt="o",
@@ -96,8 +98,8 @@ def leakage_plot(results: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "a
         ax.set_ylabel(f"test {metric.upper() if metric == 'auc' else metric}")
         ax.set_ylim(min(0.3, float(results[metric].min()) - 0.05), 1.02)
         gap = means.get("paper", np.nan) - means.get("honest", np.nan)
-        ax.set_title(f"test {metric.upper() if metric == 'auc' else metric}: gap {gap:+.3f}")
+        ax.set_title(f"test {metric.upper() if metric == 'auc' else metric}: gap paper − honest {gap:+.3f}")
     axes.flat[0].legend(loc="lower left", fontsize=8)
-    fig.suptitle(f"The same model, two evaluation protocols ({results['seed'].nunique()} seeds)")
+    fig.suptitle(f"The same model, {len(order)} evaluation protocols ({results['seed'].nunique()} seeds)")
     fig.tight_layout()
     return fig

@@ -1,0 +1,67 @@
+"""What the notebooks teach is true (issue #13): the claims backed by code are checked here."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mammokit import evaluate, preprocess
+from mammokit.errors import MammokitError
+
+
+def test_class_balanced_weights_pull_probabilities_to_half_and_bayes_undoes_it():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(4000) < 0.2).astype(int)  # 20 % malignant
+    x = rng.normal(y * 1.0, 1.0)[:, None]     # a weak feature
+    proba = LogisticRegression(class_weight="balanced").fit(x, y).predict_proba(x)[:, 1]
+    assert proba.mean() > 0.4                   # balanced training: pulled from 0.2 towards one half
+    fixed = evaluate.undo_class_weights(proba, y.mean())
+    assert abs(fixed.mean() - y.mean()) < 0.03  # back to the real share
+    for p, ok in ((proba, False), (fixed, True)):  # reliability bins holding 50+ ROIs
+        bins = evaluate.calibration(y, p, bins=5).query("count >= 50")
+        assert np.allclose(bins.mean_proba, bins.fraction_malignant, atol=0.05) == ok
+
+
+def test_undo_class_weights_refuses_a_prevalence_outside_0_1():
+    with pytest.raises(MammokitError, match="prevalence"):
+        evaluate.undo_class_weights([0.3], 1.0)
+
+
+def test_poisson_noise_grows_with_the_signal():
+    dark, bright = np.full((200, 200), 30, np.uint8), np.full((200, 200), 200, np.uint8)
+    noisy_dark = preprocess.add_noise(dark, "poisson", 2, seed=0).astype(float)
+    noisy_bright = preprocess.add_noise(bright, "poisson", 2, seed=0).astype(float)
+    assert abs(noisy_dark.mean() - 30) < 1 and abs(noisy_bright.mean() - 200) < 1
+    assert noisy_dark.var() == pytest.approx(2 * 30, rel=0.15)
+    assert noisy_bright.var() == pytest.approx(2 * 200, rel=0.15)
+
+
+def test_each_departure_is_shown_in_its_notebook_and_gathered_in_06():
+    from pathlib import Path
+
+    import nbformat
+
+    from mammokit import paper
+
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    table = paper.departures()
+    assert table["topic"].is_unique and len(table) >= 10
+    for stem in set(table["notebook"]) - {"06_evaluation"}:
+        source = "\n".join(c.source for c in nbformat.read(root / f"{stem}.ipynb", as_version=4).cells)
+        assert f'mk.paper.departures("{stem}")' in source, f"{stem} does not show its departures"
+    source_06 = "\n".join(c.source for c in nbformat.read(root / "06_evaluation.ipynb", as_version=4).cells)
+    assert "mk.paper.departures()" in source_06 and "mk.paper.worksheet()" in source_06
+
+
+def test_worksheet_claims_hold():
+    from mammokit import paper
+
+    assert paper.inconsistent_f_scores() == (7, 12)  # the issue's "7 of 12", computed from the tables
+    assert 64 + 52 + 207 == 323 and 80 * 32 < round(5568 * 0.6) == 3341
+    # activation after pooling: ReLU and max-pooling commute (both monotone)
+    x = np.random.default_rng(0).normal(size=(8, 8))
+    pool = lambda a: a.reshape(4, 2, 4, 2).max(axis=(1, 3))  # noqa: E731
+    relu = lambda a: np.maximum(a, 0)  # noqa: E731
+    np.testing.assert_array_equal(relu(pool(x)), pool(relu(x)))
+    assert {"activation", "dropout", "patch size", "MIAS counts", "Table 5"} <= set(paper.worksheet()["topic"])

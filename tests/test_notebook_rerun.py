@@ -1,0 +1,43 @@
+"""Re-running a notebook's setup in the same kernel works (issue #13, item 1).
+
+The README tells students to change a parameter and re-run; the ``P`` made by the first
+run must not then be taken for an unknown parameter.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mammokit import notebook, params
+from mammokit.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+STEMS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_resolve_accepts_its_own_result_and_still_refuses_a_typo(tmp_path):
+    namespace = {"RUN_DIR": str(tmp_path), "SEED": None, "N_SHOW": None}
+    namespace["P"] = params.resolve("01_data", namespace, quiet=True)
+    namespace["SEED"] = 7  # the student changes a parameter and runs the setup cell again
+    again = params.resolve("01_data", namespace, quiet=True)
+    assert again.SEED == 7
+    with pytest.raises(ConfigError, match="N_SHOWW"):
+        params.resolve("01_data", {**namespace, "N_SHOWW": 3}, quiet=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", STEMS)
+def test_setup_cell_runs_twice_in_one_kernel(stem, tmp_path):
+    from nbclient import NotebookClient
+
+    setup = notebook.setup_source(stem)
+    cells = [notebook.parameters_source(stem), setup, "SEED = 7", setup,
+             "assert P.SEED == 7, P.SEED\nprint('rerun ok', P.notebook)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors[0]["ename"] + ": " + errors[0]["evalue"]
+    assert "rerun ok " + stem in nb.cells[-1].outputs[0]["text"]
