@@ -131,3 +131,39 @@ def test_cross_validate_recipe_refuses_a_predictor_with_the_wrong_number_of_prob
     with pytest.raises(MammokitError, match="one per ROI"):
         cv.cross_validate_recipe(lambda train: _Brightness(train, [], wrong_length=True), _rois(), k=2,
                                  n_boot=10, progress=False)
+
+
+def test_compare_recipes_scores_every_recipe_on_the_same_folds():
+    rois, log = _rois(), []
+    table, results = cv.compare_recipes({"bright": lambda train, seed=0: _Brightness(train, log),
+                                         "dark": lambda train, seed=0: _Dark(train)}, rois, k=3, n_boot=50,
+                                        progress=False)
+    assert list(table.recipe) == ["bright", "dark"] and (table.seconds >= 0).all()
+    assert table.auc[0] > 0.9 > 0.1 > table.auc[1]
+    assert (table.auc_low <= table.auc).all() and (table.auc <= table.auc_high).all()
+    folds = [r.predictions.sort_values("image_id").fold.to_numpy() for r in results.values()]
+    np.testing.assert_array_equal(*folds)
+
+
+class _Dark(_Brightness):
+    def __init__(self, train):
+        super().__init__(train, [])
+
+    def predict_proba(self, rois):
+        return 1 - super().predict_proba(rois)
+
+
+def test_permutation_null_breaks_the_link_between_image_and_label():
+    null = cv.permutation_null(lambda train, seed=0: _Brightness(train, []), _rois(), n=6, k=3)
+    assert null.shape == (6,) and ((null >= 0) & (null <= 1)).all()
+    assert abs(null.mean() - 0.5) < 0.15, "with shuffled labels brightness predicts nothing"
+
+
+def test_auc_intervals_plot():
+    from mammokit import plots
+
+    table = pd.DataFrame({"recipe": ["a", "b"], "auc": [0.6, 0.7], "auc_low": [0.5, 0.55], "auc_high": [0.7, 0.8]})
+    fig = plots.auc_intervals(table, paper={"ConvNet": 0.95})
+    ax = fig.axes[0]
+    assert ax.get_xlabel().startswith("AUC") and {t.get_text() for t in ax.get_yticklabels()} == {"a", "b"}
+    assert any("0.95" in t.get_text() for t in ax.get_legend().get_texts())
