@@ -156,6 +156,7 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
     """Train ``members`` ConvNets (seeds ``seed``, ``seed + 1``, ...) on ``train`` re-cut by ``roi``;
     the best epoch of each is kept on validation patients carved from ``train`` (also used for
     the threshold)."""
+    from mammokit.augment import online_pipeline
     from mammokit.models import build_convnet
     from mammokit.train import fit
 
@@ -165,9 +166,11 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
     nets = []
     for m in range(int(members)):
         net = build_convnet(shape, filters=tuple(filters), seed=seed + m)
+        # Table 1's kernel filters (sharpen, emboss, edges) are 1-channel; three scales skip them
+        augment = True if shape[-1] == 1 else online_pipeline(seed + m, kernels=False)
         fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), epochs=epochs,
             batch_size=batch_size, steps_per_epoch=steps_per_epoch, learning_rate=learning_rate,
-            seed=seed + m, verbose=0)
+            augment=augment, seed=seed + m, verbose=0)
         nets.append(net)
     size_model = size_only(fit_part, seed=seed) if with_size else None
     model = ConvNetModel(nets, roi, window_mm, size, tta, size_model)
