@@ -11,7 +11,8 @@ For each ROI size (default 64, 128, 224 px) at batch 32 it measures, in images p
 
 The pipeline must not be the bottleneck: ``pipeline / model`` should be ≥ 3. Each timing
 skips a warm-up epoch (graph tracing). Prints a table and writes
-``benchmarks/results/bench_train.json``. On a GPU machine it also times mixed precision.
+``benchmarks/results/bench_train.json``. On a GPU machine (or with ``--mixed-precision``) it
+also times float32 against mixed precision; ``benchmarks/gpu.sh`` runs it that way.
 
     python benchmarks/bench_train.py            # ~3-4 minutes on 2 CPU cores
     python benchmarks/bench_train.py --sizes 64 --steps 10
@@ -106,6 +107,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 224])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=None, help="timed steps per size (default: by size)")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="also time float32 vs mixed_float16 without a GPU (always done on a GPU)")
+    parser.add_argument("--mixed-precision-size", type=int, default=224)
+    parser.add_argument("--mixed-precision-steps", type=int, default=50)
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_train.json")
     args = parser.parse_args()
 
@@ -125,9 +130,9 @@ def main() -> None:
               f"plain {r['pipeline_plain_img_s']:8.1f})  "
               f"pipeline/model {r['pipeline_over_model']:5.1f}×   img/s", flush=True)
     gpu = []
-    if tf.config.list_physical_devices("GPU"):
-        gpu.append(bench_mixed_precision(224, args.batch, 50))
-        print("GPU 224 px:", gpu[-1])
+    if tf.config.list_physical_devices("GPU") or args.mixed_precision:
+        gpu.append(bench_mixed_precision(args.mixed_precision_size, args.batch, args.mixed_precision_steps))
+        print(f"mixed precision, {args.mixed_precision_size} px:", gpu[-1])
     payload = {"benchmark": "bench_train", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "machine": {"platform": platform.platform(), "cpus": __import__("os").cpu_count(),
                            "tensorflow": tf.__version__, "keras": keras.__version__,

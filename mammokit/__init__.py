@@ -5,8 +5,8 @@ Submodules load on first use (``mk.models`` imports Keras, which takes seconds),
 
 The data flow runs left to right; no module imports one to its right::
 
-    data -> preprocess -> roi -> splits -> augment -> models | transfer -> train -> finetune
-         -> evaluate / explain / paper / plots
+    data -> preprocess -> roi -> features | splits -> augment -> models | transfer -> train
+         -> finetune -> evaluate / explain -> crossval / recipes -> leakage / paper -> plots
 """
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "backend", "cli", "course", "data", "evaluate", "explain", "files", "finetune", "leakage",
-    "models", "notebook", "paper", "params", "paths", "plots", "preprocess", "roi", "runs", "seed",
-    "splits", "summary", "sweep", "train", "transfer", "widgets",
+    "augment", "backend", "cli", "course", "crossval", "data", "evaluate", "explain", "features",
+    "files", "finetune", "leakage", "models", "notebook", "paper", "params", "paths", "plots",
+    "preprocess", "recipes", "roi", "runs", "seed", "splits", "summary", "sweep", "train", "transfer",
+    "widgets",
 }
 
 __all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", "OutputError", *sorted(_SUBMODULES)]

@@ -25,7 +25,7 @@ from typing import Iterator
 
 # Modules whose functions import TensorFlow or Keras (tests/test_backend.py keeps it complete).
 TENSORFLOW_MODULES = frozenset({
-    "augment", "evaluate", "explain", "finetune", "leakage", "models", "paper", "train", "transfer",
+    "augment", "crossval", "explain", "finetune", "leakage", "models", "recipes", "train", "transfer",
 })
 
 NOISE = re.compile("|".join([

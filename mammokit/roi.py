@@ -134,8 +134,9 @@ def normal_patches(image: np.ndarray, mask: np.ndarray, n: int = 8, patch: int =
 
 @dataclass(frozen=True)
 class RoiDataset:
-    """``images`` (N, S, S) uint8; ``table`` one row per ROI (``TABLE_COLUMNS``); ``labels`` (N,)
-    int64 (0 benign, 1 malignant); ``groups`` (N,) patient ids, for patient-grouped splits."""
+    """``images`` (N, S, S) uint8 (or (N, S, S, C): scales stacked as channels); ``table`` one row
+    per ROI (``TABLE_COLUMNS``); ``labels`` (N,) int64 (0 benign, 1 malignant); ``groups`` (N,)
+    patient ids, for patient-grouped splits."""
 
     images: np.ndarray
     table: pd.DataFrame
@@ -144,6 +145,12 @@ class RoiDataset:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def take(self, index: np.ndarray) -> "RoiDataset":
+        """The ROIs at ``index`` (positions 0..N-1), table renumbered: a fold's part for a recipe."""
+        index = np.asarray(index, dtype=np.int64)
+        return RoiDataset(self.images[index], self.table.iloc[index].reset_index(drop=True),
+                          self.labels[index], self.groups[index])
 
 
 def lesion_rows(catalog: pd.DataFrame) -> pd.DataFrame:
@@ -307,3 +314,39 @@ def class_counts(data: RoiDataset) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in rows["abnormality"].value_counts().sort_index().items())
         parts.append(f"{name} {len(rows)}" + (f" ({kinds})" if kinds else ""))
     return f"{len(data)} lesion ROIs: " + ", ".join(parts)
+
+
+# --- ROI recipes: what scale the model sees ------------------------------------------------------
+
+MIAS_MM_PER_PIXEL = 0.2
+"""Mini-MIAS films are 1024² at 200 µm per pixel: ``row``, ``col`` and ``radius`` are in those pixels."""
+
+ROI_RECIPES = ("normalised", "fixed", "multiscale")
+"""``normalised``: the crop of 3 × radius resized to the model size (the lesion always fills the
+same share of the ROI, so its absolute size is gone); ``fixed``: a window of ``window_mm`` around
+the centre whatever the radius (size stays visible); ``multiscale``: three channels — the
+normalised crop and fixed windows of ``window_mm`` and twice that."""
+
+
+def build_recipe_rois(catalog: pd.DataFrame, recipe: str = "normalised", size: int = 96,
+                      window_mm: float = 32.0, cfg: PreprocessConfig | None = None,
+                      mm_per_pixel: float = MIAS_MM_PER_PIXEL, progress: bool = False) -> RoiDataset:
+    """The ROIs of ``catalog`` cut by one of :data:`ROI_RECIPES` (each scale cached as usual).
+
+    A fixed window is :func:`build_roi_dataset` with ``margin=0`` and ``min_side`` = the window
+    in film pixels (``window_mm / mm_per_pixel``). ``multiscale`` images are (N, S, S, 3) uint8.
+    A :class:`RoiDataset`'s table also works as ``catalog`` (it has every column needed).
+    """
+    if recipe not in ROI_RECIPES:
+        raise ConfigError(f"ROI recipe {recipe!r} is not known; use one of {', '.join(ROI_RECIPES)}")
+    if not (isinstance(window_mm, (int, float)) and 1 <= window_mm <= 500):
+        raise ConfigError(f"window_mm={window_mm!r} must be a number of millimetres in [1, 500] (e.g. 32)")
+    window = int(round(window_mm / mm_per_pixel))
+    if recipe == "normalised":
+        return build_roi_dataset(catalog, cfg, size, progress=progress)
+    if recipe == "fixed":
+        return build_roi_dataset(catalog, cfg, size, margin=0.0, min_side=window, progress=progress)
+    parts = [build_roi_dataset(catalog, cfg, size, progress=progress),
+             build_roi_dataset(catalog, cfg, size, margin=0.0, min_side=window, progress=progress),
+             build_roi_dataset(catalog, cfg, size, margin=0.0, min_side=2 * window, progress=progress)]
+    return RoiDataset(np.stack([p.images for p in parts], axis=-1), parts[0].table, parts[0].labels, parts[0].groups)

@@ -144,15 +144,7 @@ def test_read_predictions_stacks_models_and_checks_columns(tmp_path):
         ev.read_predictions(tmp_path)
 
 
-def test_shift_to_half_keeps_each_folds_decisions():
-    p = np.linspace(0, 1, 101)
-    for t in (0.1, 0.37, 0.5, 0.9):
-        shifted = ev._shift_to_half(p, np.full_like(p, t))
-        assert ((shifted >= 0.5) == (p >= t)).all()
-        assert np.all(np.diff(shifted) >= 0)
-
-
-# --- cross-validation -------------------------------------------------------------------------------
+# --- run-folder predictions ---------------------------------------------------------------------
 
 def _dataset(n_patients: int = 30, seed: int = 0):
     """Tiny 'ROIs' whose mean brightness carries the label, 1-3 ROIs per patient."""
@@ -167,60 +159,6 @@ def _dataset(n_patients: int = 30, seed: int = 0):
     return SimpleNamespace(images=np.asarray(images, dtype=np.uint8), table=table,
                            labels=table.label.to_numpy(), groups=table.patient_id.to_numpy())
 
-
-def _sklearn_fit(seen: list):
-    def fit(model, x, y, xv, yv):
-        seen.append((len(x), len(xv)))
-        return model.fit(x.reshape(len(x), -1) / 255.0, y)
-    return fit
-
-
-def _sklearn_predict(model, x):
-    return model.predict_proba(x.reshape(len(x), -1) / 255.0)[:, 1]
-
-
-def test_cross_validate_is_grouped_by_patient_and_covers_every_roi_once():
-    from sklearn.linear_model import LogisticRegression
-
-    data, seen = _dataset(), []
-    result = ev.cross_validate(lambda: LogisticRegression(max_iter=500), data, k=5, fit=_sklearn_fit(seen),
-                               predict=_sklearn_predict, n_boot=100, progress=False)
-    assert len(result.folds) == 5 and len(seen) == 5
-    assert sorted(result.predictions.image_id) == sorted(data.table.image_id)
-    fold_of = result.predictions.groupby("patient_id").fold.nunique()
-    assert (fold_of == 1).all(), "a patient's ROIs must all be in one test fold"
-    assert all(nv > 0 for _, nv in seen), "each fold carves validation patients for the threshold"
-    assert (result.folds.n_train + result.folds.n_val + result.folds.n_test == len(data.labels)).all()
-    summary = result.summary.set_index("metric")
-    assert summary.loc["auc", "mean"] == pytest.approx(result.folds.auc.mean())
-    assert summary.loc["auc", "estimate"] > 0.9  # brightness separates the classes
-    assert summary.loc["auc", "ci_low"] <= summary.loc["auc", "estimate"] <= summary.loc["auc", "ci_high"]
-    assert set(result.long().metric) == set(ev.METRICS)
-    assert "folds" in result.headline()
-
-
-def test_cross_validate_refuses_folds_that_leak_patients():
-    from mammokit.splits import Split
-    from sklearn.linear_model import LogisticRegression
-
-    data = _dataset(6)
-    n = len(data.labels)
-    leaky = [Split(np.arange(0, n - 1), np.zeros(0, int), np.arange(n - 2, n))]
-    with pytest.raises(MammokitError, match="both test"):
-        ev.cross_validate(lambda: LogisticRegression(), data, fit=_sklearn_fit([]), predict=_sklearn_predict,
-                          folds=leaky, progress=False)
-
-
-@pytest.mark.slow
-def test_cross_validate_trains_a_keras_convnet_with_mammokit_train():
-    from mammokit.models import build_convnet
-
-    data = _dataset(12)
-    data.images = np.repeat(np.repeat(data.images, 2, axis=1), 2, axis=2)  # 16 px
-    result = ev.cross_validate(lambda: build_convnet((16, 16, 1), filters=(4,), dense=8), data, k=2, epochs=1,
-                               batch_size=8, n_boot=50, fit_options={"augment": False}, progress=False)
-    assert len(result.folds) == 2 and len(result.predictions) == len(data.labels)
-    assert result.predictions.proba.between(0, 1).all()
 
 
 # --- figures -----------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
 INFRASTRUCTURE = {"backend", "errors", "files", "paths", "params", "runs", "seed", "notebook"}
 ORDER = [  # left to right; modules on one line are siblings
-    {"data"}, {"preprocess"}, {"roi", "widgets"}, {"splits"}, {"augment"}, {"models", "transfer"},
-    {"train"}, {"finetune"}, {"evaluate", "explain"}, {"leakage", "paper"}, {"plots"},
+    {"data"}, {"preprocess"}, {"roi", "widgets"}, {"features", "splits"}, {"augment"}, {"models", "transfer"},
+    {"train"}, {"finetune"}, {"evaluate", "explain"}, {"crossval", "recipes"}, {"leakage", "paper"}, {"plots"},
     {"summary", "course", "sweep", "cli"},
 ]
 RANK = {name: i for i, names in enumerate(ORDER) for name in names}

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from mammokit.plots.style import figure, imshow_gray
 
 __all__ = ["roc_curves", "confusion_heatmaps", "fold_strip", "reliability_curve", "grad_cam_grid",
-           "paper_comparison"]
+           "paper_comparison", "auc_intervals"]
 
 
 def _as_mapping(predictions: Any, by: str = "model") -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -173,5 +173,25 @@ def paper_comparison(table: pd.DataFrame, *, title: str = "Ours (95% CI) beside 
     ax.plot(x, table.paper, "x", color="crimson", markersize=10, mew=2.5, label="paper")
     ax.set_xticks(x, labels)
     ax.set(ylim=(-0.02, 1.05), title=title, ylabel="score")
+    ax.legend(loc="lower left", fontsize="small")
+    return fig
+
+
+def auc_intervals(table: pd.DataFrame, *, paper: Mapping[str, float] | None = None, chance: bool = True,
+                  title: str = "Grouped-CV AUC with 95% patient-bootstrap intervals") -> Figure:
+    """One row per recipe of :func:`mammokit.crossval.compare_recipes`' table (``recipe, auc,
+    auc_low, auc_high``): our AUC and interval; ``paper`` values (label -> AUC) as vertical lines."""
+    fig = figure(figsize=(7, 0.45 * len(table) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(table))[::-1]
+    low = (table.auc - table.auc_low).clip(lower=0)
+    high = (table.auc_high - table.auc).clip(lower=0)
+    ax.errorbar(table.auc, y, xerr=[low, high], fmt="o", capsize=4, label="ours, held-out patients")
+    for (name, value), colour in zip((paper or {}).items(), ("crimson", "darkorange", "purple")):
+        ax.axvline(value, color=colour, ls="--", label=f"paper: {name} {value:.2f}")
+    if chance:
+        ax.axvline(0.5, color="gray", ls=":", label="chance 0.5")
+    ax.set_yticks(y, table.recipe)
+    ax.set(xlim=(0, 1.02), xlabel="AUC (malignant vs benign)", title=title)
     ax.legend(loc="lower left", fontsize="small")
     return fig

@@ -1,0 +1,226 @@
+"""Whole recipes — ROIs in, malignant probabilities out — that train only on what they are given.
+
+A recipe is a function ``recipe(train: RoiDataset) -> predictor`` whose predictor has
+``predict_proba(rois: RoiDataset) -> (N,) float`` and a ``threshold`` chosen on validation
+patients that the recipe carved from ``train`` itself. ``mammokit.crossval.cross_validate_recipe``
+scores any recipe under patient-grouped k-fold CV, so every number is on patients the recipe never
+saw. The recipes:
+
+* :func:`size_only` — logistic regression on the annotated radius in mm (the baseline to beat;
+  it reads the annotation that also places the ROI, not the image);
+* :func:`hand_features` — logistic regression on ``mammokit.features`` (intensity, GLCM texture,
+  shape of a segmented lesion), with or without the radius;
+* :func:`convnet` — the paper's ConvNet on a chosen ROI recipe (``mammokit.roi.ROI_RECIPES``),
+  optionally a seed ensemble, dihedral test-time augmentation, and the radius fused in;
+* :func:`recommended` — the best honest recipe we measured (``benchmarks/bench_recipes.py``),
+  the one the ``classroom`` profile uses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from mammokit.errors import ConfigError
+from mammokit.evaluate import choose_threshold
+from mammokit.features import FEATURES, feature_table
+from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, build_recipe_rois, crop_side
+from mammokit.splits import split_by_patient
+
+HAND = tuple(f for f in FEATURES if f != "radius_mm")
+"""The image-only hand-crafted features (everything but the annotated radius)."""
+
+
+def carve_validation(train: RoiDataset, fraction: float = 0.25, seed: int = 0) -> tuple[RoiDataset, RoiDataset]:
+    """Split ``train`` by patient into (fit part, validation part), label-stratified."""
+    if len(set(train.groups)) < 4:
+        raise ConfigError(f"a recipe needs ROIs of at least 4 patients to carve a validation part, got "
+                          f"{len(set(train.groups))}; give it more training data")
+    split = split_by_patient(train.table, ratios=(1 - fraction, fraction, 0.0), seed=seed)
+    return train.take(split.train), train.take(split.val)
+
+
+def _threshold(val: RoiDataset, proba: np.ndarray) -> float:
+    return choose_threshold(val.labels, proba) if len(val) else 0.5
+
+
+# --- logistic regression on features -----------------------------------------------------------------
+
+@dataclass
+class FeatureModel:
+    """Imputer → standard scaler → L2 logistic regression on ``columns`` of ``feature_table``."""
+
+    columns: tuple[str, ...]
+    c: float = 0.1
+    threshold: float = 0.5
+    pipeline: Any = field(default=None, repr=False)
+
+    def fit(self, rois: RoiDataset) -> "FeatureModel":
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        if len(np.unique(rois.labels)) < 2:
+            raise ConfigError("a feature model needs benign and malignant ROIs in its training part")
+        self.pipeline = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
+                                      LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000))
+        self.pipeline.fit(feature_table(rois)[list(self.columns)], rois.labels)
+        return self
+
+    def predict_proba(self, rois: RoiDataset) -> np.ndarray:
+        return self.pipeline.predict_proba(feature_table(rois)[list(self.columns)])[:, 1]
+
+
+def _feature_recipe(train: RoiDataset, columns: Sequence[str], c: float, seed: int) -> FeatureModel:
+    fit_part, val = carve_validation(train, seed=seed)
+    threshold = _threshold(val, FeatureModel(tuple(columns), c).fit(fit_part).predict_proba(val))
+    model = FeatureModel(tuple(columns), c).fit(train)  # refit on all training patients
+    model.threshold = threshold
+    return model
+
+
+def size_only(train: RoiDataset, *, seed: int = 0) -> FeatureModel:
+    """Baseline: the annotated lesion radius in mm (MIAS: 200 µm per pixel) — bigger, more often malignant."""
+    return _feature_recipe(train, ("radius_mm",), 1.0, seed)
+
+
+def hand_features(train: RoiDataset, *, with_size: bool = False, c: float = 0.1, seed: int = 0) -> FeatureModel:
+    """Baseline: intensity, GLCM texture and shape features (plus the radius if ``with_size``)."""
+    return _feature_recipe(train, FEATURES if with_size else HAND, c, seed)
+
+
+# --- the ConvNet on a chosen ROI recipe ------------------------------------------------------------
+
+@dataclass
+class ConvNetModel:
+    """A seed ensemble of ConvNets on one ROI recipe; probabilities averaged over members and,
+    with ``tta``, over the 8 dihedral transforms; with ``size`` the radius model is averaged in."""
+
+    members: list
+    roi: str
+    window_mm: float
+    size: int
+    tta: bool = False
+    size_model: FeatureModel | None = None
+    threshold: float = 0.5
+
+    def rois(self, rois: RoiDataset) -> RoiDataset:
+        """The given lesions re-cut by this model's ROI recipe (cached), unless they already are."""
+        return as_recipe(rois, self.roi, self.size, self.window_mm)
+
+    def predict_proba(self, rois: RoiDataset) -> np.ndarray:
+        from mammokit.train import predict_proba
+
+        images = self.rois(rois).images
+        views = dihedral(images) if self.tta else [images]
+        p = np.mean([predict_proba(m, v) for m in self.members for v in views], axis=0)
+        if self.size_model is not None:
+            p = (p + self.size_model.predict_proba(rois)) / 2
+        return np.clip(p, 0.0, 1.0)
+
+
+def dihedral(images: np.ndarray) -> list[np.ndarray]:
+    """The 8 rotations/flips of a batch (N, S, S[, C]): a mass has no preferred orientation."""
+    out = []
+    for k in range(4):
+        r = np.rot90(images, k, axes=(1, 2))
+        out += [np.ascontiguousarray(r), np.ascontiguousarray(r[:, :, ::-1])]
+    return out
+
+
+def as_recipe(rois: RoiDataset, roi: str, size: int, window_mm: float) -> RoiDataset:
+    """``rois`` cut by ROI recipe ``roi`` at ``size`` px: as given when they already are, else
+    re-cut (cached) from the films named in their table."""
+    shape = (size, size, 3) if roi == "multiscale" else (size, size)
+    if roi == "fixed":
+        want = np.full(len(rois), int(round(window_mm / MIAS_MM_PER_PIXEL)))
+    else:  # the normalised crop (also the first channel of multiscale)
+        want = np.array([crop_side(r) for r in rois.table["radius"]])
+    if rois.images.shape[1:] == shape and np.array_equal(rois.table["crop_side"].to_numpy(), want):
+        return rois
+    if "path" not in rois.table:
+        raise ConfigError("these ROIs carry no film paths to re-cut them from; build them with "
+                          "mammokit.roi.build_roi_dataset")
+    out = build_recipe_rois(rois.table, roi, size, window_mm)
+    if not np.array_equal(out.table["image_id"].to_numpy(), rois.table["image_id"].to_numpy()):
+        raise ConfigError("re-cutting the ROIs changed their order; pass a RoiDataset built by mammokit.roi")
+    return out
+
+
+def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm: float = 32.0,
+            epochs: int = 15, steps_per_epoch: int | None = 10, batch_size: int = 32,
+            learning_rate: float = 1e-3, filters: Sequence[int] = (32, 64, 128, 256), members: int = 1,
+            tta: bool = False, with_size: bool = False, seed: int = 0) -> ConvNetModel:
+    """Train ``members`` ConvNets (seeds ``seed``, ``seed + 1``, ...) on ``train`` re-cut by ``roi``;
+    the best epoch of each is kept on validation patients carved from ``train`` (also used for
+    the threshold)."""
+    from mammokit.augment import online_pipeline
+    from mammokit.models import build_convnet
+    from mammokit.train import fit
+
+    data = as_recipe(train, roi, size, window_mm)
+    fit_part, val = carve_validation(data, seed=seed)
+    shape = (size, size, 3 if roi == "multiscale" else 1)
+    nets = []
+    for m in range(int(members)):
+        net = build_convnet(shape, filters=tuple(filters), seed=seed + m)
+        # Table 1's kernel filters (sharpen, emboss, edges) are 1-channel; three scales skip them
+        augment = True if shape[-1] == 1 else online_pipeline(seed + m, kernels=False)
+        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), epochs=epochs,
+            batch_size=batch_size, steps_per_epoch=steps_per_epoch, learning_rate=learning_rate,
+            augment=augment, seed=seed + m, verbose=0)
+        nets.append(net)
+    size_model = size_only(fit_part, seed=seed) if with_size else None
+    model = ConvNetModel(nets, roi, window_mm, size, tta, size_model)
+    model.threshold = _threshold(val, model.predict_proba(val))
+    return model
+
+
+# --- the recommended recipe --------------------------------------------------------------------------
+
+RECOMMENDED = {
+    "smoke": dict(roi="fixed", size=32, window_mm=32.0, epochs=1, steps_per_epoch=2, filters=(8, 16),
+                  members=1, tta=True, with_size=True),
+    "classroom": dict(roi="fixed", size=64, window_mm=32.0, epochs=15, steps_per_epoch=10, members=1,
+                      tta=True, with_size=True),
+    "paper": dict(roi="fixed", size=224, window_mm=32.0, epochs=90, steps_per_epoch=80, members=3,
+                  tta=True, with_size=True),
+}
+"""The settings of :func:`recommended` per profile (chosen with ``benchmarks/bench_recipes.py``)."""
+
+
+def recommended(train: RoiDataset, *, profile: str = "classroom", seed: int = 0) -> ConvNetModel:
+    """The best honest recipe we measured, trained on ``train`` alone (validation carved by patient).
+
+    Returns a predictor with ``predict_proba(rois) -> (N,)`` malignant probabilities and the
+    ``threshold`` chosen on its own validation patients. ``rois`` may be cut by any ROI recipe:
+    they are re-cut from their films as the recipe needs.
+    """
+    if profile not in RECOMMENDED:
+        raise ConfigError(f"recommended: profile={profile!r}; use one of {', '.join(RECOMMENDED)}")
+    if not isinstance(train, RoiDataset):
+        raise ConfigError(f"recommended: train must be a mammokit.roi.RoiDataset, got {type(train).__name__}")
+    return convnet(train, seed=seed, **RECOMMENDED[profile])
+
+
+def candidates(profile: str = "classroom") -> dict[str, Any]:
+    """Every recipe notebook 06 and ``benchmarks/bench_recipes.py`` compare, by display name;
+    each is ``recipe(train, seed=0) -> predictor`` (the ConvNets at ``profile``'s sizes)."""
+    if profile not in RECOMMENDED:
+        raise ConfigError(f"candidates: profile={profile!r}; use one of {', '.join(RECOMMENDED)}")
+    base = {**RECOMMENDED[profile], "tta": False, "with_size": False, "members": 1}
+
+    def net(**options):
+        return lambda train, seed=0: convnet(train, seed=seed, **{**base, **options})
+
+    return {
+        "size only (radius, mm)": lambda train, seed=0: size_only(train, seed=seed),
+        "hand features": lambda train, seed=0: hand_features(train, seed=seed),
+        "hand features + size": lambda train, seed=0: hand_features(train, with_size=True, seed=seed),
+        "ConvNet, normalised crop": net(roi="normalised"),
+        "ConvNet, fixed window": net(roi="fixed"),
+        "ConvNet, multi-scale": net(roi="multiscale"),
+        "recommended": lambda train, seed=0: recommended(train, profile=profile, seed=seed),
+    }

@@ -1,0 +1,70 @@
+"""mammokit.features: hand-crafted lesion features (size, intensity, GLCM texture, shape)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mammokit import features as F
+from mammokit.errors import MammokitError
+from mammokit.roi import RoiDataset
+
+
+def _blob(size: int = 48, radius: float = 10, axes: tuple[float, float] = (1.0, 1.0), seed: int = 0) -> np.ndarray:
+    """A bright ellipse on a darker noisy background, uint8."""
+    rng = np.random.default_rng(seed)
+    c = (size - 1) / 2
+    rr, cc = np.mgrid[:size, :size]
+    inside = ((rr - c) / (radius * axes[0])) ** 2 + ((cc - c) / (radius * axes[1])) ** 2 <= 1
+    image = 60 + rng.normal(0, 5, (size, size)) + 120 * inside
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("levels", [8, 32])
+def test_glcm_matches_scikit_image(levels):
+    skimage_feature = pytest.importorskip("skimage.feature")
+    image = np.random.default_rng(1).integers(0, 256, (24, 24)).astype(np.uint8)
+    ours = F.glcm(image, np.ones(image.shape, bool), levels)
+    q = (image.astype(int) * levels // 256).astype(np.uint8)
+    ref = skimage_feature.graycomatrix(q, [1], [0, np.pi / 4, np.pi / 2, 3 * np.pi / 4], levels=levels,
+                                       symmetric=True, normed=False)[:, :, 0, :].sum(axis=-1).astype(float)
+    np.testing.assert_allclose(ours, ref / ref.sum(), atol=1e-12)
+    props = F.glcm_props(ours)
+    for name in F.GLCM_PROPS:
+        expected = skimage_feature.graycoprops(ref[:, :, None, None] / ref.sum(), name)[0, 0]
+        assert props[name] == pytest.approx(expected, rel=1e-9, abs=1e-12), name
+
+
+def test_glcm_counts_only_pairs_inside_the_mask():
+    image = np.zeros((10, 10), np.uint8)
+    image[:, 5:] = 255
+    mask = np.zeros((10, 10), bool)
+    mask[:, :5] = True  # only the black half
+    assert F.glcm_props(F.glcm(image, mask))["contrast"] == 0.0
+    assert F.glcm_props(F.glcm(image, np.ones_like(mask)))["contrast"] > 0
+
+
+def test_shape_features_tell_a_disc_from_an_elongated_blob():
+    disc = F.roi_features(_blob(radius=10), 10)
+    long = F.roi_features(_blob(radius=10, axes=(1.6, 0.5)), 10)
+    assert disc["eccentricity"] < 0.3 < 0.8 < long["eccentricity"]
+    assert disc["solidity"] > 0.9 and 0.8 < disc["area_ratio"] < 1.2
+    assert 0.9 < disc["compactness"] < 1.4
+    assert disc["contrast_to_ring"] > 0.3, "the lesion is brighter than the ring around it"
+
+
+def test_roi_features_refuse_non_uint8():
+    with pytest.raises(MammokitError, match="uint8"):
+        F.roi_features(np.zeros((16, 16), float), 4)
+
+
+def test_feature_table_scales_the_radius_to_the_roi_and_to_millimetres():
+    big, small = _blob(48, 12), _blob(48, 6)
+    table = pd.DataFrame({"radius": [60.0, 30.0, np.nan], "crop_side": [240, 240, 48]})
+    data = RoiDataset(np.stack([big, small, small]), table, np.array([1, 0, 0]), np.array(["a", "b", "c"]))
+    out = F.feature_table(data)
+    assert list(out.columns) == list(F.FEATURES) and len(out) == 3
+    np.testing.assert_allclose(out.radius_mm[:2], [12.0, 6.0])  # 200 µm per pixel
+    assert np.isnan(out.radius_mm[2])
+    # 60 film px in a 240 px crop resized to 48 px: the lesion has 12 ROI px, as drawn
+    assert 0.8 < out.area_ratio[0] < 1.2 and 0.8 < out.area_ratio[1] < 1.2

@@ -1,0 +1,87 @@
+"""mammokit.recipes: baselines and ConvNet recipes that train only on what they are given."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mammokit import recipes
+from mammokit.errors import MammokitError
+from mammokit.roi import RoiDataset
+
+
+def _sized(n_patients: int = 24, seed: int = 0) -> RoiDataset:
+    """ROIs whose annotated radius carries the label (malignant: larger), one per patient."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n_patients) % 2
+    radius = np.where(labels == 1, 60.0, 30.0) + rng.normal(0, 6, n_patients)
+    images = rng.integers(0, 256, (n_patients, 32, 32)).astype(np.uint8)
+    table = pd.DataFrame({"image_id": [f"i{i}" for i in range(n_patients)],
+                          "patient_id": [f"p{i}" for i in range(n_patients)], "label": labels,
+                          "radius": radius, "crop_side": np.round(3 * radius).astype(int)})
+    return RoiDataset(images, table, labels.astype(np.int64), table.patient_id.to_numpy(str))
+
+
+def test_size_only_ranks_by_radius_and_picks_its_threshold_on_its_own_validation():
+    data = _sized()
+    model = recipes.size_only(data.take(np.arange(16)))
+    p = model.predict_proba(data.take(np.arange(16, 24)))
+    assert p.shape == (8,) and ((p >= 0) & (p <= 1)).all()
+    order = np.argsort(data.table.radius.to_numpy()[16:])
+    assert (np.diff(p[order]) >= 0).all(), "a larger lesion never gets a lower probability"
+    assert 0 < model.threshold < 1
+
+
+def test_hand_features_use_the_image_and_only_with_size_the_radius():
+    data = _sized()
+    assert "radius_mm" not in recipes.hand_features(data).columns
+    assert "radius_mm" in recipes.hand_features(data, with_size=True).columns
+    assert recipes.hand_features(data).predict_proba(data).shape == (len(data),)
+
+
+def test_a_recipe_needs_patients_to_carve_its_validation():
+    with pytest.raises(MammokitError, match="at least 4 patients"):
+        recipes.size_only(_sized().take(np.arange(3)))
+    fit_part, val = recipes.carve_validation(_sized(), seed=1)
+    assert not set(fit_part.groups) & set(val.groups) and len(fit_part) + len(val) == 24
+
+
+def test_dihedral_gives_the_eight_orientations():
+    image = np.arange(16, dtype=np.uint8).reshape(1, 4, 4)
+    views = recipes.dihedral(image)
+    assert len(views) == 8 and len({v.tobytes() for v in views}) == 8
+    assert all(v.shape == image.shape for v in views)
+
+
+def test_recommended_refuses_an_unknown_profile_and_a_plain_array():
+    with pytest.raises(MammokitError, match="profile"):
+        recipes.recommended(_sized(), profile="fast")
+    with pytest.raises(MammokitError, match="RoiDataset"):
+        recipes.recommended(np.zeros((4, 8, 8), np.uint8))
+
+
+def test_candidates_name_every_baseline_and_roi_recipe():
+    names = list(recipes.candidates("smoke"))
+    assert names[:3] == ["size only (radius, mm)", "hand features", "hand features + size"]
+    assert {"ConvNet, normalised crop", "ConvNet, fixed window", "ConvNet, multi-scale", "recommended"} <= set(names)
+
+
+@pytest.mark.slow
+def test_recommended_trains_on_phantoms_and_recuts_any_rois(tmp_path, monkeypatch):
+    from mammokit.data import load_catalog
+    from mammokit.roi import build_recipe_rois, build_roi_dataset
+    from mammokit.splits import split_by_patient
+
+    monkeypatch.setenv("MAMMOKIT_CACHE", str(tmp_path / "cache"))
+    rois = build_roi_dataset(load_catalog("synthetic"), size=32, progress=False)  # the normalised crop
+    split = split_by_patient(rois.table, ratios=(0.8, 0.0, 0.2), seed=0)
+    model = recipes.recommended(rois.take(split.train), profile="smoke", seed=0)
+    test = rois.take(split.test)
+    p = model.predict_proba(test)
+    assert p.shape == (len(test),) and ((p >= 0) & (p <= 1)).all() and 0 <= model.threshold <= 1
+    fixed = build_recipe_rois(test.table, "fixed", 32, 32.0)
+    assert recipes.as_recipe(fixed, "fixed", 32, 32.0) is fixed, "ROIs already cut right are used as given"
+    np.testing.assert_allclose(model.predict_proba(fixed), p, atol=1e-6)
+    multi = build_recipe_rois(test.table, "multiscale", 32, 32.0)
+    assert multi.images.shape == (len(test), 32, 32, 3)
+    np.testing.assert_array_equal(multi.images[..., 1], fixed.images)
