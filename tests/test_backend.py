@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mammokit import backend
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
@@ -57,6 +59,7 @@ def test_known_start_up_lines_are_noise_and_real_warnings_are_not():
     assert not any(backend.is_noise(line) for line in real)
 
 
+@pytest.mark.slow
 def test_first_model_module_use_prints_nothing_on_stderr():
     code = ("import mammokit as mk\n"
             "model = mk.models.build_convnet(input_shape=(32, 32, 1))\n"

@@ -64,6 +64,7 @@ def test_console_entry_point_runs(phantoms: Path):
     assert result.returncode == 0 and "patients:         3" in result.stdout
 
 
+@pytest.mark.slow
 def test_contact_sheet_of_the_dev_subset(mias_dev, artifacts_dir: Path):
     """Leaves test-artifacts/contact-sheet-mias-dev.png for a person to check centres sit on lesions."""
     out = artifacts_dir / "contact-sheet-mias-dev.png"

@@ -28,6 +28,7 @@ def course_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_course_runs_in_order_and_writes_summary(course_dir: Path, tmp_path: Path, capsys):
     out = tmp_path / "run"
     assert cli.main(["course", "--profile", "smoke", "--out", str(out), "-p", "N_SHOW", "2"]) == 0
@@ -42,6 +43,7 @@ def test_course_runs_in_order_and_writes_summary(course_dir: Path, tmp_path: Pat
     assert "| 01_data | ok |" in (out / "summary.md").read_text()
 
 
+@pytest.mark.slow
 def test_course_refuses_an_existing_run_unless_told(course_dir: Path, tmp_path: Path, capsys):
     out = tmp_path / "run"
     (out / "old").mkdir(parents=True)
@@ -52,6 +54,7 @@ def test_course_refuses_an_existing_run_unless_told(course_dir: Path, tmp_path: 
     assert not (out / "old").exists()
 
 
+@pytest.mark.slow
 def test_course_stops_at_first_failing_cell(course_dir: Path, tmp_path: Path, capsys):
     out = tmp_path / "run"
     assert cli.main(["course", "--out", str(out), "-p", "EPOCHS", "3", "--only", "04_convnet", "01_data"]) == 2
@@ -72,6 +75,7 @@ def test_course_rejects_bad_requests(course_dir: Path, tmp_path: Path, capsys, a
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_sweep_collects_a_grid_and_survives_a_failing_run(course_dir: Path, tmp_path: Path):
     out = tmp_path / "sweep"
     argv = ["sweep", "04_convnet", "-p", "EPOCHS", "1", "3", "-p", "LEARNING_RATE", "0.1", "0.2",
@@ -97,6 +101,7 @@ def test_params_command_lists_defaults_and_allowed_values(capsys):
     assert "EPOCHS" in text and "paper=90" in text and "one of 'smoke', 'classroom', 'paper'" in text
 
 
+@pytest.mark.slow
 def test_a_stalled_cell_fails_within_the_cell_timeout_naming_notebook_and_cell(
         course_dir: Path, tmp_path: Path, capsys):
     import time

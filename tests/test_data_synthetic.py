@@ -50,6 +50,7 @@ def test_truth_agrees_with_info_txt(small: Path):
         assert truth["breast_mask"][int(r.row), int(r.col)]
 
 
+@pytest.mark.slow
 def test_default_set_is_big_enough_to_train_on(default_catalog):
     c = default_catalog
     located = c[c["row"].notna()]

@@ -83,6 +83,7 @@ def test_class_weights_follow_eq6_balanced():
         train.class_weights([0, 1], "inverse")
 
 
+@pytest.mark.slow
 def test_fit_learns_writes_files_and_restores_best(tmp_path):
     images, labels = _data(48)
     model = _tiny()
@@ -100,6 +101,7 @@ def test_fit_learns_writes_files_and_restores_best(tmp_path):
     assert history["val_auc"].max() > 0.9  # the bright square is easy
 
 
+@pytest.mark.slow
 def test_fit_with_steps_per_epoch_loops_the_data_and_without_run_dir():
     images, labels = _data(12)
     history = train.fit(_tiny(), (images, labels), epochs=2, batch_size=8, steps_per_epoch=5,
@@ -108,6 +110,7 @@ def test_fit_with_steps_per_epoch_loops_the_data_and_without_run_dir():
     assert "val_loss" not in history
 
 
+@pytest.mark.slow
 def test_fit_with_the_kits_online_augmentation():
     images, labels = _data(16, size=32)
     model = models.build_convnet((32, 32, 1), filters=(4, 8), dense=8)
@@ -115,6 +118,7 @@ def test_fit_with_the_kits_online_augmentation():
     assert np.isfinite(history["loss"]).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("augment", ["flip", "kit"])
 def test_same_seed_same_data_same_history_on_cpu(augment):
     images, labels = _data(32, size=32)
@@ -169,6 +173,7 @@ class _Boom(keras.callbacks.Callback):
             raise KeyboardInterrupt  # like a user pressing stop in Jupyter after two epochs
 
 
+@pytest.mark.slow
 def test_interrupted_fit_resumes_in_process_and_refuses_a_different_model(tmp_path):
     images, labels = _data(16)
     with pytest.raises(KeyboardInterrupt):

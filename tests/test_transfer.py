@@ -67,6 +67,7 @@ def test_model_is_one_flat_graph_with_a_frozen_backbone_and_a_2_class_head(vgg):
     assert proba.shape == (3,) and np.all((proba >= 0) & (proba <= 1))
 
 
+@pytest.mark.slow
 def test_small_rois_are_resized_up_to_the_inception_minimum():
     model = transfer.build_transfer("InceptionV3", 32, weights=None)
     assert model.input_shape == (None, 32, 32, 1)
@@ -74,6 +75,7 @@ def test_small_rois_are_resized_up_to_the_inception_minimum():
     keras.backend.clear_session()
 
 
+@pytest.mark.slow
 def test_set_trainable_unfreezes_the_top_layers_but_never_batch_norm():
     model = transfer.build_transfer("InceptionV3", 75, weights=None)
     assert transfer.set_trainable(model, 0) == 0
@@ -123,6 +125,7 @@ def test_a_hand_downloaded_keras_h5_file_loads(tmp_path: Path, vgg):
     assert np.all(loaded.get_layer("block1_conv1").get_weights()[1] == 1)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Skipping nested container")
 def test_weights_from_another_backbone_or_missing_file_say_what_fits(tmp_path: Path, vgg):
     with pytest.raises(ConfigError, match="no such file"):
@@ -187,6 +190,7 @@ def test_fitted_head_separates_and_predicts_the_same_inside_the_model(vgg):
         transfer.fit_head(feats, np.zeros(12, int))
 
 
+@pytest.mark.slow
 def test_fine_tune_runs_both_phases_and_only_moves_the_top_layers(tmp_path: Path):
     model = transfer.build_transfer("VGG19", 32, weights=None, seed=0)
     before = {n: model.get_layer(n).get_weights()[0].copy() for n in ("block1_conv1", "block5_conv4")}
