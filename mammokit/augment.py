@@ -38,7 +38,7 @@ from typing import Any, Callable, NamedTuple
 import cv2
 import numpy as np
 
-from mammokit.errors import ConfigError
+from mammokit.errors import ConfigError, DataError
 
 __all__ = ["sharpen", "emboss", "gaussian_blur", "rotate", "edge_detect", "skew", "flip", "shear",
            "Operation", "TABLE1", "variants", "apply", "table1_frame", "Inflated", "inflate",
@@ -51,7 +51,7 @@ _BORDER = cv2.BORDER_REFLECT_101  # mirror at the edge: no black corners a model
 def _check_roi(image: np.ndarray, where: str) -> np.ndarray:
     image = np.asarray(image)
     if image.ndim != 2 or image.dtype != np.uint8 or min(image.shape) < 3:
-        raise ConfigError(f"augment.{where}: expected a 2-D uint8 ROI of at least 3x3 pixels, got "
+        raise DataError(f"augment.{where}: expected a 2-D uint8 ROI of at least 3x3 pixels, got "
                           f"shape {image.shape} dtype {image.dtype}; pass one ROI, e.g. RoiDataset.images[i]")
     return image
 
@@ -274,8 +274,8 @@ def inflate(images: np.ndarray, labels: np.ndarray, factor: int = 8, seed: int =
     images = np.asarray(images)
     labels = np.asarray(labels)
     if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(labels):
-        raise ConfigError(f"augment.inflate: expected images (N, S, S) uint8 and N labels, got images "
-                          f"{images.shape} {images.dtype} and {labels.shape} labels (pass RoiDataset.images/.labels)")
+        raise DataError(f"augment.inflate: expected images (N, S, S) uint8 and N labels, got images "
+                        f"{images.shape} {images.dtype} and {labels.shape} labels (pass RoiDataset.images/.labels)")
     if not isinstance(factor, (int, np.integer)) or factor < 1:
         raise ConfigError(f"augment.inflate: factor={factor!r} must be an integer >= 1 (paper: 8)")
     pool = variants(distinct=True)

@@ -1,4 +1,4 @@
-"""TensorFlow, loaded once and quietly: start-up chatter off, real warnings kept.
+"""TensorFlow, loaded once and quietly (start-up chatter off, real warnings kept), and the devices it runs on.
 
 Importing TensorFlow prints C++ log lines straight to file descriptor 2 (CUDA probes on a
 machine without a GPU, CPU-feature notes, absl's "log messages before InitializeLog"), and
@@ -12,6 +12,10 @@ to a temporary file, then writes back every line that is not known start-up nois
 
 ``mammokit``'s lazy loader calls :func:`load_tensorflow` before the first of
 :data:`TENSORFLOW_MODULES` is used, so ``mk.models`` in a notebook is enough.
+
+Devices: :func:`configure_device` (mixed precision on a GPU), :func:`device_report`,
+:func:`distribution_strategy` / :func:`strategy_scope` (``MirroredStrategy`` when there are
+several GPUs), used by :mod:`mammokit.train` and notebook 04.
 """
 from __future__ import annotations
 
@@ -21,7 +25,12 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, ContextManager, Iterator
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+_STRATEGY = None  # created once: TensorFlow dislikes several MirroredStrategy objects
 
 # Modules whose functions import TensorFlow or Keras (tests/test_backend.py keeps it complete).
 TENSORFLOW_MODULES = frozenset({
@@ -90,3 +99,53 @@ def load_tensorflow() -> ModuleType:
 
         tf.config.list_physical_devices()  # the CUDA probe happens here, once
     return tf
+
+
+# --- devices ---------------------------------------------------------------------------------------
+
+def configure_device(mixed_precision: bool | str = "auto") -> str:
+    """Use mixed precision (float16 compute, float32 weights) on a GPU; return the device report.
+
+    Call before building a model. ``"auto"`` turns it on only when a GPU is visible: on a CPU
+    float16 is slower, not faster.
+    """
+    tf = load_tensorflow()
+    import keras
+
+    gpus = tf.config.list_physical_devices("GPU")
+    on = bool(gpus) if mixed_precision == "auto" else bool(mixed_precision)
+    keras.mixed_precision.set_global_policy("mixed_float16" if on else "float32")
+    return device_report()
+
+
+def distribution_strategy() -> tf.distribute.Strategy:
+    """``MirroredStrategy`` over all GPUs when there are several, else TensorFlow's default."""
+    global _STRATEGY
+    tf = load_tensorflow()
+
+    if _STRATEGY is None:
+        gpus = tf.config.list_physical_devices("GPU")
+        _STRATEGY = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    return _STRATEGY
+
+
+def strategy_scope() -> ContextManager[Any]:
+    """``with strategy_scope(): model = build_convnet(...)`` — build under the strategy ``fit`` uses."""
+    return distribution_strategy().scope()
+
+
+def device_report() -> str:
+    """Which devices TensorFlow sees, the precision policy and the distribution strategy."""
+    tf = load_tensorflow()
+    import keras
+
+    cpus = tf.config.list_physical_devices("CPU")
+    gpus = tf.config.list_physical_devices("GPU")
+    strategy = distribution_strategy()
+    lines = [f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
+             f"CPU: {len(cpus)} device(s), {os.cpu_count()} core(s)",
+             f"GPU: {len(gpus)} ({', '.join(g.name for g in gpus)})" if gpus else
+             "GPU: none — training runs on the CPU (use the classroom profile, or Colab with a GPU runtime)",
+             f"precision policy: {keras.mixed_precision.global_policy().name}",
+             f"strategy: {type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s)"]
+    return "\n".join(lines)

@@ -9,60 +9,30 @@ towards "malignant". It is a coarse map (one cell per feature-map position: 6×6
 Works on any Keras 3 functional model whose input is the ROI and whose last layer gives
 class probabilities: :func:`mammokit.models.build_convnet`, the flat
 :func:`mammokit.transfer.build_transfer` models, the same models reloaded from ``.keras``,
-and models that nest a backbone as one layer (run as a chain of layers).
+and models that nest a backbone as one layer (run as a chain of layers). The feature-map
+finder (:func:`feature_layers`, :func:`last_conv_layer`) and the pixel contract
+(:func:`mammokit.models.to_model_input`) live in :mod:`mammokit.models`, shared with training.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mammokit.errors import MammokitError
+from mammokit.errors import ConfigError, DataError
+from mammokit.models import (check_rois, feature_layers, has_feature_map, is_submodel, last_conv_layer,
+                             to_model_input)
 
-_SKIP = ("Pool", "Dropout", "InputLayer", "Resizing", "Rescaling", "Normalization")
+if TYPE_CHECKING:
+    import keras
 
+__all__ = ["ExplainError", "feature_layers", "grad_cam", "last_conv_layer", "overlay", "select_cases"]
 
-class ExplainError(MammokitError, ValueError):
-    """Grad-CAM cannot run on this model/layer/input; the message says what to pass instead."""
+class ExplainError(ConfigError):
+    """Grad-CAM cannot run with this model/layer/option; the message says what to pass instead.
 
-
-def _is_model(layer: Any) -> bool:
-    return hasattr(layer, "layers") and hasattr(layer, "inputs")
-
-
-def _rank4(layer: Any) -> bool:
-    try:
-        shape = tuple(layer.output.shape)
-    except (AttributeError, ValueError):
-        return False
-    return len(shape) == 4 and (shape[1] or 2) > 1 and (shape[2] or 2) > 1
-
-
-def feature_layers(model) -> list[str]:
-    """Names of the layers Grad-CAM can use (4-D outputs, not pooling/resizing), input to output.
-
-    Layers inside a nested sub-model are included under their own name.
+    Wrong ROIs (dtype, shape) raise :class:`mammokit.errors.DataError`, as everywhere in the kit.
     """
-    names: list[str] = []
-    for layer in model.layers:
-        if _is_model(layer):
-            names += feature_layers(layer)
-        elif _rank4(layer) and not any(s in type(layer).__name__ for s in _SKIP):
-            names.append(layer.name)
-    return names
-
-
-def last_conv_layer(model) -> str:
-    """The last 4-D feature map before the classifier head (the usual Grad-CAM choice).
-
-    ConvNet: ``block4_relu``; VGG19: ``block5_conv4``; ResNet152V2: ``post_relu``;
-    InceptionV3: ``mixed10``; EfficientNetB5: ``top_activation``.
-    """
-    names = feature_layers(model)
-    if not names:
-        raise ExplainError(f"model {model.name!r} has no convolutional feature map (no layer with a 4-D output); "
-                           "Grad-CAM needs a CNN")
-    return names[-1]
 
 
 def _locate(model, name: str) -> tuple[Any | None, Any]:
@@ -71,7 +41,7 @@ def _locate(model, name: str) -> tuple[Any | None, Any]:
         if layer.name == name:
             return None, layer
     for layer in model.layers:
-        if _is_model(layer):
+        if is_submodel(layer):
             for inner in layer.layers:
                 if inner.name == name:
                     return layer, inner
@@ -79,27 +49,15 @@ def _locate(model, name: str) -> tuple[Any | None, Any]:
                        f"choose one of mammokit.explain.feature_layers(model), e.g. {last_conv_layer(model)!r}")
 
 
-def _prepare(model, images: Any):
-    """uint8 ROIs (N, S, S[, C]) -> float32 in [0, 1] with the model's channels (as train.make_dataset)."""
-    import tensorflow as tf
-
-    from mammokit.train import scale
-
+def _prepare(model: keras.Model, images: Any) -> np.ndarray:
+    """uint8 ROIs (S, S) or (N, S, S[, C]) -> float32 (N, S, S, C) in [0, 1] with the model's channels."""
     x = np.asarray(images)
-    if x.dtype != np.uint8:
-        raise ExplainError(f"grad_cam: expected uint8 ROIs (as roi.build_roi_dataset returns), got dtype {x.dtype}")
-    if x.ndim == 2:
-        x = x[None]
-    if x.ndim == 3:
-        x = x[..., None]
+    x = check_rois(x[None] if x.ndim == 2 else x, "grad_cam images")
     want = tuple(model.input_shape[1:])
     if x.shape[1:3] != want[:2]:
-        raise ExplainError(f"grad_cam: the model takes {want[:2]} px images but the ROIs are {x.shape[1:3]}; "
-                           "pass ROIs built with the same size as the training ones")
-    x = scale(x)
-    if want[-1] == 3 and x.shape[-1] == 1:
-        x = tf.repeat(x, 3, axis=-1)
-    return x
+        raise DataError(f"grad_cam: the model takes {want[:2]} px images but the ROIs are {x.shape[1:3]}; "
+                        "pass ROIs built with the same size as the training ones")
+    return to_model_input(x, want[-1])
 
 
 def _score(z, class_index: int):
@@ -129,7 +87,7 @@ def _run_chain(layers: list, h, target, head=None):
             continue
         if head is not None and layer is head:
             return act, h, True
-        if _is_model(layer) and any(inner is target for inner in layer.layers):
+        if is_submodel(layer) and any(inner is target for inner in layer.layers):
             if type(layer).__name__ == "Sequential":
                 act, h, _ = _run_chain(layer.layers, h, target)
             else:  # a functional backbone nested as one layer
@@ -172,21 +130,33 @@ def _check_chain(model, x, sub, target) -> None:
                            "mammokit.transfer does) or name a layer of the outer model")
 
 
-def grad_cam(model, images: Any, layer: str | None = None, class_index: int = 1, batch_size: int = 32) -> np.ndarray:
-    """Grad-CAM heatmaps for uint8 ROIs: float32 (N, S, S) in [0, 1], one per image.
+def grad_cam(model: keras.Model, images: Any, layer: str | None = None, class_index: int = 1,
+             batch_size: int = 32) -> np.ndarray:
+    """Grad-CAM heatmaps, one per ROI.
 
-    ``layer``: a layer name (see :func:`feature_layers`), default :func:`last_conv_layer`.
-    ``class_index``: 1 = why malignant (default), 0 = why benign. The score differentiated is
-    the class-contrastive logit, taken before the softmax (a saturated softmax has no
-    gradient). Each map is scaled to a maximum of 1; an all-zero map means nothing in the
-    feature map argued for the class.
+    The score differentiated is the class-contrastive logit, taken before the softmax (a
+    saturated softmax has no gradient). Each map is scaled to a maximum of 1; an all-zero map
+    means nothing in the feature map argued for the class.
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (S, S), (N, S, S) or (N, S, S, C)
+        ROIs of the size the model takes.
+    layer : str or None
+        A layer name (see :func:`feature_layers`); None = :func:`last_conv_layer`.
+    class_index : int
+        1 = why malignant (default), 0 = why benign.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (N, S, S), values in [0, 1]
     """
     import cv2
     import tensorflow as tf
 
     name = layer or last_conv_layer(model)
     sub, target = _locate(model, name)
-    if not _rank4(target):
+    if not has_feature_map(target):
         raise ExplainError(f"grad_cam: layer {name!r} has output shape {tuple(target.output.shape)}, not a 4-D "
                            f"feature map; choose one of {feature_layers(model)[-3:]}")
     n_out = model.output_shape[-1]
@@ -224,7 +194,7 @@ def overlay(roi: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, cmap: str 
     if roi.ndim == 3 and roi.shape[-1] == 1:
         roi = roi[..., 0]
     if roi.shape != heatmap.shape:
-        raise ExplainError(f"overlay: ROI shape {roi.shape} and heatmap shape {heatmap.shape} differ")
+        raise DataError(f"overlay: ROI shape {roi.shape} and heatmap shape {heatmap.shape} differ")
     if not 0.0 <= alpha <= 1.0:
         raise ExplainError(f"overlay: alpha={alpha} must be in [0, 1]")
     gray = roi.astype(float) / (255.0 if roi.dtype == np.uint8 else max(float(roi.max()), 1e-9))
@@ -240,7 +210,7 @@ def select_cases(labels: Any, proba: Any, threshold: float = 0.5, n: int = 4) ->
     """
     y, p = np.asarray(labels).astype(int), np.asarray(proba, dtype=float)
     if y.shape != p.shape:
-        raise ExplainError(f"select_cases: labels {y.shape} and proba {p.shape} differ in shape")
+        raise DataError(f"select_cases: labels {y.shape} and proba {p.shape} differ in shape")
     pred = p >= threshold
     out = {}
     for name, mask, desc in (("TP", pred & (y == 1), True), ("FP", pred & (y == 0), True),

@@ -1,23 +1,149 @@
-"""Training the transfer models of notebook 05: two-phase fine-tuning, or a head on frozen features.
+"""Training the transfer models of notebook 05: a head on frozen features, or two-phase fine-tuning.
 
 :mod:`mammokit.transfer` builds the models (it sits beside :mod:`mammokit.models` in the data
 flow); this module trains them, so it comes after :mod:`mammokit.train`, whose ``fit`` it uses.
+
+* **feature extraction** (the CPU way): the frozen backbone turns each ROI into a vector once
+  (:func:`extract_features`, cached on disk), and a logistic-regression :class:`Head` is fitted
+  on the vectors (:func:`fit_head`, :func:`head_proba`);
+* **fine-tuning** (the GPU way, :func:`fine_tune`): phase 1 trains the head on a frozen
+  backbone; phase 2 unfreezes the top layers and continues at a lower learning rate, with
+  batch-norm layers kept frozen (in inference mode), through :func:`mammokit.train.fit`.
+
+:func:`run_backbone` does either for one backbone of notebook 05's comparison.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from mammokit import paths
 from mammokit import train as training
-from mammokit.transfer import (MEASURED_CPU_224, build_transfer, extract_features, fit_head, head_proba,
-                               input_size_for, set_trainable)
+from mammokit import transfer
+from mammokit.errors import ConfigError, DataError
+from mammokit.files import atomic_path
+from mammokit.models import check_rois, to_model_input
+from mammokit.transfer import MEASURED_CPU_224, input_size_for, set_trainable
+
+if TYPE_CHECKING:
+    import keras
+
+    from mammokit.roi import RoiDataset
+    from mammokit.splits import Split
 
 
-def fine_tune(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None, *,
+# --- feature extraction (the CPU way) -----------------------------------------------------------
+
+def _weights_tag(weights: str | os.PathLike | None, seed: int) -> str:
+    if transfer.is_random(weights):
+        return f"random{seed}"
+    if str(weights) == "imagenet":
+        return "imagenet"
+    stat = Path(weights).expanduser().stat()
+    return f"file-{Path(weights).name}-{stat.st_size}-{int(stat.st_mtime)}"
+
+
+def features_key(backbone: str, images: np.ndarray, input_size: int, weights: str | os.PathLike | None,
+                 seed: int = 0) -> str:
+    """A cache key naming what the features depend on: backbone, weights, input side and pixels."""
+    digest = hashlib.sha1(np.ascontiguousarray(images).view(np.uint8)).hexdigest()[:16]
+    tag = hashlib.sha1(_weights_tag(weights, seed).encode()).hexdigest()[:8]
+    return f"{backbone}-{input_size}px-{tag}-{images.shape[0]}x{images.shape[1]}-{digest}"
+
+
+def extract_features(backbone: str, images: np.ndarray, *, input_size: int | None = None,
+                     weights: str | os.PathLike | None = "imagenet", batch_size: int = 32, seed: int = 0,
+                     cache: bool = True, model: keras.Model | None = None) -> np.ndarray:
+    """Pooled backbone features of ROIs, computed once and cached.
+
+    Kept as ``.npy`` under ``paths.cache_dir()/features``, keyed by (backbone, weights, input
+    side, pixels): the expensive forward pass is paid once per ROI set, and head experiments
+    afterwards take seconds. ``model`` reuses a :func:`mammokit.transfer.build_transfer` model.
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (N, S, S)
+        Square grayscale ROIs as :func:`mammokit.roi.build_roi_dataset` returns them.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (N, D)
+        D depends on the backbone (VGG19: 512).
+    """
+    x = check_rois(images, "extract_features images", empty_ok=True)
+    if x.shape[-1] != 1 or x.shape[1] != x.shape[2]:
+        raise DataError(f"extract_features: images must be square grayscale uint8 (N, S, S) ROIs, got shape "
+                        f"{np.shape(images)}; build them with mammokit.roi.build_roi_dataset")
+    images = x[..., 0]
+    size = images.shape[1]
+    side = input_size_for(backbone, size, input_size)
+    path = paths.cache_dir() / "features" / f"{features_key(backbone, images, side, weights, seed)}.npy"
+    if cache and path.is_file():
+        try:
+            return np.load(path)
+        except (OSError, ValueError, EOFError):  # a damaged cache file: recompute and replace it
+            path.unlink(missing_ok=True)
+    if model is None:
+        model = transfer.build_transfer(backbone, size, input_size=side, weights=weights, seed=seed)
+    import keras
+
+    encoder = keras.Model(model.input, model.get_layer("mk_pool").output)
+    feats = np.concatenate([
+        np.asarray(encoder(to_model_input(x[i:i + batch_size]), training=False))
+        for i in range(0, len(x), batch_size)]).astype("float32") if len(x) else \
+        np.zeros((0, encoder.output_shape[-1]), "float32")
+    if cache:
+        with atomic_path(path) as tmp:
+            np.save(tmp, feats)
+    return feats
+
+
+@dataclass(frozen=True)
+class Head:
+    """A logistic-regression head in the units of raw features: p(malignant) = σ(features·coef + intercept)."""
+
+    coef: np.ndarray      # (D,) float64
+    intercept: float
+
+
+def fit_head(features: np.ndarray, labels: np.ndarray, *, C: float = 1.0, balanced: bool = True) -> Head:
+    """Fit the new 2-class head on frozen features (L2 logistic regression, standardised inputs).
+
+    ``features``: float (N, D) from :func:`extract_features`; ``labels``: 0/1 (N,).
+    ``balanced`` weights each class by its inverse frequency (the paper's w_n, Eq 6).
+    The standardisation is folded back, so the head works on raw features.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    labels = np.asarray(labels).astype(int)
+    if len(np.unique(labels)) < 2:
+        raise ConfigError(f"fit_head: the training labels hold one class only ({np.unique(labels).tolist()}); "
+                          "use a split with benign and malignant ROIs")
+    mean, std = features.mean(0), features.std(0) + 1e-6
+    clf = LogisticRegression(C=C, class_weight="balanced" if balanced else None, max_iter=2000)
+    clf.fit((features - mean) / std, labels)
+    coef = clf.coef_[0] / std
+    return Head(coef=coef, intercept=float(clf.intercept_[0] - np.dot(coef, mean)))
+
+
+def head_proba(features: np.ndarray, head: Head) -> np.ndarray:
+    """Probability of malignant, (N,) float64, from features and a fitted :class:`Head`."""
+    z = np.asarray(features, dtype="float64") @ head.coef + head.intercept
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# --- fine-tuning (the GPU way) and one backbone end to end ------------------------------------------
+
+def fine_tune(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
+              val: tuple[np.ndarray, np.ndarray] | None = None, *,
               head_epochs: int = 1, epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3,
-              fine_factor: float = 0.1, name: str = "transfer", **fit_kwargs):
+              fine_factor: float = 0.1, name: str = "transfer", **fit_kwargs: Any) -> pd.DataFrame:
     """Two-phase fine-tuning through :func:`mammokit.train.fit`; returns both histories stacked.
 
     Phase ``head``: backbone frozen, ``head_epochs`` at ``learning_rate``. Phase ``fine-tune``:
@@ -38,10 +164,11 @@ def fine_tune(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray
     return pd.concat([head, fine], ignore_index=True)
 
 
-def run_backbone(name: str, rois, split, *, fine_tune_it: bool = False, input_size: int | None = None,
-                 weights: str | os.PathLike | None = "imagenet", batch_size: int = 8, head_epochs: int = 1,
+def run_backbone(name: str, rois: RoiDataset, split: Split, *, fine_tune_it: bool = False,
+                 input_size: int | None = None, weights: str | os.PathLike | None = "imagenet", batch_size: int = 8, head_epochs: int = 1,
                  epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3, C: float = 1.0,
-                 feature_batch: int = 32, seed: int = 0, **fit_kwargs):
+                 feature_batch: int = 32, seed: int = 0,
+                 **fit_kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """Train one backbone on a :class:`mammokit.roi.RoiDataset` and predict every ROI.
 
     ``fine_tune_it``: two-phase :func:`fine_tune` (GPU); else frozen features (cached) and a
@@ -60,7 +187,7 @@ def run_backbone(name: str, rois, split, *, fine_tune_it: bool = False, input_si
     x, y = rois.images, np.asarray(rois.labels).astype(int)
     tr, va = np.asarray(split.train, int), np.asarray(split.val, int)
     if fine_tune_it:
-        model = build_transfer(name, size, input_size=input_size, weights=weights, seed=seed)
+        model = transfer.build_transfer(name, size, input_size=input_size, weights=weights, seed=seed)
         history = fine_tune(model, (x[tr], y[tr]), (x[va], y[va]) if len(va) else None, head_epochs=head_epochs,
                             epochs=epochs, top_n=top_n, learning_rate=learning_rate, name=name.lower(),
                             batch_size=batch_size, seed=seed, **fit_kwargs)

@@ -17,15 +17,142 @@ Reading of the paper, and the choices made where it is ambiguous:
   (Table 2), then a 2-way softmax (Eq 7).
 * He (MSRA) initialisation and L2 weight decay 5e-5 (Table 2) on every kernel.
 
+Every model in the kit shares two things defined here: the pixel contract
+(:func:`check_rois`, :func:`to_model_input`: uint8 ROIs → float32 in [0, 1] with the model's
+channels) and the feature-map finder Grad-CAM starts from (:func:`feature_layers`,
+:func:`last_conv_layer`).
+
 Keras is imported inside the functions: ``import mammokit`` stays instant.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import sys
+from typing import TYPE_CHECKING, Any, Sequence
 
-from mammokit.errors import ConfigError
+import numpy as np
+
+from mammokit.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import keras
+    import pandas as pd
 
 PAPER_FILTERS = (32, 64, 128, 256)
+_NOT_FEATURE_MAPS = ("Pool", "Dropout", "InputLayer", "Resizing", "Rescaling", "Normalization")
+
+
+# --- the pixel contract ---------------------------------------------------------------------------
+
+def check_rois(images: Any, what: str = "images", empty_ok: bool = False) -> np.ndarray:
+    """uint8 ROIs as a 4-D array, or a :class:`DataError` naming ``what`` was wrong.
+
+    Parameters
+    ----------
+    images : array_like, uint8, shape (N, S, S) or (N, S, S, C) with C in {1, 3}
+        ROIs as :func:`mammokit.roi.build_roi_dataset` returns them, values 0-255.
+    what : str
+        How the error message names the argument.
+    empty_ok : bool
+        Accept N = 0 (else an empty array is an error).
+
+    Returns
+    -------
+    np.ndarray, uint8, shape (N, S, S, C)
+        The same pixels, a channel axis added to 3-D input (no copy).
+
+    >>> check_rois(np.zeros((2, 8, 8), np.uint8)).shape
+    (2, 8, 8, 1)
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise DataError(f"{what}: expected uint8 ROIs (values 0-255) as roi.build_roi_dataset returns, got "
+                        f"dtype {images.dtype}; convert with np.clip(x, 0, 255).astype(np.uint8)")
+    if images.ndim == 4 and images.shape[-1] in (1, 3) and (empty_ok or images.shape[0] > 0):
+        return images
+    if images.ndim != 3 or (images.shape[0] == 0 and not empty_ok):
+        raise DataError(f"{what}: expected a non-empty array of shape (N, S, S), got shape {images.shape}")
+    return images[..., None]
+
+
+def to_model_input(images: Any, channels: int | None = None) -> Any:
+    """Pixels 0-255 → what every model of the kit takes: float32 in [0, 1], ``channels`` deep.
+
+    The one place the kit scales pixels: training and inference batches
+    (:func:`mammokit.train.make_dataset`), feature extraction
+    (:func:`mammokit.finetune.extract_features`) and Grad-CAM all call it.
+
+    Parameters
+    ----------
+    images : np.ndarray or tf.Tensor, shape (N, S, S) or (N, S, S, C)
+        uint8 ROIs, or float pixels still in 0-255 (a batch after online augmentation).
+    channels : {None, 1, 3}
+        3 repeats a single gray channel for ImageNet backbones; None keeps the channels.
+
+    Returns
+    -------
+    np.ndarray or tf.Tensor (the kind given), float32, shape (N, S, S, C), values in [0, 1]
+
+    >>> x = to_model_input(np.array([[[0, 51], [255, 102]]], np.uint8), channels=3)
+    >>> x.shape, x.dtype
+    ((1, 2, 2, 3), dtype('float32'))
+    >>> x[0, :, :, 0].round(2).tolist()
+    [[0.0, 0.2], [1.0, 0.4]]
+    """
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and tf.is_tensor(images):
+        x = tf.cast(images, tf.float32) / 255.0
+        if x.shape.rank == 3:
+            x = x[..., None]
+        return tf.repeat(x, 3, axis=-1) if channels == 3 and x.shape[-1] == 1 else x
+    x = np.asarray(images).astype(np.float32) / np.float32(255.0)
+    if x.ndim == 3:
+        x = x[..., None]
+    return np.repeat(x, 3, axis=-1) if channels == 3 and x.shape[-1] == 1 else x
+
+
+# --- the feature-map finder (Grad-CAM's starting point) ------------------------------------------
+
+def is_submodel(layer: Any) -> bool:
+    """True for a model used as one layer of another (a nested backbone)."""
+    return hasattr(layer, "layers") and hasattr(layer, "inputs")
+
+
+def has_feature_map(layer: Any) -> bool:
+    """True when ``layer`` outputs a spatial map: 4-D (batch, H, W, C) with H, W > 1."""
+    try:
+        shape = tuple(layer.output.shape)
+    except (AttributeError, ValueError):
+        return False
+    return len(shape) == 4 and (shape[1] or 2) > 1 and (shape[2] or 2) > 1
+
+
+def feature_layers(model: keras.Model) -> list[str]:
+    """Names of the layers with a spatial feature map (4-D output, more than 1×1; not pooling,
+    resizing or rescaling), input to output. Layers of a nested sub-model are listed by their own name."""
+    names: list[str] = []
+    for layer in model.layers:
+        if is_submodel(layer):
+            names += feature_layers(layer)
+        elif has_feature_map(layer) and not any(s in type(layer).__name__ for s in _NOT_FEATURE_MAPS):
+            names.append(layer.name)
+    return names
+
+
+def last_conv_layer(model: keras.Model) -> str:
+    """The last feature map before the classifier head: the layer Grad-CAM reads by default.
+
+    ConvNet: ``block4_relu``; VGG19: ``block5_conv4``; ResNet152V2: ``post_relu``;
+    InceptionV3: ``mixed10``; EfficientNetB5: ``top_activation`` (at inputs large enough
+    that the map is more than 1×1; else the last one that is).
+
+    >>> last_conv_layer(build_convnet((32, 32, 1), filters=(8, 16)))
+    'block2_relu'
+    """
+    names = feature_layers(model)
+    if not names:
+        raise ConfigError(f"model {model.name!r} has no convolutional feature map (no layer with a 4-D output "
+                          "larger than 1×1); Grad-CAM needs a CNN")
+    return names[-1]
 
 
 def _check(input_shape: Sequence[int], filters: Sequence[int], dense: int | None,
@@ -60,11 +187,11 @@ def build_convnet(input_shape: Sequence[int] = (96, 96, 1),
                   l2: float = 5e-5,
                   n_classes: int = 2,
                   seed: int = 0,
-                  name: str = "convnet"):
+                  name: str = "convnet") -> keras.Model:
     """The paper's ConvNet: ``len(filters)`` conv blocks, global average pooling, dense, softmax.
 
-    Input: float32 images in [0, 1] of ``input_shape`` (H, W, C) — feed uint8 ROIs through
-    :func:`mammokit.train.make_dataset`, which does that scaling in one place. Output:
+    Input: float32 images in [0, 1] of ``input_shape`` (H, W, C), as :func:`to_model_input`
+    makes them (:func:`mammokit.train.make_dataset` does it for uint8 ROIs). Output:
     (batch, ``n_classes``) softmax probabilities in float32 (also under mixed precision);
     column 1 is "malignant". ``seed`` fixes every initialiser and the dropout mask, so two
     builds with one seed are identical.
@@ -100,7 +227,7 @@ def build_convnet(input_shape: Sequence[int] = (96, 96, 1),
     return keras.Model(inputs, outputs, name=name)
 
 
-def layer_table(model) -> "pd.DataFrame":  # noqa: F821
+def layer_table(model: keras.Model) -> pd.DataFrame:
     """One row per layer: name, kind, output shape, parameters — the architecture as a table."""
     import pandas as pd
 
@@ -113,6 +240,6 @@ def layer_table(model) -> "pd.DataFrame":  # noqa: F821
     return pd.DataFrame(rows)
 
 
-def count_weighted_layers(model) -> int:
+def count_weighted_layers(model: keras.Model) -> int:
     """Layers that hold trainable weights (convolutions, batch norms, dense)."""
     return sum(1 for layer in model.layers if layer.trainable_weights)

@@ -11,6 +11,7 @@ from typing import Iterable
 import nbformat
 
 from mammokit import params
+from mammokit.errors import ConfigError
 from mammokit.files import write_text
 
 REPO = "mammokit/mammokit"  # GitHub owner/name: the one place it is written
@@ -70,7 +71,7 @@ def write_notebook(path: Path | str, intro: str, cells: Iterable[tuple[str, str]
         elif kind == "code":
             nb.cells.append(nbformat.v4.new_code_cell(text.strip()))
         else:
-            raise ValueError(f"cell kind must be 'md' or 'code', got {kind!r}")
+            raise ConfigError(f"cell kind must be 'md' or 'code', got {kind!r}")
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{stem[:2]}-{i:03d}"
     nbformat.validate(nb)

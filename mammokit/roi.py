@@ -39,7 +39,7 @@ def crop_around(image: np.ndarray, row: float, col: float, size: int, fill: floa
     [[0, 0, 0], [0, 0, 1], [0, 4, 5]]
     """
     if image.ndim != 2:
-        raise ValueError(f"crop_around expects a 2-D image, got shape {image.shape}")
+        raise DataError(f"crop_around expects a 2-D image, got shape {image.shape}")
     top = int(round(row)) - size // 2
     left = int(round(col)) - size // 2
     out = np.full((size, size), fill, dtype=image.dtype)

@@ -1,15 +1,14 @@
 """Training: a tf.data input pipeline, ``fit`` with the callbacks a user needs, and prediction.
 
-* :func:`make_dataset` turns uint8 ROIs (N, S, S) into batches of float32 in [0, 1]. The
-  scaling happens there and only there, for training and inference alike, so a model never
-  sees two different intensity conventions.
+* :func:`make_dataset` turns uint8 ROIs (N, S, S) into batches of float32 in [0, 1] through
+  :func:`mammokit.models.to_model_input`, the kit's one pixel contract, for training and
+  inference alike, so a model never sees two different intensity conventions.
 * :func:`fit` compiles with Adam (Table 2: 1e-3, β1 0.9), weights the loss per class (the
   paper's w_n in Eq 6), and, given a ``run_dir``, keeps the best model in
   ``RUN_DIR/models/<name>.keras``, the per-epoch history in ``RUN_DIR/history/<name>.csv`` and
   a backup in ``RUN_DIR/backup/<name>/`` from which a rerun resumes after a crash or a Colab
   disconnect (``keras.callbacks.BackupAndRestore``).
-* :func:`configure_device`, :func:`device_report`, :func:`strategy_scope`: mixed precision on
-  a GPU, ``MirroredStrategy`` when there are several.
+* Devices (mixed precision, ``MirroredStrategy``) are set up in :mod:`mammokit.backend`.
 
 TensorFlow/Keras are imported inside the functions (importing them takes seconds).
 """
@@ -18,65 +17,62 @@ from __future__ import annotations
 import functools
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from mammokit.backend import distribution_strategy
 from mammokit.errors import ConfigError, DataError
+from mammokit.models import check_rois, to_model_input
 
-_STRATEGY = None  # created once: TensorFlow dislikes several MirroredStrategy objects
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
 
 
 # --- input pipeline ------------------------------------------------------------------------------
 
-def _check_images(images: Any, what: str = "images") -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise ConfigError(f"{what}: expected uint8 ROIs (values 0-255) as roi.build_roi_dataset returns, got "
-                          f"dtype {images.dtype}; convert with np.clip(x, 0, 255).astype(np.uint8)")
-    if images.ndim == 4 and images.shape[-1] in (1, 3):
-        return images
-    if images.ndim != 3 or images.shape[0] == 0:
-        raise ConfigError(f"{what}: expected a non-empty array of shape (N, S, S), got shape {images.shape}")
-    return images[..., None]
-
-
 def _check_labels(labels: Any, n: int, what: str = "labels") -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (n,):
-        raise ConfigError(f"{what}: expected {n} labels (one per image), got shape {labels.shape}")
+        raise DataError(f"{what}: expected {n} labels (one per image), got shape {labels.shape}")
     if not np.isin(labels, (0, 1)).all():
         bad = sorted(set(np.unique(labels).tolist()) - {0, 1})
-        raise ConfigError(f"{what}: labels must be 0 (benign) or 1 (malignant), found {bad}")
+        raise DataError(f"{what}: labels must be 0 (benign) or 1 (malignant), found {bad}")
     return labels.astype(np.int32)
-
-
-def scale(images):
-    """uint8 0-255 → float32 0-1: the one intensity convention of every model in the kit."""
-    import tensorflow as tf
-
-    return tf.cast(images, tf.float32) / 255.0
 
 
 def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 32,
                  training: bool = False, augment: Callable | None = None, seed: int = 0,
                  cache: bool = True, repeat: bool = False, channels: int | None = None,
-                 parallel: bool | None = None):
+                 parallel: bool | None = None) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of (float32 images in [0, 1], int32 labels) batches.
 
-    ``images``: uint8, (N, S, S) or (N, S, S, C). ``labels``: 0/1 ints, or None for
-    inference (the dataset then yields images only). ``training`` shuffles (seeded, anew each
-    epoch) and applies ``augment`` — a callable on float32 batches in [0, 255], such as
-    ``mammokit.augment.online_pipeline(seed)`` — before the scaling; inference never does.
-    ``channels=3`` repeats a grayscale channel for ImageNet backbones. ``repeat`` loops forever
-    (for ``steps_per_epoch``). Batches are prefetched so the model never waits for input.
-    ``parallel``: augment several batches at once — faster, but a seeded run is no longer
-    repeatable; ``None`` = only when a GPU is present (a CPU run stays repeatable).
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (N, S, S) or (N, S, S, C)
+    labels : np.ndarray of 0/1, shape (N,), or None
+        None for inference: the dataset then yields images only.
+    training : bool
+        Shuffle (seeded, anew each epoch) and apply ``augment`` — a callable on float32 batches
+        in [0, 255], such as ``mammokit.augment.online_pipeline(seed)`` — before the scaling
+        (:func:`mammokit.models.to_model_input`); inference never augments.
+    channels : {None, 1, 3}
+        3 repeats a grayscale channel for ImageNet backbones.
+    repeat : bool
+        Loop forever (for ``steps_per_epoch``). Batches are prefetched either way.
+    parallel : bool or None
+        Augment several batches at once — faster, but a seeded run is no longer repeatable;
+        None = only when a GPU is present (a CPU run stays repeatable).
+
+    Returns
+    -------
+    tf.data.Dataset of float32 (B, S, S, C) in [0, 1] (and int32 (B,) labels)
     """
     import tensorflow as tf
 
-    x = _check_images(images)
+    x = check_rois(images)
     if int(batch_size) < 1:
         raise ConfigError(f"make_dataset: batch_size={batch_size!r} must be a positive integer")
     if channels is not None and channels not in (x.shape[-1], 3):
@@ -93,13 +89,10 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
     ds = ds.batch(int(batch_size))
 
     def prepare(batch):
-        batch = tf.cast(batch, tf.float32)
-        if training and augment is not None:
-            batch = tf.clip_by_value(tf.cast(augment(batch, training=True), tf.float32), 0.0, 255.0)
-        batch = batch / 255.0  # == scale(): kept inline so the cast happens once
-        if channels == 3 and batch.shape[-1] == 1:
-            batch = tf.repeat(batch, 3, axis=-1)
-        return batch
+        if training and augment is not None:  # on pixels 0-255, before the scaling
+            batch = tf.clip_by_value(tf.cast(augment(tf.cast(batch, tf.float32), training=True), tf.float32),
+                                     0.0, 255.0)
+        return to_model_input(batch, channels)
 
     # A seeded augmentation draws from one random state; parallel calls would hand its draws to
     # batches in a race order, so the same seed would not give the same run. One call at a time
@@ -143,58 +136,6 @@ def class_weights(labels: np.ndarray, mode: str | Mapping[int, float] | None = "
     return {c: float(len(labels) / (2 * counts[c])) for c in (0, 1)}
 
 
-# --- devices ---------------------------------------------------------------------------------------
-
-def configure_device(mixed_precision: bool | str = "auto") -> str:
-    """Use mixed precision (float16 compute, float32 weights) on a GPU; return the device report.
-
-    Call before building a model. ``"auto"`` turns it on only when a GPU is visible: on a CPU
-    float16 is slower, not faster.
-    """
-    import keras
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    on = bool(gpus) if mixed_precision == "auto" else bool(mixed_precision)
-    keras.mixed_precision.set_global_policy("mixed_float16" if on else "float32")
-    return device_report()
-
-
-def distribution_strategy():
-    """``MirroredStrategy`` over all GPUs when there are several, else TensorFlow's default."""
-    global _STRATEGY
-    import tensorflow as tf
-
-    if _STRATEGY is None:
-        gpus = tf.config.list_physical_devices("GPU")
-        _STRATEGY = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
-    return _STRATEGY
-
-
-def strategy_scope():
-    """``with strategy_scope(): model = build_convnet(...)`` — build under the strategy ``fit`` uses."""
-    return distribution_strategy().scope()
-
-
-def device_report() -> str:
-    """Which devices TensorFlow sees, the precision policy and the distribution strategy."""
-    import os
-
-    import keras
-    import tensorflow as tf
-
-    cpus = tf.config.list_physical_devices("CPU")
-    gpus = tf.config.list_physical_devices("GPU")
-    strategy = distribution_strategy()
-    lines = [f"TensorFlow {tf.__version__}, Keras {keras.__version__}",
-             f"CPU: {len(cpus)} device(s), {os.cpu_count()} core(s)",
-             f"GPU: {len(gpus)} ({', '.join(g.name for g in gpus)})" if gpus else
-             "GPU: none — training runs on the CPU (use the classroom profile, or Colab with a GPU runtime)",
-             f"precision policy: {keras.mixed_precision.global_policy().name}",
-             f"strategy: {type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s)"]
-    return "\n".join(lines)
-
-
 # --- training --------------------------------------------------------------------------------------
 
 @functools.cache
@@ -213,7 +154,7 @@ def _malignant_auc_class():
     return MalignantAUC
 
 
-def compile_model(model, learning_rate: float = 1e-3) -> None:
+def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
     """Adam(learning_rate, β1 0.9) on sparse cross-entropy, with accuracy and malignant AUC."""
     import keras
 
@@ -268,7 +209,7 @@ def _keep_best_callback(monitor: str):
     return KeepBest()
 
 
-def _check_backup_fits(model, backup: Path) -> None:
+def _check_backup_fits(model: keras.Model, backup: Path) -> None:
     """Fail with a clear message when a backup was written by a different model (another size)."""
     weights = backup / "latest.weights.h5"
     if not weights.exists():
@@ -293,7 +234,7 @@ def _augment_pipeline(augment: Any, seed: int):
     raise ConfigError(f"augment={augment!r}: use True (the kit's online pipeline), False, or a Keras layer")
 
 
-def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None, *,
+def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None, *,
         epochs: int = 1, batch_size: int = 32, steps_per_epoch: int | None = None,
         learning_rate: float = 1e-3, class_weight: str | Mapping[int, float] | None = "balanced",
         augment: Any = True, run_dir: Path | str | None = None, name: str = "convnet",
@@ -321,7 +262,7 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
         raise ConfigError(f"fit: steps_per_epoch={steps_per_epoch!r} must be None or a positive integer")
     seed_everything(seed, keras=True)
     x, y = train
-    x = _check_images(x, "fit train images")
+    x = check_rois(x, "fit train images")
     y = _check_labels(y, len(x), "fit train labels")
     weights = class_weights(y, class_weight)  # checked before any file is written
     channels = model.input_shape[-1]
@@ -332,7 +273,7 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
                             seed=seed, repeat=steps_per_epoch is not None, channels=channels)
     val_ds = None
     if val is not None and len(val[0]):
-        vx = _check_images(val[0], "fit val images")
+        vx = check_rois(val[0], "fit val images")
         if vx.shape[1:3] != x.shape[1:3]:
             raise ConfigError(f"fit: the validation ROIs are {vx.shape[1:3]} px but the training ROIs "
                               f"{x.shape[1:3]}; cut both from one RoiDataset (same size=)")
@@ -392,13 +333,20 @@ def fit(model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
 
 # --- inference -------------------------------------------------------------------------------------
 
-def predict_proba(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Probability of malignant for each uint8 ROI: float (N,) in [0, 1].
+def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Probability of malignant for each ROI.
 
-    Goes through :func:`make_dataset` (inference mode), so the scaling is the training one.
-    Works for a 2-way softmax (column 1) and a single sigmoid output.
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (N, S, S) or (N, S, S, C)
+        Fed through :func:`make_dataset` (inference mode), so the scaling is the training one.
+
+    Returns
+    -------
+    np.ndarray, float64, shape (N,), values in [0, 1]
+        Column 1 of a 2-way softmax, or a single sigmoid output.
     """
-    x = _check_images(images, "predict_proba images")
+    x = check_rois(images, "predict_proba images")
     if tuple(model.input_shape[1:3]) != x.shape[1:3]:
         raise ConfigError(f"predict_proba: the model takes {model.input_shape[1:3]} px images but these ROIs are "
                           f"{x.shape[1:3]}; build the ROIs with size={model.input_shape[1]} (or the model for theirs)")
@@ -407,7 +355,7 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray
     return out[:, -1] if out.ndim == 2 else out.reshape(-1)
 
 
-def load_model(path: Path | str):
+def load_model(path: Path | str) -> keras.Model:
     """Load a ``.keras`` model written by :func:`fit` (registers the kit's AUC metric first)."""
     import keras
 

@@ -3,40 +3,35 @@
 The classifier is one flat functional graph, built on the backbone's output tensor (the
 backbone is *not* nested as a single layer, so Grad-CAM can reach its last convolution)::
 
-    mk_input (S, S, 1) float32 in [0, 1]        <- train.make_dataset scales uint8 ROIs
+    mk_input (S, S, 1) float32 in [0, 1]        <- models.to_model_input scales uint8 ROIs
     -> mk_resize (only if the backbone needs another side)
     -> mk_gray_to_rgb (the gray channel three times)
     -> mk_preprocess (the backbone's own preprocess_input, as a layer that saves/loads)
     -> backbone layers (include_top=False)
     -> mk_pool (global average) -> mk_dropout -> mk_head (Dense 2, softmax; column 1 = malignant)
 
-Two ways to train it:
-
-* **feature extraction** (the CPU way): the frozen backbone turns each ROI into a vector once
-  (:func:`extract_features`, cached on disk), and a logistic-regression head is fitted on the
-  vectors (:func:`fit_head`) and written into ``mk_head`` (:func:`set_head`), so the model
-  predicts end to end like any other;
-* **fine-tuning** (the GPU way, :func:`mammokit.finetune.fine_tune`): phase 1 trains the head on a frozen
-  backbone; phase 2 unfreezes the top layers and continues at a lower learning rate, with
-  batch-norm layers kept frozen (in inference mode), through :func:`mammokit.train.fit`.
+This module builds the models (registry, weights, graph, freezing); :mod:`mammokit.finetune`
+trains them, by feature extraction (CPU) or two-phase fine-tuning (GPU). The last feature map
+Grad-CAM reads is found by :func:`mammokit.models.last_conv_layer`.
 
 Keras is imported inside the functions: ``import mammokit`` stays instant.
 """
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from mammokit import paths
-from mammokit.files import atomic_path
 from mammokit.errors import ConfigError, DownloadError, MammokitError
+
+if TYPE_CHECKING:
+    import keras
+    import pandas as pd
 
 _GCS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -94,6 +89,11 @@ MEASURED_CPU_224: dict[str, dict[str, float]] = {name: dict(zip(_MEASURED_COLUMN
 }.items()}
 _RANDOM = ("random", "none")  # spellings of weights=None a papermill string parameter can carry
 _CAFFE_MEAN = (103.939, 116.779, 123.68)  # BGR ImageNet means; equal gray channels make the order moot
+
+
+def is_random(weights: str | os.PathLike | None) -> bool:
+    """True when ``weights`` asks for random initialisation (None, ``"random"``, ``"none"``)."""
+    return weights is None or str(weights).lower() in _RANDOM
 
 
 def backbone_spec(name: str) -> Backbone:
@@ -167,7 +167,7 @@ def fetch_weights(name: str, timeout: float = 20.0) -> Path:
 
 def _weights_argument(name: str, weights: str | os.PathLike | None) -> str | None:
     """Turn the user's ``weights`` into what keras.applications takes, failing early and clearly."""
-    if weights is None or str(weights).lower() in _RANDOM:
+    if is_random(weights):
         return None
     if str(weights) == "imagenet":
         fetch_weights(name)  # cached afterwards: Keras finds it there and checks its hash
@@ -184,7 +184,7 @@ def _weights_argument(name: str, weights: str | os.PathLike | None) -> str | Non
 
 # --- the model ----------------------------------------------------------------------------------
 
-def _preprocess_layer(spec: Backbone):
+def _preprocess_layer(spec: Backbone) -> keras.layers.Layer:
     """The backbone's ``preprocess_input`` for inputs in [0, 1], as a plain (saveable) layer."""
     from keras import layers
 
@@ -200,9 +200,9 @@ def build_transfer(backbone: str, size: int = 96, *, input_size: int | None = No
                    l2: float = 5e-5, n_classes: int = 2, seed: int = 0):
     """A 2-class classifier on ``backbone`` for ``size``×``size`` grayscale ROIs.
 
-    Input: float32 (batch, size, size, 1) in [0, 1] (feed uint8 ROIs through
-    :func:`mammokit.train.make_dataset`). Output: (batch, ``n_classes``) softmax, column 1
-    malignant. ``weights``: ``"imagenet"`` (downloaded once into ``$KERAS_HOME/models``), the
+    Input: float32 (batch, size, size, 1) in [0, 1], as :func:`mammokit.models.to_model_input`
+    makes it (:func:`mammokit.train.make_dataset` feeds uint8 ROIs through it). Output:
+    (batch, ``n_classes``) softmax, column 1 malignant. ``weights``: ``"imagenet"`` (downloaded once into ``$KERAS_HOME/models``), the
     path of a no-top ``.h5`` weights file, or ``None``/``"random"``. The backbone starts frozen.
     """
     import keras
@@ -236,22 +236,13 @@ def build_transfer(backbone: str, size: int = 96, *, input_size: int | None = No
     return model
 
 
-def backbone_layers(model) -> list:
+def backbone_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The backbone's layers of a :func:`build_transfer` model, input to output (no ``mk_`` layers)."""
     return [layer for layer in model.layers
             if not layer.name.startswith("mk_") and type(layer).__name__ != "InputLayer"]
 
 
-def feature_map_layer(model) -> str:
-    """Name of the backbone's last feature map before any pooling (``block5_conv4``, ``mixed10``,
-    ``post_relu``, ``conv_7b_ac``, ``top_activation``): the layer Grad-CAM reads."""
-    for layer in reversed(backbone_layers(model)):  # functional layers are in topological order
-        if len(layer.output.shape) == 4 and "Pooling" not in type(layer).__name__:
-            return layer.name
-    raise ConfigError(f"{model.name}: no 4-D feature map in the backbone")
-
-
-def set_trainable(model, top_n: int | None) -> int:
+def set_trainable(model: keras.Model, top_n: int | None) -> int:
     """Freeze the backbone except its top ``top_n`` weighted layers (``None`` = all); returns how
     many backbone layers now train. Batch-norm layers stay frozen, which in Keras 3 also keeps
     them in inference mode (their ImageNet statistics survive small batches). Recompile after."""
@@ -268,7 +259,7 @@ def set_trainable(model, top_n: int | None) -> int:
     return sum(1 for layer in chosen if layer.trainable)
 
 
-def count_params(model) -> dict[str, int]:
+def count_params(model: keras.Model) -> dict[str, int]:
     """Total, trainable and backbone parameter counts (what the notebook's cost table shows)."""
     def count(weights: Sequence[Any]) -> int:
         return int(sum(int(np.prod(w.shape)) for w in weights))
@@ -276,7 +267,7 @@ def count_params(model) -> dict[str, int]:
     return {"total": count(model.weights), "trainable": count(model.trainable_weights), "backbone": backbone}
 
 
-def save_backbone_weights(model, path: Path | str) -> Path:
+def save_backbone_weights(model: keras.Model, path: Path | str) -> Path:
     """Write the backbone's weights to ``path`` (``.weights.h5``): a file ``weights=`` accepts."""
     import keras
 
@@ -288,105 +279,7 @@ def save_backbone_weights(model, path: Path | str) -> Path:
     return path
 
 
-# --- feature extraction (the CPU way) -----------------------------------------------------------
-
-def _weights_tag(weights: str | os.PathLike | None, seed: int) -> str:
-    if weights is None or str(weights).lower() in _RANDOM:
-        return f"random{seed}"
-    if str(weights) == "imagenet":
-        return "imagenet"
-    stat = Path(weights).expanduser().stat()
-    return f"file-{Path(weights).name}-{stat.st_size}-{int(stat.st_mtime)}"
-
-
-def features_key(backbone: str, images: np.ndarray, input_size: int, weights, seed: int = 0) -> str:
-    """A cache key naming what the features depend on: backbone, weights, input side and pixels."""
-    digest = hashlib.sha1(np.ascontiguousarray(images).view(np.uint8)).hexdigest()[:16]
-    tag = hashlib.sha1(_weights_tag(weights, seed).encode()).hexdigest()[:8]
-    return f"{backbone}-{input_size}px-{tag}-{images.shape[0]}x{images.shape[1]}-{digest}"
-
-
-def extract_features(backbone: str, images: np.ndarray, *, input_size: int | None = None,
-                     weights: str | os.PathLike | None = "imagenet", batch_size: int = 32, seed: int = 0,
-                     cache: bool = True, model=None) -> np.ndarray:
-    """Pooled backbone features of ``images`` (N, S, S) uint8: float32 (N, D), D per backbone.
-
-    Computed once per (backbone, weights, input side, pixels) and kept as ``.npy`` under
-    ``paths.cache_dir()/features`` — the expensive forward pass is paid once per ROI set, and
-    head experiments afterwards take seconds. ``model`` reuses a :func:`build_transfer` model.
-    """
-    images = np.asarray(images)
-    if images.ndim != 3 or images.dtype != np.uint8 or images.shape[1] != images.shape[2]:
-        raise ConfigError(f"extract_features: images must be uint8 (N, S, S) ROIs, got {images.dtype} "
-                          f"{images.shape}; build them with mammokit.roi.build_roi_dataset")
-    size = images.shape[1]
-    side = input_size_for(backbone, size, input_size)
-    path = paths.cache_dir() / "features" / f"{features_key(backbone, images, side, weights, seed)}.npy"
-    if cache and path.is_file():
-        try:
-            return np.load(path)
-        except (OSError, ValueError, EOFError):  # a damaged cache file: recompute and replace it
-            path.unlink(missing_ok=True)
-    if model is None:
-        model = build_transfer(backbone, size, input_size=side, weights=weights, seed=seed)
-    import keras
-
-    encoder = keras.Model(model.input, model.get_layer("mk_pool").output)
-    feats = np.concatenate([
-        np.asarray(encoder(images[i:i + batch_size, ..., None].astype("float32") / 255.0, training=False))
-        for i in range(0, len(images), batch_size)]).astype("float32") if len(images) else \
-        np.zeros((0, encoder.output_shape[-1]), "float32")
-    if cache:
-        with atomic_path(path) as tmp:
-            np.save(tmp, feats)
-    return feats
-
-
-@dataclass(frozen=True)
-class Head:
-    """A logistic-regression head in the units of raw features: p(malignant) = σ(features·coef + intercept)."""
-
-    coef: np.ndarray      # (D,) float64
-    intercept: float
-
-
-def fit_head(features: np.ndarray, labels: np.ndarray, *, C: float = 1.0, balanced: bool = True) -> Head:
-    """Fit the new 2-class head on frozen features (L2 logistic regression, standardised inputs).
-
-    ``balanced`` weights each class by its inverse frequency (the paper's w_n, Eq 6).
-    The standardisation is folded back, so the head works on raw features and in ``mk_head``.
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    labels = np.asarray(labels).astype(int)
-    if len(np.unique(labels)) < 2:
-        raise ConfigError(f"fit_head: the training labels hold one class only ({np.unique(labels).tolist()}); "
-                          "use a split with benign and malignant ROIs")
-    mean, std = features.mean(0), features.std(0) + 1e-6
-    clf = LogisticRegression(C=C, class_weight="balanced" if balanced else None, max_iter=2000)
-    clf.fit((features - mean) / std, labels)
-    coef = clf.coef_[0] / std
-    return Head(coef=coef, intercept=float(clf.intercept_[0] - np.dot(coef, mean)))
-
-
-def head_proba(features: np.ndarray, head: Head) -> np.ndarray:
-    """Probability of malignant, (N,) float64, from features and a fitted :class:`Head`."""
-    z = np.asarray(features, dtype="float64") @ head.coef + head.intercept
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def set_head(model, head: Head):
-    """Write a fitted :class:`Head` into ``mk_head`` so the whole model predicts from pixels.
-
-    A 2-way softmax with logits ±z/2 equals the logistic σ(z): the two agree to float precision.
-    """
-    kernel = np.stack([-head.coef / 2, head.coef / 2], axis=1).astype("float32")
-    bias = np.array([-head.intercept / 2, head.intercept / 2], dtype="float32")
-    model.get_layer("mk_head").set_weights([kernel, bias])
-    return model
-
-
-def measured_costs(names: Sequence[str] = PAPER_BACKBONES) -> "pd.DataFrame":
+def measured_costs(names: Sequence[str] = PAPER_BACKBONES) -> pd.DataFrame:
     """Size and CPU cost of each backbone (:data:`MEASURED_CPU_224`) with its input limits."""
     import pandas as pd
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mammokit import augment as A
-from mammokit.errors import ConfigError
+from mammokit.errors import ConfigError, DataError
 
 
 @pytest.fixture(scope="module")
@@ -73,12 +73,17 @@ def test_filters_behave(roi):
     assert (A.edge_detect(flat, 0.5) == 50).all()  # the Laplacian sums to 0: flat areas darken by 1 - alpha
 
 
+@pytest.mark.parametrize("call", [lambda r: A.sharpen(r.astype(float), 1), lambda r: A.rotate(r[None], 45)])
+def test_a_wrong_roi_is_a_data_error(roi, call):
+    with pytest.raises(DataError, match="2-D uint8 ROI"):
+        call(roi)
+
+
 @pytest.mark.parametrize("call", [
-    lambda r: A.sharpen(r.astype(float), 1), lambda r: A.rotate(r[None], 45), lambda r: A.skew(r, "up"),
-    lambda r: A.flip(r, "diagonal"), lambda r: A.shear(r, "z"), lambda r: A.gaussian_blur(r, 0),
-    lambda r: A.apply(r, "cutout", 1),
+    lambda r: A.skew(r, "up"), lambda r: A.flip(r, "diagonal"), lambda r: A.shear(r, "z"),
+    lambda r: A.gaussian_blur(r, 0), lambda r: A.apply(r, "cutout", 1),
 ])
-def test_bad_input_is_a_config_error(roi, call):
+def test_a_wrong_option_is_a_config_error(roi, call):
     with pytest.raises(ConfigError):
         call(roi)
 
@@ -117,7 +122,7 @@ def test_inflate_papers_counts_and_balancing():
 def test_inflate_rejects_bad_input():
     with pytest.raises(ConfigError, match="factor"):
         A.inflate(np.zeros((2, 8, 8), np.uint8), [0, 1], factor=0)
-    with pytest.raises(ConfigError, match="uint8"):
+    with pytest.raises(DataError, match="uint8"):
         A.inflate(np.zeros((2, 8, 8)), [0, 1])
 
 

@@ -10,7 +10,7 @@ import pytest
 from bad_inputs import check_case, file, mias
 
 from mammokit import evaluate as ev
-from mammokit import splits, train, transfer
+from mammokit import finetune, splits, train
 from mammokit.data import load_catalog
 from mammokit.errors import ConfigError, DataError
 from mammokit.evaluate import EvaluationError
@@ -85,9 +85,9 @@ CASES = [
     ("history-not-a-history", lambda t: train.read_history(file(t, "h.csv", b"a,b\n1,2\n")), DataError,
      ("h.csv", "'epoch'")),
     ("model-missing", lambda t: train.load_model(t / "convnet.keras"), ConfigError, ("convnet.keras", "train it first")),
-    ("features-float-images", lambda t: transfer.extract_features("VGG19", np.zeros((2, 8, 8))), ConfigError,
+    ("features-float-images", lambda t: finetune.extract_features("VGG19", np.zeros((2, 8, 8))), DataError,
      ("extract_features", "uint8")),
-    ("features-unknown-backbone", lambda t: transfer.extract_features("VGG20", np.zeros((2, 8, 8), np.uint8)),
+    ("features-unknown-backbone", lambda t: finetune.extract_features("VGG20", np.zeros((2, 8, 8), np.uint8)),
      ConfigError, ("VGG20",)),
 ]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mammokit import models
-from mammokit.errors import ConfigError, MammokitError
+from mammokit.errors import ConfigError, DataError, MammokitError
 
 
 def _conv_bn_params(filters, channels=1):
@@ -91,3 +91,56 @@ def test_architecture_diagram_draws_one_box_per_layer():
     assert len(texts) == len(model.layers)
     assert any("block2_conv — Conv2D" in t and "1,152 params" in t for t in texts)  # 3*3*8*16
     assert f"{model.count_params():,} parameters" in fig.axes[0].get_title()
+
+
+# --- one pixel contract: training, feature extraction and Grad-CAM feed a model the same input ---------
+
+def _identity_encoder(size: int):
+    """A stand-in transfer model whose "pooled features" are its input: shows what the model is fed."""
+    import keras
+
+    inputs = keras.Input((size, size, 1))
+    return keras.Model(inputs, keras.layers.Identity(name="mk_pool")(inputs))
+
+
+def test_training_features_and_grad_cam_feed_a_model_identical_inputs():
+    from mammokit import explain, finetune, train
+
+    rois = np.random.default_rng(7).integers(0, 256, (5, 16, 16), dtype=np.uint8)
+    rois[0, 0, :3] = (0, 128, 255)  # both ends of the range and the middle
+    contract = {c: models.to_model_input(rois, c) for c in (1, 3)}
+    assert contract[3].shape == (5, 16, 16, 3) and contract[3].dtype == np.float32
+    assert contract[1].min() == 0.0 and contract[1].max() == 1.0
+    for channels in (1, 3):
+        dataset = np.concatenate([b.numpy() for b in train.make_dataset(rois, None, 2, channels=channels)])
+        model = models.build_convnet((16, 16, channels), filters=(4,), dense=None, dropout=0.0)
+        cam_input = explain._prepare(model, rois)
+        np.testing.assert_array_equal(dataset, contract[channels])
+        np.testing.assert_array_equal(np.asarray(cam_input), contract[channels])
+    features = finetune.extract_features("VGG19", rois, model=_identity_encoder(16), cache=False, batch_size=2)
+    np.testing.assert_array_equal(features, contract[1])
+
+
+def test_to_model_input_gives_the_kind_it_was_given():
+    import tensorflow as tf
+
+    rois = np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4)
+    as_tensor = models.to_model_input(tf.constant(rois), 3)
+    assert tf.is_tensor(as_tensor)
+    np.testing.assert_array_equal(as_tensor.numpy(), models.to_model_input(rois, 3))
+
+
+@pytest.mark.parametrize("images, word", [
+    (np.zeros((2, 8, 8), np.float32), "uint8"), (np.zeros((8, 8), np.uint8), "shape"),
+    (np.zeros((0, 8, 8), np.uint8), "non-empty"), (np.zeros((2, 8, 8, 2), np.uint8), "shape"),
+])
+def test_wrong_rois_are_data_errors(images, word):
+    with pytest.raises(DataError, match=word):
+        models.check_rois(images)
+
+
+def test_the_feature_map_finder_skips_pooling():
+    model = models.build_convnet((32, 32, 1), filters=(4, 8, 16, 32))  # block4 maps are 4×4, pooled 2×2
+    names = models.feature_layers(model)
+    assert names[0] == "block1_conv" and not any("pool" in n for n in names)
+    assert models.last_conv_layer(model) == "block4_relu"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mammokit import models, paper, train
-from mammokit.errors import ConfigError
+from mammokit import backend, models, paper, train
+from mammokit.errors import ConfigError, DataError
 
 
 def _data(n=24, size=16, seed=0):
@@ -33,7 +33,7 @@ def test_inference_dataset_scales_once_and_keeps_order():
     assert x.dtype == np.float32 and x.shape == (10, 16, 16, 1)
     np.testing.assert_allclose(x[..., 0], images / 255.0, rtol=1e-6)
     assert y.tolist() == labels.tolist()
-    np.testing.assert_allclose(np.asarray(train.scale(images)), images / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(models.to_model_input(images)[..., 0], images / 255.0, rtol=1e-6)
 
 
 def test_training_dataset_shuffles_and_augments_only_when_training():
@@ -65,9 +65,17 @@ def test_dataset_for_inference_without_labels_and_three_channels():
     (np.zeros((4, 8, 8), np.uint8), [0, 1], "4 labels"),
     (np.zeros((4, 8, 8), np.uint8), [0, 1, 2, 1], "0 (benign) or 1"),
 ])
-def test_bad_inputs_are_named(images, labels, word):
-    with pytest.raises(ConfigError, match=word.replace("(", r"\(").replace(")", r"\)")):
+def test_bad_data_is_a_data_error_naming_the_problem(images, labels, word):
+    with pytest.raises(DataError, match=word.replace("(", r"\(").replace(")", r"\)")):
         train.make_dataset(images, labels, 2)
+
+
+def test_bad_options_are_config_errors():
+    images = np.zeros((4, 8, 8), np.uint8)
+    with pytest.raises(ConfigError, match="batch_size"):
+        train.make_dataset(images, None, 0)
+    with pytest.raises(ConfigError, match="channels=2"):
+        train.make_dataset(images, None, 2, channels=2)
 
 
 def test_class_weights_follow_eq6_balanced():
@@ -160,7 +168,7 @@ def test_predict_proba_is_the_malignant_column():
 
 
 def test_device_report_on_this_machine():
-    report = train.configure_device("auto")
+    report = backend.configure_device("auto")
     assert "CPU" in report and "precision policy" in report and "strategy" in report
     assert keras.mixed_precision.global_policy().name in ("float32", "mixed_float16")
     if "GPU: none" in report:
@@ -208,5 +216,5 @@ def test_learning_curves_plot_both_sides_and_mark_the_best_epoch():
     for ax in fig.axes:
         labels = [line.get_label() for line in ax.get_lines()]
         assert labels[:2] == ["training", "validation"] and "best epoch (2)" in labels
-    with pytest.raises(ValueError, match="epoch"):
+    with pytest.raises(DataError, match="epoch"):
         learning_curves(pd.DataFrame())

@@ -88,7 +88,7 @@ def validate(catalog: pd.DataFrame, where: Sequence[str]) -> pd.DataFrame:
     ``where[i]`` says where row ``i`` came from (``'.../Info.txt line 97'``). Returns ``catalog``.
     """
     if len(where) != len(catalog):
-        raise ValueError("validate: one 'where' per catalog row")
+        raise DataError(f"validate: one 'where' per catalog row, got {len(where)} for {len(catalog)} rows")
     _check_rows(catalog, where)
     _check_identity(catalog, where)
     return catalog

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mammokit.errors import DataError
 from mammokit.plots.style import figure
 
 __all__ = ["learning_curves", "architecture_diagram"]
@@ -23,7 +24,7 @@ def learning_curves(history: pd.DataFrame, *, title: str = "ConvNet training (cf
     one the saved model comes from.
     """
     if "epoch" not in history or history.empty:
-        raise ValueError("learning_curves needs the history DataFrame of mammokit.train.fit (an 'epoch' column)")
+        raise DataError("learning_curves needs the history DataFrame of mammokit.train.fit (an 'epoch' column)")
     fig = figure(figsize=(5.2 * len(metrics), 3.8))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     best = int(history.loc[history["val_loss"].idxmin(), "epoch"]) if "val_loss" in history and \
