@@ -117,9 +117,9 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
-    from mammokit import train
+    from mammokit import backend
 
-    print(train.device_report())
+    print(backend.device_report())
     rows = []
     for size in args.sizes:
         steps = args.steps or max(4, int(40 * (64 / size) ** 2))

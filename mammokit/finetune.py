@@ -165,9 +165,9 @@ def fine_tune(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
 
 
 def run_backbone(name: str, rois: RoiDataset, split: Split, *, fine_tune_it: bool = False,
-                 input_size: int | None = None, weights: str | os.PathLike | None = "imagenet", batch_size: int = 8, head_epochs: int = 1,
-                 epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3, C: float = 1.0,
-                 feature_batch: int = 32, seed: int = 0,
+                 input_size: int | None = None, weights: str | os.PathLike | None = "imagenet",
+                 batch_size: int = 8, head_epochs: int = 1, epochs: int = 1, top_n: int | None = 20,
+                 learning_rate: float = 1e-3, C: float = 1.0, feature_batch: int = 32, seed: int = 0,
                  **fit_kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """Train one backbone on a :class:`mammokit.roi.RoiDataset` and predict every ROI.
 

@@ -95,7 +95,7 @@ def to_model_input(images: Any, channels: int | None = None) -> Any:
     >>> x = to_model_input(np.array([[[0, 51], [255, 102]]], np.uint8), channels=3)
     >>> x.shape, x.dtype
     ((1, 2, 2, 3), dtype('float32'))
-    >>> x[0, :, :, 0].round(2).tolist()
+    >>> x[0, :, :, 0].astype(float).round(3).tolist()
     [[0.0, 0.2], [1.0, 0.4]]
     """
     tf = sys.modules.get("tensorflow")

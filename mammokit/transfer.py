@@ -197,13 +197,14 @@ def _preprocess_layer(spec: Backbone) -> keras.layers.Layer:
 
 def build_transfer(backbone: str, size: int = 96, *, input_size: int | None = None,
                    weights: str | os.PathLike | None = "imagenet", dropout: float = 0.5,
-                   l2: float = 5e-5, n_classes: int = 2, seed: int = 0):
+                   l2: float = 5e-5, n_classes: int = 2, seed: int = 0) -> keras.Model:
     """A 2-class classifier on ``backbone`` for ``size``×``size`` grayscale ROIs.
 
     Input: float32 (batch, size, size, 1) in [0, 1], as :func:`mammokit.models.to_model_input`
     makes it (:func:`mammokit.train.make_dataset` feeds uint8 ROIs through it). Output:
-    (batch, ``n_classes``) softmax, column 1 malignant. ``weights``: ``"imagenet"`` (downloaded once into ``$KERAS_HOME/models``), the
-    path of a no-top ``.h5`` weights file, or ``None``/``"random"``. The backbone starts frozen.
+    (batch, ``n_classes``) softmax, column 1 malignant. ``weights``: ``"imagenet"`` (downloaded
+    once into ``$KERAS_HOME/models``), the path of a no-top ``.h5`` weights file, or
+    ``None``/``"random"``. The backbone starts frozen.
     """
     import keras
     from keras import layers
