@@ -33,6 +33,17 @@ if TYPE_CHECKING:
 
 # --- input pipeline ------------------------------------------------------------------------------
 
+def _positive_int(value: Any, what: str) -> int:
+    """``value`` as an int >= 1, or a ConfigError naming ``what`` (never a bare ValueError)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or isinstance(value, bool):
+        raise ConfigError(f"{what}={value!r} must be a positive integer")
+    return number
+
+
 def _check_labels(labels: Any, n: int, what: str = "labels") -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (n,):
@@ -73,8 +84,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
     import tensorflow as tf
 
     x = check_rois(images)
-    if int(batch_size) < 1:
-        raise ConfigError(f"make_dataset: batch_size={batch_size!r} must be a positive integer")
+    batch_size = _positive_int(batch_size, "make_dataset: batch_size")
     if channels is not None and channels not in (x.shape[-1], 3):
         raise ConfigError(f"make_dataset: channels={channels!r} is not possible for images with "
                           f"{x.shape[-1]} channel(s); use {x.shape[-1]} or 3")
@@ -86,7 +96,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    ds = ds.batch(int(batch_size))
+    ds = ds.batch(batch_size)
 
     def prepare(batch):
         if training and augment is not None:  # on pixels 0-255, before the scaling
@@ -158,12 +168,16 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
     """Adam(learning_rate, β1 0.9) on sparse cross-entropy, with accuracy and malignant AUC."""
     import keras
 
-    if not 0 < float(learning_rate) <= 1:
+    try:
+        rate = float(learning_rate)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not 0 < rate <= 1:
         raise ConfigError(f"learning_rate={learning_rate!r} must be in (0, 1] (paper: 0.001)")
     binary = model.output_shape[-1] == 1
     with distribution_strategy().scope():
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=float(learning_rate), beta_1=0.9),
+            optimizer=keras.optimizers.Adam(learning_rate=rate, beta_1=0.9),
             loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
             metrics=["binary_accuracy" if binary else "accuracy", _malignant_auc_class()(name="auc")],
         )
@@ -256,10 +270,9 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
 
     from mammokit.seed import seed_everything
 
-    if int(epochs) < 1:
-        raise ConfigError(f"fit: epochs={epochs!r} must be a positive integer")
-    if steps_per_epoch is not None and int(steps_per_epoch) < 1:
-        raise ConfigError(f"fit: steps_per_epoch={steps_per_epoch!r} must be None or a positive integer")
+    epochs = _positive_int(epochs, "fit: epochs")
+    if steps_per_epoch is not None:
+        steps_per_epoch = _positive_int(steps_per_epoch, "fit: steps_per_epoch")
     seed_everything(seed, keras=True)
     x, y = train
     x = check_rois(x, "fit train images")
@@ -316,7 +329,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
     if early_stopping:
         cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping)))
 
-    result = model.fit(train_ds, validation_data=val_ds, epochs=int(epochs), steps_per_epoch=steps_per_epoch,
+    result = model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps_per_epoch,
                        class_weight=weights, callbacks=cbs, verbose=verbose,
                        shuffle=False)  # make_dataset shuffles (seeded)
     if restore_best:

@@ -72,8 +72,11 @@ def test_bad_data_is_a_data_error_naming_the_problem(images, labels, word):
 
 def test_bad_options_are_config_errors():
     images = np.zeros((4, 8, 8), np.uint8)
-    with pytest.raises(ConfigError, match="batch_size"):
-        train.make_dataset(images, None, 0)
+    for batch_size in (0, "eight", None, True):
+        with pytest.raises(ConfigError, match="batch_size"):
+            train.make_dataset(images, None, batch_size)
+    with pytest.raises(ConfigError, match="learning_rate='fast'"):
+        train.compile_model(_tiny(), "fast")
     with pytest.raises(ConfigError, match="channels=2"):
         train.make_dataset(images, None, 2, channels=2)
 
