@@ -138,3 +138,25 @@ def test_keras_misuse_is_named(tmp_path: Path, convnet, case):
     check_case(tmp_path, action, error, needles)
     history = tmp_path / "history" / "convnet.csv"
     assert not history.exists(), "a refused fit must not leave a 0-byte history"
+
+
+# --- the same mistake raises the same class everywhere ---------------------------------------------
+
+def test_a_wrong_image_is_a_data_error_in_every_module(convnet):
+    from mammokit import augment, explain, models, preprocess, roi
+
+    volume = np.zeros((2, 32, 32), np.uint8)  # a stack where one 2-D image belongs
+    floats = np.zeros((2, 32, 32), np.float32)  # not uint8 ROIs
+    calls = {
+        "preprocess": lambda: preprocess.preprocess(volume, preprocess.PreprocessConfig()),
+        "roi.crop_around": lambda: roi.crop_around(volume, 1, 1, 3),
+        "augment": lambda: augment.sharpen(floats[0], 1),
+        "models.check_rois": lambda: models.check_rois(floats),
+        "train.make_dataset": lambda: train.make_dataset(floats),
+        "train.predict_proba": lambda: train.predict_proba(convnet, floats),
+        "finetune.extract_features": lambda: finetune.extract_features("VGG19", floats),
+        "explain.grad_cam": lambda: explain.grad_cam(convnet, floats),
+    }
+    for where, call in calls.items():
+        with pytest.raises(DataError):
+            call()
