@@ -157,6 +157,6 @@ def test_a_wrong_image_is_a_data_error_in_every_module(convnet):
         "finetune.extract_features": lambda: finetune.extract_features("VGG19", floats),
         "explain.grad_cam": lambda: explain.grad_cam(convnet, floats),
     }
-    for where, call in calls.items():
+    for call in calls.values():
         with pytest.raises(DataError):
             call()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mammokit import explain
-from mammokit.errors import MammokitError
+from mammokit.errors import ConfigError, DataError, MammokitError
 
 
 def _brightness_model(nested: bool = False):
@@ -75,18 +75,18 @@ def test_bad_requests_name_the_fix():
     rois = _bright_corner(1)
     with pytest.raises(MammokitError, match="no layer named 'nope'.*feat"):
         explain.grad_cam(model, rois, layer="nope")
-    with pytest.raises(MammokitError, match="uint8"):
+    with pytest.raises(DataError, match="uint8"):  # wrong ROIs: a DataError, as everywhere
         explain.grad_cam(model, rois.astype(np.float32))
-    with pytest.raises(MammokitError, match=r"\(16, 16\) px"):
+    with pytest.raises(DataError, match=r"\(16, 16\) px"):
         explain.grad_cam(model, np.zeros((1, 8, 8), np.uint8))
-    with pytest.raises(MammokitError, match="class_index"):
+    with pytest.raises(ConfigError, match="class_index"):  # a wrong option: ExplainError, a ConfigError
         explain.grad_cam(model, rois, class_index=2)
 
 
 def test_overlay_and_case_selection():
     rgb = explain.overlay(np.full((4, 4), 255, np.uint8), np.zeros((4, 4)), alpha=0.0)
     assert rgb.shape == (4, 4, 3) and np.allclose(rgb, 1.0)
-    with pytest.raises(MammokitError, match="shape"):
+    with pytest.raises(DataError, match="shape"):
         explain.overlay(np.zeros((4, 4), np.uint8), np.zeros((3, 3)))
     labels = np.array([1, 1, 0, 0, 1, 0])
     proba = np.array([0.9, 0.6, 0.8, 0.1, 0.2, 0.55])
