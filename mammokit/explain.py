@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ExplainError", "feature_layers", "grad_cam", "last_conv_layer", "overlay", "select_cases"]
 
+
 class ExplainError(ConfigError):
     """Grad-CAM cannot run with this model/layer/option; the message says what to pass instead.
 
-    Wrong ROIs (dtype, shape) raise :class:`mammokit.errors.DataError`, as everywhere in the kit.
+    Wrong ROIs (dtype, dimensions) raise :class:`mammokit.errors.DataError`, as everywhere in the
+    kit; ROIs of another size than the model takes are a ConfigError, as in :mod:`mammokit.train`.
     """
 
 
@@ -55,8 +57,8 @@ def _prepare(model: keras.Model, images: Any) -> np.ndarray:
     x = check_rois(x[None] if x.ndim == 2 else x, "grad_cam images")
     want = tuple(model.input_shape[1:])
     if x.shape[1:3] != want[:2]:
-        raise DataError(f"grad_cam: the model takes {want[:2]} px images but the ROIs are {x.shape[1:3]}; "
-                        "pass ROIs built with the same size as the training ones")
+        raise ExplainError(f"grad_cam: the model takes {want[:2]} px images but the ROIs are {x.shape[1:3]}; "
+                           "pass ROIs built with the same size as the training ones")
     return to_model_input(x, want[-1])
 
 

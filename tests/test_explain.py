@@ -77,7 +77,7 @@ def test_bad_requests_name_the_fix():
         explain.grad_cam(model, rois, layer="nope")
     with pytest.raises(DataError, match="uint8"):  # wrong ROIs: a DataError, as everywhere
         explain.grad_cam(model, rois.astype(np.float32))
-    with pytest.raises(DataError, match=r"\(16, 16\) px"):
+    with pytest.raises(ConfigError, match=r"\(16, 16\) px"):  # as train.predict_proba
         explain.grad_cam(model, np.zeros((1, 8, 8), np.uint8))
     with pytest.raises(ConfigError, match="class_index"):  # a wrong option: ExplainError, a ConfigError
         explain.grad_cam(model, rois, class_index=2)
