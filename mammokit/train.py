@@ -410,12 +410,12 @@ def predict_proba(model, images: np.ndarray, batch_size: int = 64) -> np.ndarray
 
 def load_model(path: Path | str):
     """Load a ``.keras`` model written by :func:`fit` (registers the kit's AUC metric first)."""
-    import keras
-
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"load_model: no model file at {path}; train it first (notebook 04 writes "
                           "RUN_DIR/models/convnet.keras)")
+    import keras
+
     _malignant_auc_class()
     try:
         return keras.models.load_model(path)
