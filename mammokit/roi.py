@@ -65,6 +65,9 @@ def extract_roi(image: np.ndarray, row: float, col: float, radius: float, size: 
     if not (isinstance(size, (int, np.integer)) and 8 <= size <= 2048):
         raise ConfigError(f"ROI size={size!r} is not allowed; expected an integer in [8, 2048]")
     side = crop_side(radius, margin, min_side)
+    if side > 4 * max(image.shape):  # a radius typo would otherwise allocate gigabytes
+        raise ConfigError(f"extract_roi: radius={radius!r} gives a {side} px crop of a {image.shape[1]}x"
+                          f"{image.shape[0]} image; check the radius (pixels) and margin={margin!r}")
     crop = crop_around(image, row, col, side)
     if side == size:
         return crop
