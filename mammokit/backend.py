@@ -88,6 +88,24 @@ def start_up_noise_dropped() -> Iterator[None]:
                 sys.stderr.flush()
 
 
+@contextmanager
+def retracing_expected() -> Iterator[None]:
+    """Hide TensorFlow's Python-side warnings (ERROR and worse still show) inside the block.
+
+    For loops that build a fresh model per fold or per seed: TensorFlow then warns that a
+    function "triggered tf.function retracing", which is expected there and alarms students.
+    """
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def load_tensorflow() -> ModuleType:
     """Import TensorFlow (and Keras) once, dropping start-up noise from fd 2; return ``tf``."""
     if "tensorflow" in sys.modules and "keras" in sys.modules:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from mammokit.backend import retracing_expected
 from mammokit.evaluate import METRICS, EvaluationError, binary_metrics, bootstrap_ci, choose_threshold
 
 @dataclass(frozen=True)
@@ -190,8 +191,7 @@ def run_folds(dataset: Any, one_fold: Callable[..., tuple[np.ndarray, float]], *
         folds = kfold_by_patient(table, k=k, seed=seed)
     seen = np.zeros(len(labels), dtype=int)
     rows, preds = [], []
-    restore = _quiet_tensorflow()  # a fresh model per fold makes TF warn about retracing: expected here
-    try:
+    with retracing_expected():  # a fresh model per fold
         for i, split in enumerate(folds):
             tr, va, te = (np.asarray(getattr(split, n), dtype=int) for n in ("train", "val", "test"))
             if not len(va) and val_fraction > 0:
@@ -211,24 +211,12 @@ def run_folds(dataset: Any, one_fold: Callable[..., tuple[np.ndarray, float]], *
             seen[te] += 1
             part = table.iloc[te][[c for c in ("image_id", "patient_id") if c in table.columns]].copy()
             preds.append(part.assign(label=labels[te], proba=p_test, split="test", fold=i, threshold=t))
-    finally:
-        restore()
     if (seen > 1).any():
         raise EvaluationError("cross_validate: some ROIs are in the test part of several folds; "
                               "test parts must not overlap")
     fold_table = pd.DataFrame(rows)
     oof = pd.concat(preds, ignore_index=True)
     return CVResult(fold_table, oof, summarise_folds(fold_table, oof, n_boot=n_boot, seed=seed))
-
-
-def _quiet_tensorflow() -> Callable[[], None]:
-    """Raise TensorFlow's Python logger to ERROR; return a function that restores it."""
-    import logging
-
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    return lambda: logger.setLevel(level)
 
 
 def _carve_validation(table: pd.DataFrame, train: np.ndarray, fraction: float, seed: int):

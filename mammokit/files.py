@@ -22,6 +22,15 @@ from typing import Iterator, Sequence
 from mammokit.errors import OutputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # temp files are private (0600); finished outputs get the usual permissions
+
+
 @contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temp path beside ``path``; write it inside the block, it replaces ``path`` at the end.
@@ -40,6 +49,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -72,7 +82,7 @@ def atomic_folder(folder: Path | str) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
     try:
         yield tmp
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private
+        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes it private
         try:
             os.rename(tmp, folder)
         except OSError:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from mammokit import augment, splits
+from mammokit.backend import retracing_expected
 from mammokit.errors import ConfigError
 
 __all__ = ["LabConfig", "PROTOCOLS", "protocol_data", "run_once", "run_lab", "summarise", "resize_rois",
@@ -197,13 +198,8 @@ def run_lab(dataset: Any, seeds: Sequence[int] | int = 3, cfg: LabConfig = LabCo
     seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
     if not seeds:
         raise ConfigError("run_lab: seeds must be a positive count or a non-empty list")
-    import tensorflow as tf
-
     rows = []
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel("ERROR")  # one new model per run: TF's "retracing" warning is expected here
-    try:
+    with retracing_expected():  # one new model per run
         for seed in seeds:
             for protocol in PROTOCOLS:
                 row = run_once(protocol, dataset, seed, cfg)
@@ -212,8 +208,6 @@ def run_lab(dataset: Any, seeds: Sequence[int] | int = 3, cfg: LabConfig = LabCo
                     log(f"seed {seed} {protocol:>6}: accuracy {row['accuracy']:.3f}  AUC {row['auc']:.3f}  "
                         f"({row['n_train']} train / {row['n_test']} test images, "
                         f"{row['test_roi_in_train']:.0%} of test ROIs also in training, {row['seconds']:.1f} s)")
-    finally:
-        logger.setLevel(level)
     table = pd.DataFrame(rows)
     table.attrs["config"] = asdict(cfg)
     return table

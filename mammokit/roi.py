@@ -22,7 +22,7 @@ import pandas as pd
 
 from mammokit.errors import ConfigError, DataError
 from mammokit.files import atomic_folder
-from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
+from mammokit.preprocess import PreprocessConfig, PreprocessResult, centres_inside, preprocess
 
 CACHE_VERSION = 1  # bump when the ROI recipe changes, so old caches are not reused
 TABLE_COLUMNS = ("image_id", "patient_id", "label", "abnormality", "severity", "row", "col", "radius",
@@ -65,6 +65,9 @@ def extract_roi(image: np.ndarray, row: float, col: float, radius: float, size: 
     if not (isinstance(size, (int, np.integer)) and 8 <= size <= 2048):
         raise ConfigError(f"ROI size={size!r} is not allowed; expected an integer in [8, 2048]")
     side = crop_side(radius, margin, min_side)
+    if side > 4 * max(image.shape):  # a radius typo would otherwise allocate gigabytes
+        raise ConfigError(f"extract_roi: radius={radius!r} gives a {side} px crop of a {image.shape[1]}x"
+                          f"{image.shape[0]} image; check the radius (pixels) and margin={margin!r}")
     crop = crop_around(image, row, col, side)
     if side == size:
         return crop
@@ -248,13 +251,12 @@ def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None
     images, records = [], []
     for path, group in tqdm(rows.groupby("path", sort=False), desc="ROIs", unit="film", disable=not progress):
         result = preprocess(read_image(path), cfg)
-        for _, r in group.iterrows():
+        inside = centres_inside(result.mask, group["row"], group["col"])
+        for (_, r), in_mask in zip(group.iterrows(), inside):
             images.append(lesion_roi(result, r["row"], r["col"], r["radius"], size, margin, min_side))
-            inside = bool(result.mask[int(round(r["row"])), int(round(r["col"]))]) \
-                if 0 <= r["row"] < result.mask.shape[0] and 0 <= r["col"] < result.mask.shape[1] else False
             records.append({**{c: r.get(c) for c in TABLE_COLUMNS[:11]},
                             "crop_side": crop_side(r["radius"], margin, min_side),
-                            "in_mask": inside, "flipped": result.flipped})
+                            "in_mask": bool(in_mask), "flipped": result.flipped})
     stack = np.stack(images).astype(np.uint8) if images else np.zeros((0, size, size), np.uint8)
     data = _dataset(stack, pd.DataFrame(records, columns=list(TABLE_COLUMNS)))
     if cache:

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
+from mammokit.errors import DataError
 from mammokit.files import write_text
 
 
@@ -34,7 +35,7 @@ def write_json(path: Path | str, payload: Any) -> Path:
 def record(run_dir: Path | str, notebook: str, metrics: Mapping[str, Any]) -> Path:
     """Merge ``metrics`` into ``RUN_DIR/metrics/<notebook>.json`` and return its path."""
     path = Path(run_dir) / "metrics" / f"{Path(notebook).stem}.json"
-    current = json.loads(path.read_text()) if path.exists() else {}
+    current = _read(path) if path.exists() else {}
     current.update(metrics)
     return write_json(path, current)
 
@@ -42,4 +43,16 @@ def record(run_dir: Path | str, notebook: str, metrics: Mapping[str, Any]) -> Pa
 def read_records(run_dir: Path | str) -> dict[str, dict[str, Any]]:
     """All recorded metrics of a run, keyed by notebook stem."""
     folder = Path(run_dir) / "metrics"
-    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    return {p.stem: _read(p) for p in sorted(folder.glob("*.json"))}
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not a readable metrics record ({type(exc).__name__}); delete it and rerun "
+                        "that notebook") from None
+    if not isinstance(value, dict):
+        raise DataError(f"{path}: a metrics record is a JSON object, got {type(value).__name__}; delete it and "
+                        "rerun that notebook")
+    return value

@@ -44,6 +44,15 @@ def _positive_int(value: Any, what: str) -> int:
     return number
 
 
+def _check_size(model: keras.Model, images: np.ndarray, what: str) -> None:
+    """The ROIs' side must be the model's (Keras' own shape error names neither)."""
+    want = tuple(model.input_shape[1:3])
+    if images.ndim >= 3 and tuple(images.shape[1:3]) != want:
+        raise ConfigError(f"{what}: the model takes {want} px images but these ROIs are {tuple(images.shape[1:3])}; "
+                          f"build the ROIs with size={want[0]}, or the model with input_shape=({images.shape[1]}, "
+                          f"{images.shape[2]}, {model.input_shape[-1]})")
+
+
 def _check_labels(labels: Any, n: int, what: str = "labels") -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (n,):
@@ -190,13 +199,12 @@ def history_path(run_dir: Path | str, name: str) -> Path:
 
 def read_history(path: Path | str) -> pd.DataFrame:
     """The history CSV as a DataFrame, one row per epoch (1-based), duplicates from a resume removed."""
+    if not Path(path).is_file():
+        raise DataError(f"read_history: no history file {path}; train first (fit(..., run_dir=...) writes it)")
     try:
         table = pd.read_csv(path)
-    except FileNotFoundError:
-        raise DataError(f"read_history: no history file {path}; train first (fit(..., run_dir=...) writes it)") from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"read_history: {path} is empty or damaged ({type(exc).__name__}); delete it and "
-                        "train again") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, KeyError) as exc:
+        raise DataError(f"read_history: {path} is empty or damaged ({type(exc).__name__}); delete it, train again") from None
     if "epoch" not in table:
         raise DataError(f"read_history: {path} has no 'epoch' column; it is not a history written by fit")
     if table.empty:
@@ -279,17 +287,13 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
     y = _check_labels(y, len(x), "fit train labels")
     weights = class_weights(y, class_weight)  # checked before any file is written
     channels = model.input_shape[-1]
-    if tuple(model.input_shape[1:3]) != x.shape[1:3]:
-        raise ConfigError(f"fit: the model takes {model.input_shape[1:3]} px images but the training ROIs are "
-                          f"{x.shape[1:3]}; build the model with input_shape=({x.shape[1]}, {x.shape[2]}, {channels})")
+    _check_size(model, x, "fit train images")
     train_ds = make_dataset(x, y, batch_size, training=True, augment=_augment_pipeline(augment, seed),
                             seed=seed, repeat=steps_per_epoch is not None, channels=channels)
     val_ds = None
     if val is not None and len(val[0]):
         vx = check_rois(val[0], "fit val images")
-        if vx.shape[1:3] != x.shape[1:3]:
-            raise ConfigError(f"fit: the validation ROIs are {vx.shape[1:3]} px but the training ROIs "
-                              f"{x.shape[1:3]}; cut both from one RoiDataset (same size=)")
+        _check_size(model, vx, "fit validation ROIs")
         val_ds = make_dataset(vx, _check_labels(val[1], len(vx), "fit val labels"), batch_size, channels=channels)
     monitor = "val_loss" if val_ds is not None else "loss"
     compile_model(model, learning_rate)
@@ -359,10 +363,7 @@ def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 64) 
     np.ndarray, float64, shape (N,), values in [0, 1]
         Column 1 of a 2-way softmax, or a single sigmoid output.
     """
-    x = check_rois(images, "predict_proba images")
-    if tuple(model.input_shape[1:3]) != x.shape[1:3]:
-        raise ConfigError(f"predict_proba: the model takes {model.input_shape[1:3]} px images but these ROIs are "
-                          f"{x.shape[1:3]}; build the ROIs with size={model.input_shape[1]} (or the model for theirs)")
+    _check_size(model, np.asarray(images), "predict_proba images")
     ds = make_dataset(images, None, batch_size, training=False, channels=model.input_shape[-1])
     out = np.asarray(model.predict(ds, verbose=0), dtype=np.float64)
     return out[:, -1] if out.ndim == 2 else out.reshape(-1)
@@ -370,12 +371,12 @@ def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 64) 
 
 def load_model(path: Path | str) -> keras.Model:
     """Load a ``.keras`` model written by :func:`fit` (registers the kit's AUC metric first)."""
-    import keras
-
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"load_model: no model file at {path}; train it first (notebook 04 writes "
                           "RUN_DIR/models/convnet.keras)")
+    import keras
+
     _malignant_auc_class()
     try:
         return keras.models.load_model(path)

@@ -29,6 +29,7 @@ def mias(tmp: Path, rows: str, images=("mdb001",), size: int = 16) -> Path:
 
 
 def file(tmp: Path, name: str, data: bytes) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
     (tmp / name).write_bytes(data)
     return tmp / name
 

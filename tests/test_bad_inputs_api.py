@@ -10,7 +10,7 @@ import pytest
 from bad_inputs import check_case, file, mias
 
 from mammokit import evaluate as ev
-from mammokit import finetune, splits, train
+from mammokit import finetune, roi, runs, splits, train
 from mammokit.data import load_catalog
 from mammokit.errors import ConfigError, DataError
 from mammokit.evaluate import EvaluationError
@@ -87,6 +87,15 @@ CASES = [
     ("model-missing", lambda t: train.load_model(t / "convnet.keras"), ConfigError, ("convnet.keras", "train it first")),
     ("features-float-images", lambda t: finetune.extract_features("VGG19", np.zeros((2, 8, 8))), DataError,
      ("extract_features", "uint8")),
+    ("roi-radius-typo", lambda t: roi.extract_roi(np.zeros((64, 64), np.uint8), 10, 10, 300000), ConfigError,
+     ("radius=300000", "64x64")),
+    ("roi-size-zero", lambda t: roi.extract_roi(np.zeros((64, 64), np.uint8), 10, 10, 5, size=0), ConfigError,
+     ("size=0",)),
+    ("record-damaged-json", lambda t: (file(t / "metrics", "04_convnet.json", b'{"auc": 0.'),
+                                       runs.record(t, "04_convnet", {"auc": 1})), DataError,
+     ("04_convnet.json", "not a readable metrics record")),
+    ("records-not-an-object", lambda t: (file(t / "metrics", "01_data.json", b"[1, 2]"), runs.read_records(t)),
+     DataError, ("01_data.json", "JSON object", "list")),
     ("features-unknown-backbone", lambda t: finetune.extract_features("VGG20", np.zeros((2, 8, 8), np.uint8)),
      ConfigError, ("VGG20",)),
 ]

@@ -8,7 +8,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from bad_inputs import check_case, snapshot
+from bad_inputs import check_case, fifo, snapshot
 
 from mammokit.data import download
 from mammokit.errors import DataError, DownloadError, OutputError
@@ -65,6 +65,9 @@ CASES = [
     ("archive-file-altered", lambda t: _install(t, _tar(t / "f.tar.gz", {**FILES, "mdb001.pgm": b"P5\n1 1\n255\n\0"})),
      DownloadError, ("f.tar.gz", "mdb001.pgm has SHA-256")),
     ("archive-mirror-missing", lambda t: _install(t, t / "nowhere.tar.gz"), DownloadError, ("nowhere.tar.gz",)),
+    ("checksum-list-is-a-fifo", lambda t: download.read_checksums(fifo(t, "sums.txt")), DataError,
+     ("sums.txt", "not a regular file")),
+    ("checksum-list-missing", lambda t: download.read_checksums(t / "nope.txt"), DataError, ("nope.txt", "not found")),
     ("dest-is-a-file", lambda t: download.install_mias(_write(t / "mias", b"mine"), checksums=SUMS,
                                                        builtin_mirrors=False), OutputError, ("dest", "is a file")),
     ("dest-holds-other-files", lambda t: (t.joinpath("mias").mkdir(), _write(t / "mias" / "notes.txt", b"mine"),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mammokit.data import download, mias
-from mammokit.errors import DataError, DownloadError
+from mammokit.errors import DownloadError
 
 FILES = {"Info.txt": b"=====\nmdb001 G NORM\nmdb002 G NORM\n", "mdb001.pgm": b"P5\n2 1\n255\n\x00\x01",
          "mdb002.pgm": b"P5\n2 1\n255\n\x02\x03"}

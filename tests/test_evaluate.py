@@ -193,3 +193,13 @@ def test_predictions_table_follows_the_run_folder_contract():
     assert (table.label.to_numpy() == data.labels[table.roi.to_numpy()]).all()
     with pytest.raises(MammokitError, match="probabilities for"):
         ev.predictions_table(data, split, proba[:-1])
+
+
+def test_importing_the_plots_leaves_matplotlib_alone_until_a_figure_is_made():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib as mpl; before = dict(mpl.rcParams); import mammokit.plots as p; "
+            "same = dict(mpl.rcParams) == before; p.style.figure(); print(same, dict(mpl.rcParams) != before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "True"], out.stderr[-1500:]

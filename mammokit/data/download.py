@@ -47,7 +47,9 @@ def read_checksums(path: Path | str | None = None) -> dict[str, str]:
         text = resources.files("mammokit").joinpath("resources", "mias-sha256.txt").read_text()
         where = "mammokit/resources/mias-sha256.txt"
     else:
-        text, where = Path(path).read_text(), str(path)
+        if not Path(path).is_file():
+            raise DataError(f"{path}: checksum list not found (or not a regular file); give a sha256sum-style file")
+        text, where = Path(path).read_text(errors="replace"), str(path)
     sums: dict[str, str] = {}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):

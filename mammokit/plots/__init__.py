@@ -12,5 +12,3 @@ from mammokit.plots.augment import *  # noqa: F401,F403
 from mammokit.plots.training import *  # noqa: F401,F403
 from mammokit.plots.transfer import *  # noqa: F401,F403
 from mammokit.plots.evaluation import *  # noqa: F401,F403
-
-use_style()

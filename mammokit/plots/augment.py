@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from mammokit.plots.style import imshow_gray, subplots, use_style
+from mammokit.plots.style import imshow_gray, subplots
 
 __all__ = ["table1_gallery", "class_balance", "image_grid", "leakage_plot"]
 
@@ -53,7 +53,6 @@ def class_balance(**label_sets: np.ndarray):
     """Bar chart of benign/malignant counts for each named label set (e.g. before=..., after=...)."""
     import seaborn as sns
 
-    use_style()
     rows = []
     for name, labels in label_sets.items():
         values, counts = np.unique(np.asarray(labels).astype(int), return_counts=True)
@@ -77,7 +76,6 @@ def leakage_plot(results: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "a
     the title's gap is paper − honest."""
     import seaborn as sns
 
-    use_style()
     order = [p for p in ("paper", "roi", "honest") if p in set(results["protocol"])]
     labels = {"paper": "paper\n(augment,\nthen split)", "roi": "by ROI\n(split ROIs,\nthen augment)",
               "honest": "honest\n(split by patient,\nthen augment)"}

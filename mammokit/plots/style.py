@@ -1,4 +1,8 @@
-"""The one place the figure style is set (seaborn's theme, grayscale images)."""
+"""The one place the figure style is set (seaborn's theme, grayscale images).
+
+The theme is applied when the kit makes its first figure (:func:`figure`, :func:`subplots`),
+not when a module is imported: importing ``mammokit`` leaves matplotlib as it was.
+"""
 from __future__ import annotations
 
 _applied = False
@@ -35,6 +39,7 @@ def figure(**kwargs):
     """
     import matplotlib.pyplot as plt
 
+    use_style()
     fig = plt.figure(**kwargs)
     plt.close(fig)
     return fig
@@ -44,6 +49,7 @@ def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
     """``plt.subplots`` for a figure that is returned, not shown (see :func:`figure`)."""
     import matplotlib.pyplot as plt
 
+    use_style()
     fig, axes = plt.subplots(nrows, ncols, **kwargs)
     plt.close(fig)
     return fig, axes
