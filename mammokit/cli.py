@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from mammokit.errors import ConfigError, MammokitError
 from mammokit.files import check_output_dir, check_output_file, describe_os_error
+from mammokit.params import PROFILES
 
 
 def parse_value(raw: str) -> Any:
@@ -134,7 +135,7 @@ def _params(args: argparse.Namespace) -> None:
 
 def _add_runs(sub: argparse._SubParsersAction) -> None:
     course = sub.add_parser("course", help="run notebooks 01-06 headless with papermill")
-    course.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"])
+    course.add_argument("--profile", default="smoke", choices=PROFILES)
     course.add_argument("--out", default=None, help="run folder (default: runs/<profile>)")
     course.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"),
                         help="override a parameter in every notebook that has it")
@@ -150,7 +151,7 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
                        help="a parameter and the values to try: -p EPOCHS 1 2")
     sweep.add_argument("--set", dest="fixed", nargs=2, action="append", metavar=("KEY", "VALUE"),
                        help="a parameter fixed for every run")
-    sweep.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"])
+    sweep.add_argument("--profile", default="smoke", choices=PROFILES)
     sweep.add_argument("--jobs", type=int, default=1, help="runs in parallel")
     sweep.add_argument("--out", default=None, help="sweep folder (default: runs/sweep-<notebook>)")
     sweep.add_argument("--overwrite", action="store_true")

@@ -24,6 +24,8 @@ from typing import Any, Callable, Mapping
 from mammokit.errors import ConfigError
 
 PROFILES = ("smoke", "classroom", "paper")
+PAPER_BACKBONES = ("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")
+"""The paper's five transfer backbones, in its order (mammokit.transfer has one registry entry each)."""
 DEFAULT_PROFILE = "classroom"
 _UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -180,13 +182,11 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
     "05_transfer_learning": (
         _ROI_SIZE, _LESIONS,
         Param("BACKBONES",
-              ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"],
-              list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")),
+              list(PAPER_BACKBONES), list_of(one_of(*PAPER_BACKBONES)),
               "which of the paper's backbones to train"),
         Param("FINE_TUNE", {"smoke": ["VGG19"], "classroom": [],
-                            "paper": ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"]},
-              list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"),
-                      allow_empty=True),
+                            "paper": list(PAPER_BACKBONES)},
+              list_of(one_of(*PAPER_BACKBONES), allow_empty=True),
               "backbones fine-tuned end to end (slow on a CPU); the others stay frozen feature extractors "
               "with a fitted head. []: none"),
         Param("WEIGHTS", {"smoke": "random", "classroom": "imagenet", "paper": "imagenet"}, text,
