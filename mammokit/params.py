@@ -161,7 +161,10 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "steps per epoch (paper: 80); None: one pass over the training split; more steps than "
               "it has batches loop it, each pass freshly augmented"),
         Param("LEARNING_RATE", 1e-3, number(1e-7, 1.0), "Adam learning rate (paper: 0.001)"),
-        Param("AUGMENT", True, boolean, "online augmentation on the training branch"),
+        Param("AUGMENT", {"smoke": True, "classroom": True, "paper": False}, boolean,
+              "online augmentation on the training branch (Keras layers; the paper profile uses INFLATE instead)"),
+        Param("INFLATE", {"smoke": 1, "classroom": 1, "paper": 8}, integer(1, 64),
+              "copies per training ROI with Table 1's variants, after the patient split (paper: 8); 1: none"),
     ),
     "05_transfer_learning": (
         _ROI_SIZE, _LESIONS,
