@@ -108,6 +108,9 @@ COMMON = (
           "'auto' (MIAS if installed, else phantoms), 'synthetic', a MIAS folder, or a DICOM manifest CSV"),
     Param("SEED", 42, integer(0), "seed for Python, NumPy and Keras"),
     Param("RUN_DIR", None, optional(text), "folder for this run's models, tables and metrics (default: runs/latest)"),
+    Param("DRIVE", False, boolean,
+          "Google Colab only: mount Google Drive and keep RUN_DIR there (MyDrive/mammokit/runs), so a run "
+          "survives Colab recycling the machine"),
 )
 
 _ROI_SIZE = Param("ROI_SIZE", {"smoke": 32, "classroom": 96, "paper": 224}, integer(16, 1024),
@@ -314,7 +317,13 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
     from mammokit import paths
     from mammokit.seed import seed_everything
 
-    run_dir = Path(values["RUN_DIR"] or paths.runs_dir() / "latest").expanduser().resolve()
+    runs = paths.runs_dir()
+    if values["DRIVE"] and not values["RUN_DIR"]:
+        if paths.DRIVE_RUNS.parents[1].is_dir():  # MyDrive is mounted (the setup cell does it on Colab)
+            runs = paths.DRIVE_RUNS
+        elif not quiet:
+            print("DRIVE=True, but Google Drive is not mounted (Colab only): RUN_DIR stays on this machine's disk")
+    run_dir = Path(values["RUN_DIR"] or runs / "latest").expanduser().resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     values["RUN_DIR"] = str(run_dir)
     seed_everything(values["SEED"])
