@@ -35,3 +35,29 @@ def test_fit_with_verbose_2_prints_no_escape_codes_or_box_characters(tmp_path):
     text = out.getvalue()
     assert "Epoch 2/2" in text and "val_loss" in text
     assert not [c for c in UNREADABLE if c in text], text
+
+
+def test_plots_have_whole_epoch_ticks_and_legends_beside_the_bars_and_curves():
+    import pandas as pd
+
+    from mammokit import plots
+    from mammokit.data import load_catalog
+
+    history = pd.DataFrame({"epoch": [1, 2, 3], "accuracy": [.5, .6, .7], "val_accuracy": [.5, .5, .6],
+                            "loss": [1., .8, .7], "val_loss": [1., .9, .95]})
+    fig = plots.learning_curves(history)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 10)
+    roc = plots.roc_curves(pd.DataFrame({"model": "m", "label": y, "proba": rng.random(20), "split": "test"}))
+    roc.canvas.draw()
+    ax = roc.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # the legend sits right of the axes, over no curve
+    balance = plots.catalog_balance(load_catalog("synthetic"))
+    balance.canvas.draw()
+    for ax in balance.axes:
+        assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1 - 1
