@@ -61,3 +61,14 @@ def test_plots_have_whole_epoch_ticks_and_legends_beside_the_bars_and_curves():
     balance.canvas.draw()
     for ax in balance.axes:
         assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1 - 1
+
+
+def test_explorer_panel_titles_grow_with_the_panels():
+    from mammokit.widgets import compose
+
+    small = compose([np.zeros((128, 128, 3), np.uint8)] * 2, ("original", "enhanced (CLAHE)"))
+    large = compose([np.zeros((512, 512, 3), np.uint8)] * 2, ("original", "enhanced (CLAHE)"))
+    bar_small, bar_large = small.shape[0] - 128, large.shape[0] - 512
+    assert bar_small >= 20 and bar_large >= 3 * bar_small  # the title keeps its share of the picture
+    ink = (large[:bar_large, :512] < 128).any(axis=1)  # rows of the first title holding text
+    assert ink.sum() >= 20  # letters at least 20 px high on a 512-px panel (was ~10)
