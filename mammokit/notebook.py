@@ -33,13 +33,17 @@ def parameters_source(stem: str) -> str:
 
 
 def setup_source(stem: str) -> str:
-    """Install the kit on Colab (elsewhere it is installed), then validate the parameters."""
+    """Install the kit on Colab (elsewhere it is installed), mount Google Drive there when ``DRIVE``
+    is set, then validate the parameters."""
     return "\n".join([
         "# Setup: on Google Colab install the kit first; locally and on Binder it is already there.",
         "import sys",
         'if "google.colab" in sys.modules:',
         f'    %pip install --quiet "mammokit @ git+{REPO_URL}"',
         "import mammokit as mk",
+        'if "google.colab" in sys.modules and DRIVE:  # keep RUN_DIR on Google Drive: it outlives the Colab machine',
+        "    from google.colab import drive",
+        '    drive.mount("/content/drive")',
         "",
         f'P = mk.params.resolve("{stem}", globals())',
     ])

@@ -102,13 +102,22 @@ def _histogram(image: np.ndarray, threshold: float, side: int) -> np.ndarray:
 
 
 def compose(panels: list[np.ndarray], titles: tuple[str, ...] = PANELS) -> np.ndarray:
-    """Side-by-side BGR panels with a white title bar above each."""
+    """Side-by-side BGR panels with a white title bar above each.
+
+    The title's font grows with the panel (five panels are shrunk to the notebook's width, so a
+    fixed small font ends up a few pixels high) but always fits the panel's width."""
     tiles = []
     for panel, title in zip(panels, titles):
-        bar = np.full((20, panel.shape[1], 3), 255, np.uint8)
-        cv2.putText(bar, title, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        width = panel.shape[1]
+        scale = max(0.5, 0.75 * width / 256)
+        text_w = cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0]
+        scale = min(scale, scale * (width - 8) / max(text_w, 1))
+        height = max(20, int(round(40 * max(0.5, 0.75 * width / 256))))  # one height for same-width panels
+        bar = np.full((height, width, 3), 255, np.uint8)
+        cv2.putText(bar, title, (4, int(height * 0.72)), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0),
+                    max(1, round(scale * 1.5)), cv2.LINE_AA)
         tiles.append(np.vstack([bar, panel]))
-        tiles.append(np.full((panel.shape[0] + 20, 4, 3), 255, np.uint8))
+        tiles.append(np.full((panel.shape[0] + height, 4, 3), 255, np.uint8))
     return np.hstack(tiles[:-1])
 
 
