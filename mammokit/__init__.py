@@ -19,8 +19,8 @@ from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "backend", "cli", "course", "data", "evaluate", "explain", "finetune", "leakage", "models",
-    "notebook", "paper", "params", "paths", "plots", "preprocess", "roi", "runs", "seed", "splits",
+    "augment", "backend", "cli", "course", "data", "evaluate", "exercises", "explain", "finetune", "grading",
+    "leakage", "masters", "models", "notebook", "paper", "params", "paths", "plots", "preprocess", "roi", "runs", "seed", "splits",
     "summary", "sweep", "train", "transfer", "widgets",
 }
 
