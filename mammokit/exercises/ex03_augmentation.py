@@ -145,8 +145,8 @@ EXERCISES = [
         prompt="**Predict, then run (q03_same_flip).** Table 1 lists a *top* flip and a *bottom* flip. Do they give "
                "different images? Answer `True` if they give the same image, `False` if different.",
         solution="same_flip_guess = True  # SOLUTION",
-        follow="print(\"top flip == bottom flip:\", bool((mk.augment.flip(example, \"top\") == "
-               "mk.augment.flip(example, \"bottom\")).all()))"),
+        follow="print(\"top flip == bottom flip:\", bool((mk.augment.flip(rois.images[0], \"top\") == "
+               "mk.augment.flip(rois.images[0], \"bottom\")).all()))"),
     Exercise(
         "q03_flip", NB, "flip_left_right", check_flip, ref_flip_left_right, anchor="mk.plots.table1_gallery(",
         prompt="**Exercise (q03_flip).** Write Table 1's left/right flip, `flip_left_right(image)`, for one 2-D "

@@ -154,8 +154,11 @@ EXERCISES = [
                  "    top = weighted[len(weighted) - n:] if n else []\n    for layer in backbone:\n"
                  "        layer.trainable = any(layer is t for t in top)\n"
                  "    model.get_layer(\"mk_head\").trainable = True\n    return model\n    # END SOLUTION",
-        follow="mk.exercises.use(\"q05_freeze\", freeze_all_but_top)(demo, 2)\n"
-               "print(sum(layer.trainable for layer in mk.transfer.backbone_layers(demo)), \"backbone layers train\")"),
+        follow="vgg = mk.transfer.build_transfer(\"VGG19\", P.ROI_SIZE, weights=None)\n"
+               "vgg = mk.exercises.use(\"q05_freeze\", freeze_all_but_top)(vgg, 2)\n"
+               "print(sum(layer.trainable for layer in mk.transfer.backbone_layers(vgg)), \"of\",\n"
+               "      len(mk.transfer.backbone_layers(vgg)), \"VGG19 layers train\")\n"
+               "del vgg"),
 ]
 
 WRITTEN = [
