@@ -150,3 +150,21 @@ def test_unknown_exercise_and_notebook_are_config_errors():
         E.get("q01_nope")
     with pytest.raises(mk.ConfigError, match="no exercises for notebook"):
         E.for_notebook("07_nope")
+
+
+def test_colab_widget_manager_is_switched_on_only_on_colab(monkeypatch):
+    import sys
+    import types
+
+    from mammokit.notebook import enable_colab_widgets
+
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert enable_colab_widgets() is False
+    calls = []
+    output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append(1))
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    assert enable_colab_widgets() is True and calls == [1]
