@@ -129,6 +129,31 @@ def make_master(notebook: Path | str, out: Path | str) -> Path:
     return out
 
 
+def strip_exercises(master: Path | str, out: Path | str) -> Path:
+    """The course notebook a master was made from (otter's cells, the grader cell, follow-up cells
+    and written questions removed): edit prose there, then :func:`make_master` again."""
+    master, out = Path(master), Path(out)
+    nb = nbformat.read(master, as_version=4)
+    stem = master.stem
+    follows = {ex.follow for ex in exercises.for_notebook(stem) if ex.follow}
+    written = {c.source for c in written_cells(stem)}
+    kept, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.startswith(QUESTION_MARK):
+            inside = True
+        elif cell.cell_type == "raw" and cell.source.startswith("# END QUESTION"):
+            inside = False
+        elif not inside and cell.cell_type != "raw" and cell.source not in follows | written \
+                and cell.source != grader_source(stem):
+            kept.append(cell)
+    nb.cells = kept
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{stem[:2]}-{i:03d}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return out
+
+
 def make_masters(src: Path | str, dest: Path | str) -> list[Path]:
     """A master in ``dest`` for every course notebook in ``src`` that has exercises."""
     src, dest = Path(src), Path(dest)

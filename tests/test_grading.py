@@ -11,7 +11,8 @@ import pytest
 
 from mammokit import cli, exercises, notebook
 from mammokit.grading import GradingError, assign, collect, course_stem, grade, student_cells, summary_path
-from mammokit.masters import MasterError, grader_source, make_master, make_masters, check_cell_source
+from mammokit.masters import (MasterError, check_cell_source, grader_source, make_master, make_masters,
+                              strip_exercises)
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
@@ -42,12 +43,18 @@ def test_every_course_notebook_becomes_a_master_in_the_house_layout(tmp_path: Pa
 
 
 def _course_notebook(tmp_path: Path, stem: str = "01_data") -> Path:
-    src = MASTERS[0] if CONVERTED else ROOT / "notebooks" / f"{stem}.ipynb"
-    if CONVERTED:  # rebuild a plain course notebook from the master: drop otter's cells
-        nb = nbformat.read(src, as_version=4)
-        nb.cells = [c for c in nb.cells if c.cell_type != "raw"]
-        return _write(tmp_path / f"{src.stem}.ipynb", nb.cells)
-    return Path(shutil.copy(src, tmp_path / src.name))
+    """A plain course notebook: today's, or (once notebooks/ are generated) one stripped from its master."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if CONVERTED:
+        return strip_exercises(MASTERS[0], tmp_path / MASTERS[0].name)
+    return Path(shutil.copy(ROOT / "notebooks" / f"{stem}.ipynb", tmp_path / f"{stem}.ipynb"))
+
+
+def test_stripping_a_master_and_making_it_again_gives_the_same_cells(tmp_path: Path):
+    course = _course_notebook(tmp_path / "course")
+    master = make_master(course, tmp_path / "m1" / course.name)
+    again = make_master(strip_exercises(master, tmp_path / "c2" / course.name), tmp_path / "m2" / course.name)
+    assert student_cells(nbformat.read(master, as_version=4)) == student_cells(nbformat.read(again, as_version=4))
 
 
 def test_a_missing_anchor_is_named_with_the_file_to_edit(tmp_path: Path):
