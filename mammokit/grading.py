@@ -31,7 +31,8 @@ MASTERS = Path("notebooks") / "solutions"
 STUDENTS = Path("notebooks")
 AUTOGRADERS = Path("dist") / "autograder"
 _STEM = re.compile(r'mk\.(?:params\.resolve|exercises\.Grader)\(\s*"(\d\d_[a-z_]+)"')
-SCORE_COLUMNS = ["submission", "student", "notebook", "question", "points", "max_points", "error"]
+SCORE_COLUMNS = ["submission", "student", "notebook", "question", "points", "max_points", "feedback", "error"]
+_REASON = re.compile(r"(?:NotAnswered|WrongAnswer|\w*Error): (.*)")
 
 
 class GradingError(MammokitError):
@@ -186,13 +187,15 @@ def grade_one(sub: Submission, autograder: Path, *, profile: str = "smoke", time
                 raise GradingError(f"otter run wrote no results ({(proc.stderr or proc.stdout)[-500:].strip()})")
             tests = json.loads(results.read_text())["tests"]
         except GradingError as exc:
-            return [{**base, "question": None, "points": 0.0, "max_points": None, "error": str(exc)}]
+            return [{**base, "question": None, "points": 0.0, "max_points": None, "feedback": "", "error": str(exc)}]
     rows = []
     for test in tests:
         if "max_score" not in test:  # otter's "Public Tests" summary row
             continue
+        reasons = _REASON.findall(test.get("output") or "")
         rows.append({**base, "question": test["name"], "points": float(test.get("score") or 0.0),
-                     "max_points": float(test["max_score"]), "error": ""})
+                     "max_points": float(test["max_score"]), "feedback": reasons[-1].strip() if reasons else "",
+                     "error": ""})
     return rows
 
 

@@ -52,6 +52,37 @@ def test_answer_names_are_lowercase_identifiers():
         assert "BEGIN SOLUTION" in ex.solution or "# SOLUTION" in ex.solution, ex.name
 
 
+def _bound_names(source: str) -> set[str]:
+    import ast
+
+    code = "\n".join(line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())  # IPython magics are not Python
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def test_answer_names_are_not_reused_by_the_notebook():
+    """otter checks answers after the WHOLE notebook ran: no other cell may rebind an answer's name."""
+    import nbformat
+
+    from mammokit.paths import notebooks_dir
+
+    for stem in E.NOTEBOOK_MODULES:
+        nb = nbformat.read(notebooks_dir() / f"{stem}.ipynb", as_version=4)
+        solutions = {ex.solution for ex in E.for_notebook(stem)}
+        bound = set().union(*(_bound_names(c.source) for c in nb.cells
+                              if c.cell_type == "code" and c.source not in solutions and "..." not in c.source))
+        for ex in E.for_notebook(stem):
+            assert ex.answer not in bound, f"{stem} rebinds {ex.answer!r}; rename the answer of {ex.name}"
+
+
 @pytest.mark.parametrize("ex", _params(ALL))
 def test_solution_passes_blank_is_not_answered_and_wrong_fails(ex: E.Exercise):
     E.check(ex.name, _run(ex.solution)[ex.answer])

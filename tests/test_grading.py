@@ -174,6 +174,8 @@ def test_assign_then_grade_full_blank_and_partial(tmp_path: Path):
     total = sum(ex.points for ex in exs)
     assert per.loc["alice"].tolist() == [total, total]
     assert per.loc["bob"].tolist() == [0, total]
+    bob = scores[scores.student == "bob"]
+    assert bob.feedback.str.contains("not answered yet").all(), "a blank answer's row says why it scored 0"
     carol = scores[scores.student == "carol"].set_index("question")["points"]
     assert carol.sum() == sum(ex.points for ex in exs if ex.name in solved)
     assert all(carol[name] > 0 for name in solved)

@@ -91,9 +91,9 @@ def check_youden(answer) -> None:
 def check_auc(answer) -> None:
     for seed in (631, 632, 633):
         labels, proba = _scores(seed)
-        got = call(answer, labels.copy(), proba.copy(), what="auc(labels, proba)")
+        got = call(answer, labels.copy(), proba.copy(), what="rank_auc(labels, proba)")
         want = ref_auc(labels, proba)
-        expect(np.isclose(float(got), want), f"auc gave {float(got):.4f}, expected {want:.4f}: the chance that a "
+        expect(np.isclose(float(got), want), f"rank_auc gave {float(got):.4f}, expected {want:.4f}: the chance that a "
                                              "random malignant case scores above a random benign one (ties count ½)")
 
 
@@ -147,11 +147,11 @@ EXERCISES = [
         follow="if len(val):\n    print(\"your threshold:\", mk.exercises.use(\"q06_youden\", youden_threshold)(val.label, val.proba),\n"
                "          \"| the package's:\", round(threshold, 3))"),
     Exercise(
-        "q06_auc", NB, "auc", check_auc, ref_auc, anchor="mk.evaluate.EQUATIONS",
-        prompt="**Exercise (q06_auc).** Write `auc(labels, proba)` without scikit-learn: the fraction of "
+        "q06_auc", NB, "rank_auc", check_auc, ref_auc, anchor="mk.evaluate.EQUATIONS",
+        prompt="**Exercise (q06_auc).** Write `rank_auc(labels, proba)` without scikit-learn: the fraction of "
                "(malignant, benign) pairs in which the malignant case has the higher score (a tie counts ½). "
                "That is the area under the ROC curve.",
-        solution="def auc(labels, proba):\n    \"\"\"AUC as a ranking probability (Mann-Whitney).\"\"\"\n"
+        solution="def rank_auc(labels, proba):\n    \"\"\"AUC as a ranking probability (Mann-Whitney).\"\"\"\n"
                  "    # BEGIN SOLUTION\n    labels, proba = np.asarray(labels), np.asarray(proba)\n"
                  "    pos, neg = proba[labels == 1], proba[labels == 0]\n"
                  "    diff = pos[:, None] - neg[None, :]\n"
