@@ -147,6 +147,7 @@ def _solve(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, names: set[
 def test_assign_then_grade_full_blank_and_partial(tmp_path: Path):
     """The done-when of issue #14 on notebook 01 with real otter-grader (a few minutes)."""
     masters = tmp_path / "solutions"
+    masters.mkdir()
     master = (Path(shutil.copy(MASTERS[0], masters / MASTERS[0].name)) if CONVERTED
               else make_master(ROOT / "notebooks" / "01_data.ipynb", masters / "01_data.ipynb"))
     stem = master.stem
