@@ -52,6 +52,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_recipes.json")
     args = parser.parse_args()
 
+    if not (Path(args.data) / "Info.txt").is_file():
+        print(f"skipped: no MIAS folder at {args.data} (pass --data or set MAMMOKIT_MIAS_DEV)")
+        return
+
     from mammokit import data, recipes, roi
 
     rois = roi.build_roi_dataset(data.load_catalog(args.data), progress=False)
