@@ -74,6 +74,8 @@ class FeatureModel:
 
 
 def _feature_recipe(train: RoiDataset, columns: Sequence[str], c: float, seed: int) -> FeatureModel:
+    """Threshold from a fit on part of ``train`` scored on the carved validation patients; the model
+    kept is then refitted on all of ``train`` (a linear model on a few numbers barely moves)."""
     fit_part, val = carve_validation(train, seed=seed)
     threshold = _threshold(val, FeatureModel(tuple(columns), c).fit(fit_part).predict_proba(val))
     model = FeatureModel(tuple(columns), c).fit(train)  # refit on all training patients
