@@ -1,7 +1,7 @@
 """Which recipe is the best honest one? Every recipe under the same patient-grouped k-fold CV.
 
-Each recipe of ``mammokit.recipes.candidates(profile)`` (baselines, ConvNet on each ROI recipe,
-the recommended one) — or the extra ConvNet variants given with ``--variant`` — is trained per
+Each recipe of ``mammokit.recipes.candidates(profile)`` (baselines, the ConvNet on each ROI recipe,
+the ConvNet fused with the radius) — or the extra ConvNet variants given with ``--variant`` — is trained per
 fold on the training patients only and scored on the held-out patients; the table gives the
 pooled out-of-fold AUC with its 95 % patient-bootstrap interval, the mean ± sd over folds, and
 the wall time. Repeating over ``--seeds`` (different folds and initialisations) shows how much
@@ -48,9 +48,13 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--only", nargs="*", default=None, help="recipes whose name contains one of these words")
     parser.add_argument("--variant", action="append", default=[],
-                        help="JSON of mammokit.recipes.convnet keywords over the profile's recommended ones")
+                        help="JSON of mammokit.recipes.convnet keywords over the profile's sizes (recipes.CONVNET)")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_recipes.json")
     args = parser.parse_args()
+
+    if not (Path(args.data) / "Info.txt").is_file():
+        print(f"skipped: no MIAS folder at {args.data} (pass --data or set MAMMOKIT_MIAS_DEV)")
+        return
 
     from mammokit import data, recipes, roi
 
@@ -59,7 +63,7 @@ def main() -> None:
     if args.only is not None:
         pool = {n: r for n, r in pool.items() if any(w.lower() in n.lower() for w in args.only)}
     for text in args.variant:
-        options = {**recipes.RECOMMENDED[args.profile], **json.loads(text)}
+        options = {**recipes.CONVNET[args.profile], **json.loads(text)}
         pool[f"ConvNet {text}"] = lambda train, seed=0, o=options: recipes.convnet(train, seed=seed, **o)
     print(f"{len(rois)} ROIs of {len(set(rois.groups))} patients from {args.data}; profile {args.profile}; "
           f"{args.folds}-fold CV grouped by patient; seeds {args.seeds}", flush=True)

@@ -13,7 +13,7 @@ saw. The recipes:
 * :func:`convnet` — the paper's ConvNet on a chosen ROI recipe (``mammokit.roi.ROI_RECIPES``),
   optionally a seed ensemble, dihedral test-time augmentation, and the radius fused in;
 * :func:`recommended` — the best honest recipe we measured (``benchmarks/bench_recipes.py``),
-  the one the ``classroom`` profile uses.
+  the one notebook 06 marks as the profile's default (:data:`RECOMMENDED_RECIPE`).
 """
 from __future__ import annotations
 
@@ -74,6 +74,8 @@ class FeatureModel:
 
 
 def _feature_recipe(train: RoiDataset, columns: Sequence[str], c: float, seed: int) -> FeatureModel:
+    """Threshold from a fit on part of ``train`` scored on the carved validation patients; the model
+    kept is then refitted on all of ``train`` (a linear model on a few numbers barely moves)."""
     fit_part, val = carve_validation(train, seed=seed)
     threshold = _threshold(val, FeatureModel(tuple(columns), c).fit(fit_part).predict_proba(val))
     model = FeatureModel(tuple(columns), c).fit(train)  # refit on all training patients
@@ -178,39 +180,29 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
     return model
 
 
-# --- the recommended recipe --------------------------------------------------------------------------
+# --- every recipe we compare, and the recommended one ---------------------------------------------
 
-RECOMMENDED = {
-    "smoke": dict(roi="fixed", size=32, window_mm=32.0, epochs=1, steps_per_epoch=2, filters=(8, 16),
-                  members=1, tta=True, with_size=True),
-    "classroom": dict(roi="fixed", size=64, window_mm=32.0, epochs=15, steps_per_epoch=10, members=1,
-                      tta=True, with_size=True),
-    "paper": dict(roi="fixed", size=224, window_mm=32.0, epochs=90, steps_per_epoch=80, members=3,
-                  tta=True, with_size=True),
+CONVNET = {
+    "smoke": dict(size=32, window_mm=32.0, epochs=1, steps_per_epoch=2, filters=(8, 16)),
+    "classroom": dict(size=64, window_mm=32.0, epochs=15, steps_per_epoch=10),
+    "paper": dict(size=224, window_mm=32.0, epochs=90, steps_per_epoch=80),
 }
-"""The settings of :func:`recommended` per profile (chosen with ``benchmarks/bench_recipes.py``)."""
+"""The ConvNet recipes' sizes and schedule per profile (the ROI recipe and extras vary by candidate)."""
 
+FUSED = "ConvNet, fixed window + TTA + size"
 
-def recommended(train: RoiDataset, *, profile: str = "classroom", seed: int = 0) -> ConvNetModel:
-    """The best honest recipe we measured, trained on ``train`` alone (validation carved by patient).
-
-    Returns a predictor with ``predict_proba(rois) -> (N,)`` malignant probabilities and the
-    ``threshold`` chosen on its own validation patients. ``rois`` may be cut by any ROI recipe:
-    they are re-cut from their films as the recipe needs.
-    """
-    if profile not in RECOMMENDED:
-        raise ConfigError(f"recommended: profile={profile!r}; use one of {', '.join(RECOMMENDED)}")
-    if not isinstance(train, RoiDataset):
-        raise ConfigError(f"recommended: train must be a mammokit.roi.RoiDataset, got {type(train).__name__}")
-    return convnet(train, seed=seed, **RECOMMENDED[profile])
+RECOMMENDED_RECIPE = "size only (radius, mm)"
+"""The candidate :func:`recommended` trains: the one with the highest grouped-CV AUC on the MIAS
+development subset in ``benchmarks/bench_recipes.py`` (classroom sizes; no ConvNet recipe we could
+train on the classroom budget beat the annotated radius there). Re-measure before changing it."""
 
 
 def candidates(profile: str = "classroom") -> dict[str, Any]:
     """Every recipe notebook 06 and ``benchmarks/bench_recipes.py`` compare, by display name;
     each is ``recipe(train, seed=0) -> predictor`` (the ConvNets at ``profile``'s sizes)."""
-    if profile not in RECOMMENDED:
-        raise ConfigError(f"candidates: profile={profile!r}; use one of {', '.join(RECOMMENDED)}")
-    base = {**RECOMMENDED[profile], "tta": False, "with_size": False, "members": 1}
+    if profile not in CONVNET:
+        raise ConfigError(f"candidates: profile={profile!r}; use one of {', '.join(CONVNET)}")
+    base = CONVNET[profile]
 
     def net(**options):
         return lambda train, seed=0: convnet(train, seed=seed, **{**base, **options})
@@ -222,5 +214,19 @@ def candidates(profile: str = "classroom") -> dict[str, Any]:
         "ConvNet, normalised crop": net(roi="normalised"),
         "ConvNet, fixed window": net(roi="fixed"),
         "ConvNet, multi-scale": net(roi="multiscale"),
-        "recommended": lambda train, seed=0: recommended(train, profile=profile, seed=seed),
+        FUSED: net(roi="fixed", tta=True, with_size=True),
     }
+
+
+def recommended(train: RoiDataset, *, profile: str = "classroom", seed: int = 0):
+    """The best honest recipe we measured (:data:`RECOMMENDED_RECIPE`), trained on ``train`` alone.
+
+    Returns a predictor with ``predict_proba(rois) -> (N,)`` malignant probabilities and the
+    ``threshold`` chosen on validation patients it carved from ``train``. ``rois`` may be cut by
+    any ROI recipe (ConvNet recipes re-cut them from their films as they need).
+    """
+    if profile not in CONVNET:
+        raise ConfigError(f"recommended: profile={profile!r}; use one of {', '.join(CONVNET)}")
+    if not isinstance(train, RoiDataset):
+        raise ConfigError(f"recommended: train must be a mammokit.roi.RoiDataset, got {type(train).__name__}")
+    return candidates(profile)[RECOMMENDED_RECIPE](train, seed=seed)

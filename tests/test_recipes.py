@@ -63,11 +63,12 @@ def test_recommended_refuses_an_unknown_profile_and_a_plain_array():
 def test_candidates_name_every_baseline_and_roi_recipe():
     names = list(recipes.candidates("smoke"))
     assert names[:3] == ["size only (radius, mm)", "hand features", "hand features + size"]
-    assert {"ConvNet, normalised crop", "ConvNet, fixed window", "ConvNet, multi-scale", "recommended"} <= set(names)
+    assert {"ConvNet, normalised crop", "ConvNet, fixed window", "ConvNet, multi-scale", recipes.FUSED} <= set(names)
+    assert recipes.RECOMMENDED_RECIPE in names
 
 
 @pytest.mark.slow
-def test_recommended_trains_on_phantoms_and_recuts_any_rois(tmp_path, monkeypatch):
+def test_recipes_train_on_phantoms_and_recut_any_rois(tmp_path, monkeypatch):
     from mammokit.data import load_catalog
     from mammokit.roi import build_recipe_rois, build_roi_dataset
     from mammokit.splits import split_by_patient
@@ -75,8 +76,10 @@ def test_recommended_trains_on_phantoms_and_recuts_any_rois(tmp_path, monkeypatc
     monkeypatch.setenv("MAMMOKIT_CACHE", str(tmp_path / "cache"))
     rois = build_roi_dataset(load_catalog("synthetic"), size=32, progress=False)  # the normalised crop
     split = split_by_patient(rois.table, ratios=(0.8, 0.0, 0.2), seed=0)
-    model = recipes.recommended(rois.take(split.train), profile="smoke", seed=0)
     test = rois.take(split.test)
+    chosen = recipes.recommended(rois.take(split.train), profile="smoke", seed=0)
+    assert chosen.predict_proba(test).shape == (len(test),)
+    model = recipes.candidates("smoke")[recipes.FUSED](rois.take(split.train), seed=0)
     p = model.predict_proba(test)
     assert p.shape == (len(test),) and ((p >= 0) & (p <= 1)).all() and 0 <= model.threshold <= 1
     fixed = build_recipe_rois(test.table, "fixed", 32, 32.0)
