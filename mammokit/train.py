@@ -248,8 +248,9 @@ def _augment_pipeline(augment: Any, seed: int):
 class TrainConfig:
     """Every training option, in one place; :func:`fit` and everything that trains a ConvNet take one.
 
-    ``epochs`` (0 only for :func:`mammokit.finetune.fine_tune`: the head phase alone); ``batch_size``; ``steps_per_epoch`` (None: one pass over the training split; a
-    number loops the data, Table 2: 80); ``learning_rate`` (Adam, Table 2: 1e-3);
+    ``epochs`` (0 only for :func:`mammokit.finetune.fine_tune`: the head phase alone);
+    ``batch_size``; ``steps_per_epoch`` (None: one pass over the training split; a number loops
+    the data, Table 2: 80); ``learning_rate`` (Adam, Table 2: 1e-3);
     ``class_weight`` (``"balanced"``, None or ``{0: w0, 1: w1}``, Eq 6); ``augment`` (True: the
     kit's online pipeline, False, or a Keras layer); ``early_stopping`` (patience in epochs, or
     None); ``restore_best`` (leave the best epoch's weights in the model); ``seed``;
