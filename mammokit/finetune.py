@@ -151,8 +151,8 @@ def fine_tune(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
     ``head``: backbone frozen, ``head_epochs`` at ``config.learning_rate``. Phase
     ``fine-tune``: the top ``top_n`` weighted backbone layers unfrozen (batch norm stays
     frozen), ``config.epochs`` more at ``learning_rate * fine_factor`` — small steps, so the
-    ImageNet features are adjusted, not overwritten (``epochs=0`` or ``top_n=0``: head only). With ``run_dir``
-    the phases checkpoint as ``<name>_head`` / ``<name>``.
+    ImageNet features are adjusted, not overwritten (``epochs=0`` or ``top_n=0``: head only).
+    With ``run_dir`` the phases checkpoint as ``<name>_head`` / ``<name>``.
     """
     config = config or TrainConfig()
     set_trainable(model, 0)
