@@ -48,7 +48,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = [i for i in items if not i.get_closest_marker("install")]
-    config.executed_notebooks = sorted({Path(str(i.parent.fspath)).stem for i in items if _is_notebook_cell(i)})
+    config.executed_notebooks = sorted({Path(str(i.parent.fspath)).stem for i in items
+                                        if _is_notebook_cell(i) and _executed_name(i) == Path(str(i.fspath)).name})
     for item in items:
         if _is_notebook_cell(item):
             item.add_marker(pytest.mark.slow)
@@ -64,7 +65,14 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         import nbformat
 
         executed_dir().mkdir(parents=True, exist_ok=True)
-        nbformat.write(item.parent.nb, executed_dir() / Path(str(item.parent.fspath)).name)
+        nbformat.write(item.parent.nb, executed_dir() / _executed_name(item))
+
+
+def _executed_name(item: pytest.Item) -> str:
+    """``01_data.ipynb`` for a student notebook; ``solutions-01_data.ipynb`` for its master
+    (nbval also runs notebooks/solutions/: the answered notebooks), so neither hides the other."""
+    path = Path(str(item.parent.fspath))
+    return path.name if path.parent.name == "notebooks" else f"{path.parent.name}-{path.name}"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

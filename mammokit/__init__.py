@@ -19,10 +19,10 @@ from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "backend", "cli", "course", "crossval", "data", "evaluate", "explain", "features",
-    "files", "finetune", "leakage", "models", "notebook", "paper", "params", "paths", "plots",
-    "preprocess", "recipes", "roi", "runs", "seed", "splits", "summary", "sweep", "train", "transfer",
-    "widgets",
+    "augment", "backend", "cli", "course", "crossval", "data", "evaluate", "exercises", "explain",
+    "features", "files", "finetune", "grading", "leakage", "masters", "models", "notebook", "paper",
+    "params", "paths", "plots", "preprocess", "recipes", "roi", "runs", "seed", "splits", "summary",
+    "sweep", "train", "transfer", "widgets",
 }
 
 __all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", "OutputError", *sorted(_SUBMODULES)]

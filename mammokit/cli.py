@@ -1,4 +1,4 @@
-"""The ``mammokit`` command: data, course runs, sweeps and parameter listings.
+"""The ``mammokit`` command: data, course runs, sweeps, parameter listings, exercises and grading.
 
 Every subcommand checks its output paths before it starts work; a :class:`MammokitError` or an
 operating-system error (disk full, no permission) is printed as one line (no traceback) and the
@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from mammokit.errors import ConfigError, MammokitError
 from mammokit.files import check_output_dir, check_output_file, describe_os_error
+from mammokit.params import PROFILES
 
 
 def parse_value(raw: str) -> Any:
@@ -134,7 +135,7 @@ def _params(args: argparse.Namespace) -> None:
 
 def _add_runs(sub: argparse._SubParsersAction) -> None:
     course = sub.add_parser("course", help="run notebooks 01-06 headless with papermill")
-    course.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"])
+    course.add_argument("--profile", default="smoke", choices=PROFILES)
     course.add_argument("--out", default=None, help="run folder (default: runs/<profile>)")
     course.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"),
                         help="override a parameter in every notebook that has it")
@@ -150,7 +151,7 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
                        help="a parameter and the values to try: -p EPOCHS 1 2")
     sweep.add_argument("--set", dest="fixed", nargs=2, action="append", metavar=("KEY", "VALUE"),
                        help="a parameter fixed for every run")
-    sweep.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"])
+    sweep.add_argument("--profile", default="smoke", choices=PROFILES)
     sweep.add_argument("--jobs", type=int, default=1, help="runs in parallel")
     sweep.add_argument("--out", default=None, help="sweep folder (default: runs/sweep-<notebook>)")
     sweep.add_argument("--overwrite", action="store_true")
@@ -164,11 +165,60 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
     params.set_defaults(func=_params)
 
 
+# --- mammokit masters / assign / grade -----------------------------------------------------------
+
+def _masters(args: argparse.Namespace) -> None:
+    from mammokit.masters import make_masters
+
+    for path in make_masters(args.src, args.dest):
+        print(f"master written: {path}")
+
+
+def _assign(args: argparse.Namespace) -> None:
+    from mammokit.grading import assign
+
+    for stem, seconds in assign(args.masters, args.students, args.autograders, only=args.only).items():
+        print(f"{stem}: student notebook and autograder written ({seconds:.1f} s)")
+
+
+def _grade(args: argparse.Namespace) -> None:
+    from mammokit.grading import grade
+
+    grade(args.submissions, args.out, autograders=args.autograders, overwrite=args.overwrite,
+          profile=args.profile, timeout=args.timeout)
+
+
+def _add_grading(sub: argparse._SubParsersAction) -> None:
+    masters = sub.add_parser("masters", help="add the exercises to course notebooks: otter master notebooks")
+    masters.add_argument("src", nargs="?", default="notebooks", help="folder of NN_name.ipynb course notebooks")
+    masters.add_argument("dest", nargs="?", default="notebooks/solutions", help="folder for the masters")
+    masters.set_defaults(func=_masters)
+
+    assign = sub.add_parser("assign", help="regenerate student notebooks and autograders from the masters (otter)")
+    assign.add_argument("--masters", default=None, help="masters folder (default: notebooks/solutions)")
+    assign.add_argument("--students", default=None, help="student notebooks folder (default: notebooks)")
+    assign.add_argument("--autograders", default=None, help="autograder zips folder (default: dist/autograder)")
+    assign.add_argument("--only", nargs="+", default=None, help="only these notebooks (stems)")
+    assign.set_defaults(func=_assign)
+
+    grade = sub.add_parser("grade", help="grade submitted notebooks with otter's local runner (no Docker)")
+    grade.add_argument("submissions", nargs="+", help="notebooks, or folders of them (one subfolder per student)")
+    grade.add_argument("--out", required=True, help="scores CSV (one row per submission x question); "
+                                                    "a <name>_summary.csv per student goes beside it")
+    grade.add_argument("--autograders", default=None, help="folder of <stem>.zip (default: dist/autograder)")
+    grade.add_argument("--overwrite", action="store_true", help="replace existing score files")
+    grade.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"],
+                       help="profile the submissions run under while grading (default: smoke, fast)")
+    grade.add_argument("--timeout", type=float, default=900, help="seconds per submission (default 900)")
+    grade.set_defaults(func=_grade)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mammokit", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _add_data(sub)
     _add_runs(sub)
+    _add_grading(sub)
     return parser
 
 

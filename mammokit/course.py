@@ -37,6 +37,42 @@ def cell_timeout(parameters: Mapping[str, Any]) -> int:
     return CELL_TIMEOUT_S.get(str(profile), max(CELL_TIMEOUT_S.values()))
 
 
+POLL_SLICE_S = 0.5
+
+
+def poll_in_slices() -> None:
+    """Make the notebook client poll the kernel's sockets in short slices (idempotent).
+
+    With today's jupyter_client/pyzmq on asyncio, an awaited socket poll sometimes misses the
+    wake-up for a message that has arrived (seen here on notebook 02's explorer cell, whose many
+    widget messages arrive together): the client then sits idle until the poll's timeout — the
+    whole cell timeout, or forever without one — although the kernel has finished (nbclient
+    issue #312 describes the same). Polling again every :data:`POLL_SLICE_S` seconds looks at
+    the socket afresh, so a missed wake-up costs half a second instead.
+    """
+    from queue import Empty
+    from time import monotonic
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    if getattr(AsyncZMQSocketChannel.get_msg, "polls_in_slices", False):
+        return
+    whole = AsyncZMQSocketChannel.get_msg
+
+    async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            left = POLL_SLICE_S if deadline is None else max(0.0, deadline - monotonic())
+            try:
+                return await whole(self, timeout=min(POLL_SLICE_S, left))
+            except Empty:
+                if deadline is not None and monotonic() >= deadline:
+                    raise
+
+    get_msg.polls_in_slices = True
+    AsyncZMQSocketChannel.get_msg = get_msg
+
+
 @dataclass(frozen=True)
 class Executed:
     notebook: Path
@@ -64,6 +100,7 @@ def execute_notebook(notebook: Path | str, output: Path | str, parameters: Mappi
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     timeout = int(timeout or cell_timeout(parameters))
+    poll_in_slices()
     start = time.perf_counter()
     try:
         pm.execute_notebook(

@@ -5,6 +5,7 @@ install line and badge stay the same when the repository moves.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -33,13 +34,17 @@ def parameters_source(stem: str) -> str:
 
 
 def setup_source(stem: str) -> str:
-    """Install the kit on Colab (elsewhere it is installed), then validate the parameters."""
+    """Install the kit on Colab (elsewhere it is installed), mount Google Drive there when ``DRIVE``
+    is set, then validate the parameters."""
     return "\n".join([
         "# Setup: on Google Colab install the kit first; locally and on Binder it is already there.",
         "import sys",
         'if "google.colab" in sys.modules:',
         f'    %pip install --quiet "mammokit @ git+{REPO_URL}"',
         "import mammokit as mk",
+        'if "google.colab" in sys.modules and DRIVE:  # keep RUN_DIR on Google Drive: it outlives the Colab machine',
+        "    from google.colab import drive",
+        '    drive.mount("/content/drive")',
         "",
         f'P = mk.params.resolve("{stem}", globals())',
     ])
@@ -49,6 +54,26 @@ def _write(path: Path, nb) -> None:
     """What ``nbformat.write`` writes (text + final newline), atomically."""
     body = nbformat.writes(nb)
     write_text(path, body if body.endswith("\n") else body + "\n")
+
+
+def enable_colab_widgets() -> bool:
+    """On Colab, switch to its custom widget manager so the explorer's ipywidgets-8 controls render;
+    elsewhere a no-op. True when it switched.
+
+    Why: Colab's built-in manager has dropped ipywidgets-8 controls such as Checkbox (colabtools
+    #3020) and asks for ``output.enable_custom_widget_manager()`` (colabtools #498); with it on,
+    Accordion and Tab fail (colabtools #3571), which the explorer does not use. Call it in the
+    cell that shows a widget (``mk.notebook.enable_colab_widgets()``), so ``setup_source`` — the
+    second cell of every notebook — stays unchanged.
+    """
+    if "google.colab" not in sys.modules:
+        return False
+    try:
+        from google.colab import output
+        output.enable_custom_widget_manager()
+    except (ImportError, AttributeError):  # an old or imitation Colab runtime: widgets may not render
+        return False
+    return True
 
 
 def write_notebook(path: Path | str, intro: str, cells: Iterable[tuple[str, str]]) -> Path:

@@ -287,8 +287,8 @@ DEPARTURES = (
      "the rarer class counts as much as the common one; probabilities lean towards 0.5 (notebook 06)"),
     ("04_convnet", "augmentation",
      "Table 1 inflation ×8 of the pooled data before the split, and ImageDataGenerator batches",
-     "the training split only, after a patient split: online Keras preprocessing layers (notebooks 04, 06), "
-     "Table 1 inflation in notebook 03",
+     "the training split only, after a patient split: Table 1 inflation ×8 in the paper profile (notebook 04), "
+     "online Keras preprocessing layers in classroom; notebook 03 shows both",
      "augmenting before splitting leaks copies of test ROIs into training (notebook 03)"),
     ("05_transfer_learning", "transfer learning schedule",
      "backbones \"fine-tuned by modifying the final fully-connected layers\"; no schedule given",

@@ -24,6 +24,8 @@ from typing import Any, Callable, Mapping
 from mammokit.errors import ConfigError
 
 PROFILES = ("smoke", "classroom", "paper")
+PAPER_BACKBONES = ("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")
+"""The paper's five transfer backbones, in its order (mammokit.transfer has one registry entry each)."""
 DEFAULT_PROFILE = "classroom"
 _UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -122,6 +124,9 @@ COMMON = (
           "'auto' (MIAS if installed, else phantoms), 'synthetic', a MIAS folder, or a DICOM manifest CSV"),
     Param("SEED", 42, integer(0), "seed for Python, NumPy and Keras"),
     Param("RUN_DIR", None, optional(folder), "folder for this run's models, tables and metrics (default: runs/latest)"),
+    Param("DRIVE", False, boolean,
+          "Google Colab only: mount Google Drive and keep RUN_DIR there (MyDrive/mammokit/runs), so a run "
+          "survives Colab recycling the machine"),
 )
 
 _ROI_SIZE = Param("ROI_SIZE", {"smoke": 32, "classroom": 96, "paper": 224}, integer(16, 1024),
@@ -175,18 +180,19 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "steps per epoch (paper: 80); None: one pass over the training split; more steps than "
               "it has batches loop it, each pass freshly augmented"),
         Param("LEARNING_RATE", 1e-3, number(1e-7, 1.0), "Adam learning rate (paper: 0.001)"),
-        Param("AUGMENT", True, boolean, "online augmentation on the training branch"),
+        Param("AUGMENT", {"smoke": True, "classroom": True, "paper": False}, boolean,
+              "online augmentation on the training branch (Keras layers; the paper profile uses INFLATE instead)"),
+        Param("INFLATE", {"smoke": 1, "classroom": 1, "paper": 8}, integer(1, 64),
+              "copies per training ROI with Table 1's variants, after the patient split (paper: 8); 1: none"),
     ),
     "05_transfer_learning": (
         _ROI_SIZE, _LESIONS,
         Param("BACKBONES",
-              ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"],
-              list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")),
+              list(PAPER_BACKBONES), list_of(one_of(*PAPER_BACKBONES)),
               "which of the paper's backbones to train"),
         Param("FINE_TUNE", {"smoke": ["VGG19"], "classroom": [],
-                            "paper": ["VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"]},
-              list_of(one_of("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5"),
-                      allow_empty=True),
+                            "paper": list(PAPER_BACKBONES)},
+              list_of(one_of(*PAPER_BACKBONES), allow_empty=True),
               "backbones fine-tuned end to end (slow on a CPU); the others stay frozen feature extractors "
               "with a fitted head. []: none"),
         Param("WEIGHTS", {"smoke": "random", "classroom": "imagenet", "paper": "imagenet"}, text,
@@ -359,7 +365,13 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
     from mammokit import paths
     from mammokit.seed import seed_everything
 
-    run_dir = Path(values["RUN_DIR"] or paths.runs_dir() / "latest").expanduser().resolve()
+    runs = paths.runs_dir()
+    if values["DRIVE"] and not values["RUN_DIR"]:
+        if paths.DRIVE_RUNS.parents[1].is_dir():  # MyDrive is mounted (the setup cell does it on Colab)
+            runs = paths.DRIVE_RUNS
+        elif not quiet:
+            print("DRIVE=True, but Google Drive is not mounted (Colab only): RUN_DIR stays on this machine's disk")
+    run_dir = Path(values["RUN_DIR"] or runs / "latest").expanduser().resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     values["RUN_DIR"] = str(run_dir)
     seed_everything(values["SEED"])

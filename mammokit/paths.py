@@ -39,6 +39,10 @@ def cache_dir() -> Path:
     return Path(os.environ.get("MAMMOKIT_CACHE") or data_dir() / "cache")
 
 
+DRIVE_RUNS = Path("/content/drive/MyDrive/mammokit/runs")
+"""Where runs go on Colab with ``DRIVE = True``: Google Drive outlives the Colab machine's disk."""
+
+
 def runs_dir() -> Path:
     """Executed notebooks, models and metrics of course runs (``<project>/runs``)."""
     return project_root() / "runs"

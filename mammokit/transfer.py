@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from mammokit.errors import ConfigError, DownloadError, MammokitError
+from mammokit.params import PAPER_BACKBONES  # the names; BACKBONES below has one entry each
 
 if TYPE_CHECKING:
     import keras
@@ -73,7 +74,6 @@ BACKBONES: dict[str, Backbone] = {b.name: b for b in (
              "https://storage.googleapis.com/keras-applications/efficientnetb5_notop.h5",
              "38879255a25d3c92d5e44e04ae6cec6f"),
 )}
-PAPER_BACKBONES = tuple(BACKBONES)
 # Measured with benchmarks/bench_backbones.py (224 px, batch 8, weights=None, TF 2.21 on a shared
 # 2-core x86 CPU, Nov 2026; ±25 % run to run). Seconds per training step after the first, with
 # the backbone frozen and with every layer but batch norm trainable; the first fine-tuning step

@@ -7,6 +7,7 @@ works with the default inline backend and in headless runs; sliders update on re
 """
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass, replace
 from typing import Mapping
@@ -23,10 +24,11 @@ NOISE_UNITS = {"none": 0.0, "gaussian": 1.0, "salt_pepper": 1 / 200, "speckle": 
 PANELS = ("original", "denoised", "enhanced (CLAHE)", "breast mask", "histogram")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Film:
     """One image for the explorer: ``image`` 2-D uint8/uint16; optional ``clean`` (uint8) and
-    ``breast_mask`` (bool) truth of a phantom; ``centres`` (k, 2) annotated lesion (row, col)."""
+    ``breast_mask`` (bool) truth of a phantom; ``centres`` (k, 2) annotated lesion (row, col).
+    Compared and hashed by identity (it holds arrays), so it can key a cache."""
 
     image: np.ndarray
     clean: np.ndarray | None = None
@@ -100,29 +102,29 @@ def _histogram(image: np.ndarray, threshold: float, side: int) -> np.ndarray:
 
 
 def compose(panels: list[np.ndarray], titles: tuple[str, ...] = PANELS) -> np.ndarray:
-    """Side-by-side BGR panels with a white title bar above each."""
+    """Side-by-side BGR panels with a white title bar above each.
+
+    The title's font grows with the panel (five panels are shrunk to the notebook's width, so a
+    fixed small font ends up a few pixels high) but always fits the panel's width."""
     tiles = []
     for panel, title in zip(panels, titles):
-        bar = np.full((20, panel.shape[1], 3), 255, np.uint8)
-        cv2.putText(bar, title, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        width = panel.shape[1]
+        scale = max(0.5, 0.75 * width / 256)
+        text_w = cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0]
+        scale = min(scale, scale * (width - 8) / max(text_w, 1))
+        height = max(20, int(round(40 * max(0.5, 0.75 * width / 256))))  # one height for same-width panels
+        bar = np.full((height, width, 3), 255, np.uint8)
+        cv2.putText(bar, title, (4, int(height * 0.72)), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0),
+                    max(1, round(scale * 1.5)), cv2.LINE_AA)
         tiles.append(np.vstack([bar, panel]))
-        tiles.append(np.full((panel.shape[0] + 20, 4, 3), 255, np.uint8))
+        tiles.append(np.full((panel.shape[0] + height, 4, 3), 255, np.uint8))
     return np.hstack(tiles[:-1])
 
 
-_NOISY: dict = {}
-
-
-def _noisy(film: Film, original: np.ndarray, noise: str, amount: float, seed: int) -> np.ndarray:
+@functools.lru_cache(maxsize=8)
+def _noisy(film: Film, noise: str, amount: float, seed: int) -> np.ndarray:
     """The film with noise added, memoised (drawing 1M random numbers costs ~25 ms per update)."""
-    if noise == "none" or amount <= 0:
-        return original
-    key = (id(film), noise, float(amount), seed)
-    if key not in _NOISY:
-        if len(_NOISY) >= 8:
-            _NOISY.pop(next(iter(_NOISY)))
-        _NOISY[key] = (film, add_noise(original, noise, amount, seed))  # film kept: its id stays unique
-    return _NOISY[key][1]
+    return add_noise(to_uint8(film.image), noise, amount, seed)
 
 
 def render_view(film: Film, cfg: PreprocessConfig, noise: str = "none", noise_amount: float = 0.0,
@@ -133,7 +135,7 @@ def render_view(film: Film, cfg: PreprocessConfig, noise: str = "none", noise_am
     the film itself when noise was added); mask IoU against a phantom's true mask; lesion centres
     inside the mask."""
     original = to_uint8(film.image)
-    noisy = _noisy(film, original, noise, noise_amount, seed)
+    noisy = original if noise == "none" or noise_amount <= 0 else _noisy(film, noise, float(noise_amount), seed)
     result = preprocess(noisy, cfg)
     readouts: dict = {"threshold": round(result.threshold, 1), "breast %": round(100 * float(result.mask.mean()), 1)}
     reference = film.clean if film.clean is not None else (original if noisy is not original else None)

@@ -115,3 +115,39 @@ def test_a_stalled_cell_fails_within_the_cell_timeout_naming_notebook_and_cell(
     err = capsys.readouterr().err
     assert "02_preprocessing.ipynb: code cell" in err and "time.sleep(600)" in err
     assert "longer than 3 s" in err and "--cell-timeout" in err
+
+
+def test_the_notebook_client_polls_its_sockets_in_short_slices(monkeypatch):
+    """A poll that misses a wake-up costs a slice, not the whole cell timeout (see poll_in_slices)."""
+    import asyncio
+    import time
+    from queue import Empty
+
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    from mammokit import course
+
+    asked = []
+
+    async def missed_twice(self, timeout=None):
+        asked.append(timeout)
+        if len(asked) <= 2:
+            raise Empty
+        return {"msg": "ready"}
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", missed_twice)
+    course.poll_in_slices()
+    course.poll_in_slices()  # idempotent: wraps once
+    assert asyncio.run(AsyncZMQSocketChannel.get_msg(None, timeout=600)) == {"msg": "ready"}
+    assert len(asked) == 3 and max(asked) <= course.POLL_SLICE_S
+
+    async def never(self, timeout=None):
+        await asyncio.sleep(timeout)
+        raise Empty
+
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", never)
+    course.poll_in_slices()
+    start = time.monotonic()
+    with pytest.raises(Empty):
+        asyncio.run(AsyncZMQSocketChannel.get_msg(None, timeout=1.2))
+    assert 1.1 < time.monotonic() - start < 3

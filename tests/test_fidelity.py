@@ -65,3 +65,12 @@ def test_worksheet_claims_hold():
     relu = lambda a: np.maximum(a, 0)  # noqa: E731
     np.testing.assert_array_equal(relu(pool(x)), pool(relu(x)))
     assert {"activation", "dropout", "patch size", "MIAS counts", "Table 5"} <= set(paper.worksheet()["topic"])
+
+
+def test_paper_profile_inflates_with_table1_and_classroom_augments_online(tmp_path):
+    from mammokit import params
+
+    paper = params.resolve("04_convnet", {"PROFILE": "paper", "RUN_DIR": str(tmp_path)}, quiet=True)
+    classroom = params.resolve("04_convnet", {"PROFILE": "classroom", "RUN_DIR": str(tmp_path)}, quiet=True)
+    assert (paper.INFLATE, paper.AUGMENT) == (8, False)
+    assert (classroom.INFLATE, classroom.AUGMENT) == (1, True)

@@ -11,8 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
 INFRASTRUCTURE = {"backend", "errors", "files", "paths", "params", "runs", "seed", "notebook"}
 ORDER = [  # left to right; modules on one line are siblings
     {"data"}, {"preprocess"}, {"roi", "widgets"}, {"features", "splits"}, {"augment"}, {"models", "transfer"},
-    {"train"}, {"finetune"}, {"evaluate", "explain"}, {"crossval", "recipes"}, {"leakage", "paper"}, {"plots"},
-    {"summary", "course", "sweep", "cli"},
+    {"train"}, {"finetune"}, {"evaluate", "explain"}, {"crossval", "recipes"}, {"leakage", "paper", "exercises"},
+    {"plots"}, {"summary", "course", "sweep", "cli", "masters", "grading"},
 ]
 RANK = {name: i for i, names in enumerate(ORDER) for name in names}
 

@@ -41,3 +41,41 @@ def test_setup_cell_runs_twice_in_one_kernel(stem, tmp_path):
     errors = [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
     assert not errors, errors[0]["ename"] + ": " + errors[0]["evalue"]
     assert "rerun ok " + stem in nb.cells[-1].outputs[0]["text"]
+
+
+@pytest.mark.slow
+def test_setup_cell_mounts_google_drive_on_colab_when_asked(tmp_path):
+    """A kernel that pretends to be Colab: DRIVE = True mounts Drive and RUN_DIR goes there."""
+    from nbclient import NotebookClient
+
+    my_drive = tmp_path / "drive" / "MyDrive"
+    my_drive.mkdir(parents=True)
+    fake_colab = "\n".join([
+        "import os, sys, types",
+        "colab, drive = types.ModuleType('google.colab'), types.ModuleType('google.colab.drive')",
+        "mounts = []",
+        "drive.mount = mounts.append",
+        "colab.drive = drive",
+        "sys.modules.update({'google.colab': colab, 'google.colab.drive': drive})",
+        "get_ipython().register_magic_function(lambda line: None, 'line', 'pip')",
+        "os.environ.pop('MAMMOKIT_RUN_DIR', None)",
+        "import mammokit.paths",
+        f"mammokit.paths.DRIVE_RUNS = mammokit.paths.Path({str(my_drive / 'mammokit' / 'runs')!r})",
+    ])
+    cells = [fake_colab, notebook.parameters_source("01_data") + "\nDRIVE = True",
+             notebook.setup_source("01_data"), "print('mounted', mounts, P.RUN_DIR)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = nb.cells[-1].outputs[0]["text"]
+    assert f"mounted ['/content/drive'] {my_drive / 'mammokit' / 'runs' / 'latest'}" in text
+
+
+def test_drive_without_a_mounted_drive_keeps_run_dir_local_and_says_so(tmp_path, monkeypatch, capsys):
+    from mammokit import paths
+
+    monkeypatch.delenv("MAMMOKIT_RUN_DIR", raising=False)
+    monkeypatch.setattr(paths, "DRIVE_RUNS", tmp_path / "nowhere" / "MyDrive" / "mammokit" / "runs")
+    monkeypatch.setattr(paths, "runs_dir", lambda: tmp_path / "local")
+    resolved = params.resolve("01_data", {"DRIVE": True})
+    assert resolved.RUN_DIR == str(tmp_path / "local" / "latest")
+    assert "Google Drive is not mounted" in capsys.readouterr().out

@@ -244,3 +244,9 @@ def test_comparison_text_prints_ours_with_interval_beside_the_paper():
     text = paper.comparison_text(table)
     assert text.loc["VGG19", "AUC (test)"] == "0.50 [0.25, 0.75] | 0.72"
     assert list(text.columns) == ["n test", "Precision", "Sensitivity", "F-Score", "Test accuracy", "AUC (test)"]
+
+
+def test_the_registry_has_one_entry_per_paper_backbone_in_order():
+    from mammokit import params
+
+    assert tuple(transfer.BACKBONES) == params.PAPER_BACKBONES == transfer.PAPER_BACKBONES

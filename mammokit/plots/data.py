@@ -51,6 +51,8 @@ def catalog_balance(catalog: pd.DataFrame) -> Figure:
     sns.countplot(data=images, x="background", hue="kind", order=["F", "G", "D"], ax=right)
     right.set(title="Images per background tissue", xlabel="background (F fatty, G glandular, D dense)",
               ylabel="images")
+    for ax, name in ((left, "severity"), (right, "image")):  # legends beside the axes: they cover no bar
+        sns.move_legend(ax, "upper left", bbox_to_anchor=(1.0, 1.0), title=name, frameon=False)
     return fig
 
 

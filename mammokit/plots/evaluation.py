@@ -29,7 +29,7 @@ def _as_mapping(predictions: Any, by: str = "model") -> dict[str, tuple[np.ndarr
 
 def roc_curves(predictions: Any, *, title: str = "ROC curves (cf. the paper's Fig 7)",
                operating_points: Mapping[str, float] | None = None, paper_auc: Mapping[str, float] | None = None,
-               figsize: tuple[float, float] = (5.5, 5)) -> Figure:
+               figsize: tuple[float, float] = (9, 5)) -> Figure:
     """All models' ROC curves on one axis, AUC in the legend; chance as a dashed diagonal.
 
     ``operating_points``: name -> threshold, marked with a dot (where the model actually
@@ -52,7 +52,7 @@ def roc_curves(predictions: Any, *, title: str = "ROC curves (cf. the paper's Fi
     ax.plot([0, 1], [0, 1], "--", color="gray", lw=1, label="chance (AUC 0.50)")
     ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), aspect="equal", title=title,
            xlabel="false-positive rate (1 - specificity)", ylabel="true-positive rate (sensitivity)")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")  # beside the axes: covers no curve
     return fig
 
 

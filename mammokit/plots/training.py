@@ -25,7 +25,9 @@ def learning_curves(history: pd.DataFrame, *, title: str = "ConvNet training (cf
     """
     if "epoch" not in history or history.empty:
         raise DataError("learning_curves needs the history DataFrame of mammokit.train.fit (an 'epoch' column)")
-    fig = figure(figsize=(5.2 * len(metrics), 3.8))
+    from matplotlib.ticker import MaxNLocator
+
+    fig = figure(figsize=(5.2 * len(metrics), 3.8), layout="constrained")  # labels never run into a neighbour
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     best = int(history.loc[history["val_loss"].idxmin(), "epoch"]) if "val_loss" in history and \
         history["val_loss"].notna().any() else None
@@ -36,11 +38,12 @@ def learning_curves(history: pd.DataFrame, *, title: str = "ConvNet training (cf
         if best is not None:
             ax.axvline(best, color="grey", linestyle="--", linewidth=1, label=f"best epoch ({best})")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_ylabel(metric)
         ax.set_title(metric.replace("_", " "))
         if metric in ("accuracy", "auc"):
             ax.set_ylim(0, 1.02)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="best")
     fig.suptitle(title)
     return fig
 

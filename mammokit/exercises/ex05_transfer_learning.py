@@ -1,0 +1,170 @@
+"""Notebook 05's exercises: input sides, grey to RGB, ImageNet preprocessing, which layers to freeze.
+
+Checks compare with ``keras.applications``' own ``preprocess_input`` and with
+``mammokit.transfer`` (``input_size_for``, ``set_trainable``) on fresh inputs and models.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mammokit.backend import load_tensorflow
+from mammokit.exercises import Exercise, WrongAnswer, call, expect
+from mammokit.transfer import BACKBONES, backbone_layers, build_transfer, input_size_for, set_trainable
+
+NB = "05_transfer_learning"
+_CHECK_BACKBONE = "VGG19"  # the quickest to build (no batch norm), 32 px minimum
+
+
+def ref_input_side(backbone: str, size: int) -> int:
+    return input_size_for(backbone, size)
+
+
+def ref_gray_to_rgb(images: np.ndarray) -> np.ndarray:
+    return np.repeat(images, 3, axis=-1)
+
+
+def ref_vgg_preprocess(rgb: np.ndarray) -> np.ndarray:
+    load_tensorflow()  # quietly, before Keras
+    from keras.applications import vgg19
+
+    return vgg19.preprocess_input(np.array(rgb, dtype="float32"))
+
+
+def ref_inception_preprocess(rgb: np.ndarray) -> np.ndarray:
+    load_tensorflow()  # quietly, before Keras
+    from keras.applications import inception_v3
+
+    return inception_v3.preprocess_input(np.array(rgb, dtype="float32"))
+
+
+def ref_freeze_all_but_top(model, n: int):
+    set_trainable(model, n)
+    return model
+
+
+def check_input_side(answer) -> None:
+    for name in BACKBONES:
+        for size in (32, 64, 96, 224):
+            got = call(answer, name, size, what="input_side(backbone, size)")
+            want = input_size_for(name, size)
+            expect(got == want, f"input_side({name!r}, {size}) gave {got}, expected {want}: keep the ROI size unless "
+                                f"the backbone needs more (mk.transfer.backbone_spec({name!r}).min_size)")
+
+
+def check_gray_to_rgb(answer) -> None:
+    rng = np.random.default_rng(501)
+    for shape in ((2, 8, 8, 1), (1, 5, 7, 1)):
+        images = rng.random(shape).astype("float32")
+        got = np.asarray(call(answer, images.copy(), what="gray_to_rgb(images)"))
+        want = ref_gray_to_rgb(images)
+        expect(got.shape == want.shape, f"gray_to_rgb on {shape} gave shape {got.shape}, expected {want.shape}")
+        expect(np.allclose(got, want), "each of the three channels must be a copy of the grey channel")
+
+
+def _check_preprocess(answer, reference, what: str, hint: str) -> None:
+    rng = np.random.default_rng(511)
+    for shape in ((2, 4, 4, 3), (1, 3, 5, 3)):
+        rgb = rng.uniform(0, 255, shape).astype("float32")
+        got = np.asarray(call(answer, rgb.copy(), what=what), dtype="float32")
+        want = reference(rgb)
+        expect(got.shape == want.shape, f"{what} changed the shape {shape} to {got.shape}")
+        worst = float(np.max(np.abs(got - want)))
+        expect(worst < 1e-3, f"{what} differs from Keras' preprocess_input by up to {worst:.3g}: {hint}")
+
+
+def check_vgg_preprocess(answer) -> None:
+    _check_preprocess(answer, ref_vgg_preprocess, "vgg_preprocess(rgb)",
+                      "'caffe' mode: reverse RGB to BGR, then subtract the ImageNet means [103.939, 116.779, 123.68]")
+
+
+def check_inception_preprocess(answer) -> None:
+    _check_preprocess(answer, ref_inception_preprocess, "inception_preprocess(rgb)",
+                      "'tf' mode: scale 0..255 to -1..1")
+
+
+def _flags(model) -> dict[str, bool]:
+    return {layer.name: bool(layer.trainable) for layer in model.layers}
+
+
+def check_freeze(answer) -> None:
+    theirs = build_transfer(_CHECK_BACKBONE, 32, weights=None)
+    ours = build_transfer(_CHECK_BACKBONE, 32, weights=None)
+    for n in (0, 2, 5):
+        out = call(answer, theirs, n, what="freeze_all_but_top(model, n)")
+        set_trainable(ours, n)
+        got, want = _flags(out if out is not None and hasattr(out, "layers") else theirs), _flags(ours)
+        wrong = [name for name in want if got.get(name) != want[name]]
+        expect(not wrong, f"with n={n}, these layers have the wrong trainable flag: {wrong[:5]}. Train the head "
+                          f"(mk_head) and the top n backbone layers that have weights; freeze the rest")
+
+
+def check_trainable_guess(answer) -> None:
+    try:
+        got = int(answer)
+    except (TypeError, ValueError):
+        raise WrongAnswer(f"trainable_guess should be a number, got {answer!r}") from None
+    model = build_transfer(_CHECK_BACKBONE, 32, weights=None)
+    want = sum(1 for layer in backbone_layers(model) if layer.trainable and layer.weights)
+    expect(got == want, f"you predicted {got}; run the next cell and read the trainable column")
+
+
+EXERCISES = [
+    Exercise(
+        "q05_input_side", NB, "input_side", check_input_side, ref_input_side, anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        prompt="**Exercise (q05_input_side).** InceptionV3 and InceptionResNetV2 refuse inputs under 75 px; the other "
+               "backbones take 32 px. Write `input_side(backbone, size)`: the side the backbone will see for a "
+               "`size`-px ROI (the ROI's own size, raised to the backbone's minimum).",
+        solution="def input_side(backbone, size):\n    \"\"\"Upsample only when the backbone cannot take the ROI as it is.\"\"\"\n"
+                 "    # BEGIN SOLUTION\n    return max(size, mk.transfer.backbone_spec(backbone).min_size)\n    # END SOLUTION"),
+    Exercise(
+        "q05_gray_to_rgb", NB, "gray_to_rgb", check_gray_to_rgb, ref_gray_to_rgb, anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        prompt="**Exercise (q05_gray_to_rgb).** ImageNet backbones expect three channels. Write `gray_to_rgb(images)` "
+               "that turns a batch `(N, H, W, 1)` into `(N, H, W, 3)` by copying the grey channel.",
+        solution="def gray_to_rgb(images):\n    \"\"\"Three identical channels: the backbone's RGB filters all see the film.\"\"\"\n"
+                 "    # BEGIN SOLUTION\n    return np.concatenate([images] * 3, axis=-1)\n    # END SOLUTION"),
+    Exercise(
+        "q05_vgg_preprocess", NB, "vgg_preprocess", check_vgg_preprocess, ref_vgg_preprocess,
+        anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        prompt="**Exercise (q05_vgg_preprocess).** VGG19 was trained on Caffe-style inputs. Write "
+               "`vgg_preprocess(rgb)` for RGB pixels in 0–255: reverse the channels to BGR, then subtract the ImageNet "
+               "means `[103.939, 116.779, 123.68]` (B, G, R). The check compares it with "
+               "`keras.applications.vgg19.preprocess_input`.",
+        solution="def vgg_preprocess(rgb):\n    \"\"\"Caffe mode: BGR order, ImageNet mean removed, no scaling.\"\"\"\n"
+                 "    # BEGIN SOLUTION\n    return rgb[..., ::-1] - np.array([103.939, 116.779, 123.68])\n    # END SOLUTION"),
+    Exercise(
+        "q05_inception_preprocess", NB, "inception_preprocess", check_inception_preprocess, ref_inception_preprocess,
+        anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        prompt="**Exercise (q05_inception_preprocess).** InceptionV3 expects pixels scaled from 0–255 to −1…1. "
+               "Write `inception_preprocess(rgb)`.",
+        solution="def inception_preprocess(rgb):\n    \"\"\"TF mode: 0..255 -> -1..1.\"\"\"\n"
+                 "    # BEGIN SOLUTION\n    return rgb / 127.5 - 1.0\n    # END SOLUTION"),
+    Exercise(
+        "q05_trainable", NB, "trainable_guess", check_trainable_guess, 0, kind="predict",
+        anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        prompt="**Predict, then run (q05_trainable).** Right after `mk.transfer.build_transfer(...)`, how many of "
+               "the backbone's layers with weights will train?",
+        solution="trainable_guess = 0  # SOLUTION"),
+    Exercise(
+        "q05_freeze", NB, "freeze_all_but_top", check_freeze, ref_freeze_all_but_top,
+        anchor="mk.transfer.build_transfer(",
+        prompt="**Exercise (q05_freeze).** Fine-tuning unfreezes only the top of the backbone. Write "
+               "`freeze_all_but_top(model, n)` for a `build_transfer` model: the head `mk_head` trains, the top `n` "
+               "backbone layers that have weights train (`mk.transfer.backbone_layers(model)` lists the backbone, "
+               "input to output), every other backbone layer is frozen. Return the model.",
+        solution="def freeze_all_but_top(model, n):\n    \"\"\"Small data: keep ImageNet's early filters, adapt only the top.\"\"\"\n"
+                 "    # BEGIN SOLUTION\n    backbone = mk.transfer.backbone_layers(model)\n"
+                 "    weighted = [layer for layer in backbone if layer.weights]\n"
+                 "    top = weighted[len(weighted) - n:] if n else []\n    for layer in backbone:\n"
+                 "        layer.trainable = any(layer is t for t in top)\n"
+                 "    model.get_layer(\"mk_head\").trainable = True\n    return model\n    # END SOLUTION",
+        follow="vgg = mk.transfer.build_transfer(\"VGG19\", P.ROI_SIZE, weights=None)\n"
+               "vgg = mk.exercises.use(\"q05_freeze\", freeze_all_but_top)(vgg, 2)\n"
+               "print(sum(layer.trainable for layer in mk.transfer.backbone_layers(vgg)), \"of\",\n"
+               "      len(mk.transfer.backbone_layers(vgg)), \"VGG19 layers train\")\n"
+               "del vgg"),
+]
+
+WRITTEN = [
+    "ImageNet holds photographs in colour; mammograms are grey X-ray films. Give one reason transfer learning "
+    "still helps here and one reason it might not.",
+]

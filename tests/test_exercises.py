@@ -1,0 +1,201 @@
+"""The exercise checks: every reference solution passes, otter's blank placeholder reports "not
+answered yet", wrong answers fail with a message; a notebook never stops on a check."""
+from __future__ import annotations
+
+import re
+
+import cv2
+import numpy as np
+import pytest
+
+import mammokit as mk
+from mammokit import exercises as E
+
+ALL = [ex for stem in E.NOTEBOOK_MODULES for ex in E.for_notebook(stem)]
+KERAS = {"04_convnet", "05_transfer_learning"}
+
+
+def _params(exs):
+    return [pytest.param(ex, id=ex.name, marks=[pytest.mark.slow] if ex.notebook in KERAS else [])
+            for ex in exs]
+
+
+def _run(source: str) -> dict:
+    namespace = {"np": np, "mk": mk, "cv2": cv2}
+    exec(source, namespace)  # the solution cell as a student's kernel runs it
+    return namespace
+
+
+def _blank(source: str) -> str:
+    """What otter assign leaves for students: solution blocks and `# SOLUTION` lines become `...`."""
+    source = re.sub(r"# BEGIN SOLUTION.*?# END SOLUTION", "...", source, flags=re.S)
+    return re.sub(r"=.*# SOLUTION", "= ...", source)
+
+
+def test_enough_exercises_per_notebook():
+    for stem in E.NOTEBOOK_MODULES:
+        exs = E.for_notebook(stem)
+        code = [ex for ex in exs if ex.kind == "code"]
+        predict = [ex for ex in exs if ex.kind == "predict"]
+        assert len(code) >= 4, f"{stem}: {len(code)} code exercises"
+        assert 1 <= len(predict) <= 2, f"{stem}: {len(predict)} predict-then-run questions"
+        assert E.written_questions(stem), f"{stem}: no written question"
+        assert all(ex.name.startswith(f"q{stem[:2]}_") and ex.notebook == stem for ex in exs)
+    assert len([ex for ex in ALL if ex.kind == "code"]) >= 24
+    assert len({ex.name for ex in ALL}) == len(ALL), "exercise names must be unique"
+
+
+def test_answer_names_are_lowercase_identifiers():
+    """params.resolve rejects UPPERCASE globals; answers must also be valid names."""
+    for ex in ALL:
+        assert ex.answer.isidentifier() and ex.answer == ex.answer.lower(), ex.name
+        assert "BEGIN SOLUTION" in ex.solution or "# SOLUTION" in ex.solution, ex.name
+
+
+def _bound_names(source: str) -> set[str]:
+    import ast
+
+    code = "\n".join(line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())  # IPython magics are not Python
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def test_answer_names_are_not_reused_by_the_notebook():
+    """otter checks answers after the WHOLE notebook ran: no other cell may rebind an answer's name."""
+    import nbformat
+
+    from mammokit.paths import notebooks_dir
+
+    for stem in E.NOTEBOOK_MODULES:
+        nb = nbformat.read(notebooks_dir() / f"{stem}.ipynb", as_version=4)
+        solutions = {ex.solution for ex in E.for_notebook(stem)}
+        bound = set().union(*(_bound_names(c.source) for c in nb.cells
+                              if c.cell_type == "code" and c.source not in solutions and "..." not in c.source))
+        for ex in E.for_notebook(stem):
+            assert ex.answer not in bound, f"{stem} rebinds {ex.answer!r}; rename the answer of {ex.name}"
+
+
+@pytest.mark.parametrize("ex", _params(ALL))
+def test_solution_passes_blank_is_not_answered_and_wrong_fails(ex: E.Exercise):
+    E.check(ex.name, _run(ex.solution)[ex.answer])
+    E.check(ex.name, ex.reference)
+    with pytest.raises(E.NotAnswered, match="not answered yet"):
+        E.check(ex.name, _run(_blank(ex.solution))[ex.answer])
+    wrong = (lambda *args, **kwargs: 0) if ex.kind == "code" else "nonsense"
+    with pytest.raises(E.WrongAnswer, match=ex.name) as info:
+        E.check(ex.name, wrong)
+    assert len(str(info.value)) > len(ex.name) + 20, "a wrong answer gets a helpful message"
+
+
+NEAR_MISSES = {  # the mistakes students make, each caught by behaviour
+    "q01_row_index": lambda y, height: height - y,
+    "q01_patient_id": lambda image_id: f"p{int(image_id[3:]) // 2:03d}",
+    "q01_side": lambda image_id: "L" if int(image_id[3:]) % 2 else "R",
+    "q02_otsu": lambda hist: int(np.average(np.arange(256), weights=hist)),
+    "q02_crop": lambda image, row, col, size: image[max(int(row) - size // 2, 0):int(row) + size // 2,
+                                                    max(int(col) - size // 2, 0):int(col) + size // 2],
+    "q02_open_mask": lambda binary, kernel: cv2.dilate(binary, np.ones((kernel, kernel), np.uint8)),
+    "q03_patient_split": lambda table, seed: mk.splits.Split(*np.array_split(
+        np.random.default_rng(seed).permutation(len(table)), [int(0.6 * len(table)), int(0.8 * len(table))])),
+    "q03_flip": lambda image: image[::-1].copy(),
+    "q03_rotate90": lambda image, k: np.rot90(image, -k).copy(),
+    "q06_metrics": lambda cm: {"accuracy": 0.5, "sensitivity": cm[1][1] / (cm[1][1] + cm[0][1]),
+                               "precision": 0.5, "f_score": 0.5},
+    "q06_youden": lambda labels, proba: 0.5,
+    "q06_auc": lambda labels, proba: float(np.mean(proba[np.asarray(labels) == 1] > 0.5)),
+    "q06_confusion_matrix": lambda labels, predicted: np.array([[1, 0], [0, 1]]),
+    "q01_films_per_patient": 1,
+    "q02_salt_pepper": "gaussian",
+    "q03_same_flip": False,
+    "q06_sensitivity_direction": "down",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_MISSES))
+def test_near_misses_fail(name: str):
+    verdict = E.verdict(name, NEAR_MISSES[name])
+    assert verdict.status == "wrong", f"{name} accepted a wrong answer"
+    assert verdict.message
+
+
+@pytest.mark.slow
+def test_keras_near_misses_fail():
+    from keras import layers
+
+    def block_with_bias(x, filters):
+        x = layers.Conv2D(filters, 3, padding="same")(x)
+        x = layers.Activation("relu")(layers.BatchNormalization()(x))
+        return layers.MaxPooling2D(2)(x)
+
+    assert "bias" in E.verdict("q04_conv_block", block_with_bias).message
+    assert E.verdict("q04_class_weights", lambda y: {0: 1.0, 1: 1.0}).status == "wrong"
+    assert E.verdict("q04_output_side", lambda size, n: size // n).status == "wrong"
+    assert E.verdict("q05_vgg_preprocess", lambda rgb: rgb - np.array([103.939, 116.779, 123.68])).status == "wrong"
+    assert E.verdict("q05_input_side", lambda name, size: size).status == "wrong"
+
+
+def test_grader_reports_and_never_raises():
+    """grader.check finds the answer by name in the notebook's globals (here: an exec namespace)."""
+    ns = {"grader": E.Grader("01_data")}
+
+    def check(answer):
+        ns["row_index"] = answer
+        exec("verdict = grader.check('q01_row_index')", ns)
+        return ns["verdict"]
+
+    assert check(...).status == "not answered"
+    verdict = check(lambda y, height: y)
+    assert verdict.status == "wrong" and "BOTTOM" in verdict.message
+    assert "❌" in verdict._repr_markdown_()
+    assert check(lambda y, height: height - 1 - y).passed
+    exec("verdicts = grader.check_all()", ns)
+    assert [v.name for v in ns["verdicts"]] == [ex.name for ex in E.for_notebook("01_data")]
+    with pytest.raises(mk.ConfigError, match="no exercise"):
+        ns["grader"].check("q02_otsu")
+
+
+def test_use_falls_back_to_the_reference_and_says_so(capsys):
+    ex = E.get("q01_patient_id")
+    assert E.use("q01_patient_id", ...) is ex.reference
+    assert "package's reference" in capsys.readouterr().out
+    mine = lambda image_id: f"p{(int(image_id[3:]) + 1) // 2:03d}"  # noqa: E731
+    assert E.use("q01_patient_id", mine) is mine
+    assert "using your `patient_id`" in capsys.readouterr().out
+
+
+def test_a_crashing_answer_is_a_wrong_answer_naming_the_error():
+    verdict = E.verdict("q01_side", lambda image_id: int("x"))
+    assert verdict.status == "wrong" and "ValueError" in verdict.message
+
+
+def test_unknown_exercise_and_notebook_are_config_errors():
+    with pytest.raises(mk.ConfigError, match="unknown exercise"):
+        E.get("q01_nope")
+    with pytest.raises(mk.ConfigError, match="no exercises for notebook"):
+        E.for_notebook("07_nope")
+
+
+def test_colab_widget_manager_is_switched_on_only_on_colab(monkeypatch):
+    import sys
+    import types
+
+    from mammokit.notebook import enable_colab_widgets
+
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert enable_colab_widgets() is False
+    calls = []
+    output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append(1))
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    assert enable_colab_widgets() is True and calls == [1]
