@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--only", nargs="*", default=None, help="recipes whose name contains one of these words")
     parser.add_argument("--variant", action="append", default=[],
-                        help="JSON of mammokit.recipes.convnet keywords over the profile's sizes (recipes.CONVNET)")
+                        help="JSON of mammokit.recipes.convnet keywords (and TrainConfig fields) over the profile's sizes (recipes.CONVNET)")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_recipes.json")
     args = parser.parse_args()
 
@@ -57,6 +57,7 @@ def main() -> None:
         return
 
     from mammokit import data, recipes, roi
+    from mammokit.train import TrainConfig
 
     rois = roi.build_roi_dataset(data.load_catalog(args.data), progress=False)
     pool = recipes.candidates(args.profile)
@@ -64,6 +65,8 @@ def main() -> None:
         pool = {n: r for n, r in pool.items() if any(w.lower() in n.lower() for w in args.only)}
     for text in args.variant:
         options = {**recipes.CONVNET[args.profile], **json.loads(text)}
+        training = {k: options.pop(k) for k in list(options) if k in TrainConfig.__dataclass_fields__}
+        options["config"] = options["config"].replace(**training)  # e.g. {"epochs": 20}
         pool[f"ConvNet {text}"] = lambda train, seed=0, o=options: recipes.convnet(train, seed=seed, **o)
     print(f"{len(rois)} ROIs of {len(set(rois.groups))} patients from {args.data}; profile {args.profile}; "
           f"{args.folds}-fold CV grouped by patient; seeds {args.seeds}", flush=True)

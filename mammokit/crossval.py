@@ -16,13 +16,16 @@ leak patients, and summarise with the patient bootstrap of ``mammokit.evaluate``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from mammokit.backend import retracing_expected
 from mammokit.evaluate import METRICS, EvaluationError, binary_metrics, bootstrap_ci, choose_threshold
+
+if TYPE_CHECKING:
+    from mammokit.train import TrainConfig
 
 @dataclass(frozen=True)
 class CVResult:
@@ -57,13 +60,14 @@ class CVResult:
                 f"(pooled {r['estimate']:.2f}, 95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f})")
 
 
-def _default_fit(epochs: int, batch_size: int, seed: int, options: Mapping[str, Any]) -> Callable[..., Any]:
+def _default_fit(config: TrainConfig | None, seed: int) -> Callable[..., Any]:
     from mammokit import train
+
+    config = train.TrainConfig(seed=seed, verbose=0) if config is None else config
 
     def fit(model, images, labels, val_images, val_labels):
         val = (val_images, val_labels) if len(val_labels) else None
-        train.fit(model, (images, labels), val, epochs=epochs, batch_size=batch_size, seed=seed,
-                  verbose=0, **options)
+        train.fit(model, (images, labels), val, config)
         return model
     return fit
 
@@ -74,12 +78,12 @@ def _default_predict(model, images):
     return train.predict_proba(model, images)
 
 
-def cross_validate(build_model: Callable[[], Any], dataset: Any, k: int = 5, *, epochs: int = 1,
-                   batch_size: int = 32, seed: int = 0, threshold_rule: str = "youden",
+def cross_validate(build_model: Callable[[], Any], dataset: Any, k: int = 5, *, config: TrainConfig | None = None,
+                   seed: int = 0, threshold_rule: str = "youden",
                    n_boot: int = 1000, fit: Callable[..., Any] | None = None,
                    predict: Callable[[Any, np.ndarray], np.ndarray] | None = None,
                    folds: Sequence[Any] | None = None, val_fraction: float = 0.2,
-                   fit_options: Mapping[str, Any] | None = None, progress: bool = True) -> CVResult:
+                   progress: bool = True) -> CVResult:
     """K-fold cross-validation grouped by patient and stratified by label (the paper's "stratified 5-fold").
 
     ``dataset`` is a :class:`mammokit.roi.RoiDataset` (``images`` (N, S, S) uint8, ``labels``,
@@ -90,12 +94,14 @@ def cross_validate(build_model: Callable[[], Any], dataset: Any, k: int = 5, *, 
     validation loss), its threshold chosen on the validation part by ``threshold_rule``
     (0.5 when it has one class only) and it is scored on the untouched test part.
     ``fit(model, x, y, x_val, y_val) -> model`` and ``predict(model, x) -> (N,) proba``
-    default to ``mammokit.train.fit`` (with ``fit_options``, e.g. ``augment``) and
-    ``train.predict_proba``; pass others to cross-validate any model (a scikit-learn pipeline).
+    default to ``mammokit.train.fit`` with ``config`` (a :class:`mammokit.train.TrainConfig`;
+    None: its defaults, quiet, seeded by ``seed``) and ``train.predict_proba``; pass others to cross-validate any
+    model (a scikit-learn pipeline). ``seed`` seeds the folds and the bootstrap; training
+    uses ``config.seed``.
     """
     images = np.asarray(dataset.images)
     labels = np.asarray(dataset.labels).astype(int)
-    fit = fit or _default_fit(epochs, batch_size, seed, fit_options or {})
+    fit = fit or _default_fit(config, seed)
     predict = predict or _default_predict
 
     def one_fold(i: int, tr: np.ndarray, va: np.ndarray, te: np.ndarray):

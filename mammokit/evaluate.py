@@ -282,40 +282,12 @@ def metrics_table(predictions: pd.DataFrame, *, by: str = "model", threshold: fl
     return pd.DataFrame(rows)
 
 
-# --- predictions written by notebooks 04/05 ------------------------------------------------------
-
-PREDICTION_COLUMNS = ("image_id", "patient_id", "label", "proba", "split")
-
-
-def read_predictions(folder: Any) -> pd.DataFrame:
-    """All ``<model>.csv`` prediction tables of a run folder, stacked with a ``model`` column.
-
-    Returns an empty table (with the columns) when the folder has none, or when it is a run's
-    ``predictions`` folder not written yet. Any other missing folder is an error: a misspelled
-    path must not read as "no predictions".
-    """
-    from pathlib import Path
-
-    folder = Path(folder)
-    if not folder.is_dir() and not (folder.name == "predictions" and folder.parent.is_dir()):
-        raise EvaluationError(f"read_predictions: {folder} is not a folder; give RUN_DIR/predictions of a run "
-                              "(notebooks 04 and 05 write <model>.csv there). Check the spelling.")
-    frames = []
-    for path in sorted(Path(folder).glob("*.csv")):
-        table = pd.read_csv(path, dtype={"image_id": str, "patient_id": str})
-        missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
-        if missing:
-            raise EvaluationError(f"{path}: missing column(s) {missing}; a predictions table has "
-                                  f"{', '.join(PREDICTION_COLUMNS)} (see CONTRIBUTING.md)")
-        frames.append(table.assign(model=path.stem))
-    if not frames:
-        return pd.DataFrame(columns=[*PREDICTION_COLUMNS, "model"])
-    return pd.concat(frames, ignore_index=True)
-
+# --- the predictions table of a split (saved by mammokit.runs.save_predictions) ----------------------
 
 def predictions_table(dataset: Any, split: Any, proba: Any) -> pd.DataFrame:
-    """The run folder's predictions table for the ROIs of a ``Split``: ``image_id, patient_id,
-    label, proba, split`` (``train``/``val``/``test``), ``proba`` given for ALL ROIs of ``dataset``."""
+    """The predictions table of the ROIs of a ``Split``: ``image_id, patient_id, label, proba,
+    split`` (``train``/``val``/``test``) and ``roi`` (row in ``dataset``), ``proba`` given for ALL
+    ROIs of ``dataset``; :func:`mammokit.runs.save_predictions` keeps it in the run folder."""
     proba = np.asarray(proba, dtype=float).reshape(-1)
     table = dataset.table.reset_index(drop=True)
     if len(proba) != len(table):

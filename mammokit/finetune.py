@@ -29,6 +29,7 @@ from mammokit import transfer
 from mammokit.errors import ConfigError, DataError
 from mammokit.files import atomic_path
 from mammokit.models import check_rois, to_model_input
+from mammokit.train import TrainConfig
 from mammokit.transfer import MEASURED_CPU_224, input_size_for, set_trainable
 
 if TYPE_CHECKING:
@@ -141,39 +142,43 @@ def head_proba(features: np.ndarray, head: Head) -> np.ndarray:
 # --- fine-tuning (the GPU way) and one backbone end to end ------------------------------------------
 
 def fine_tune(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
-              val: tuple[np.ndarray, np.ndarray] | None = None, *,
-              head_epochs: int = 1, epochs: int = 1, top_n: int | None = 20, learning_rate: float = 1e-3,
-              fine_factor: float = 0.1, name: str = "transfer", **fit_kwargs: Any) -> pd.DataFrame:
+              val: tuple[np.ndarray, np.ndarray] | None = None, config: TrainConfig | None = None, *,
+              head_epochs: int = 1, top_n: int | None = 20, fine_factor: float = 0.1, name: str = "transfer",
+              run_dir: Path | str | None = None) -> pd.DataFrame:
     """Two-phase fine-tuning through :func:`mammokit.train.fit`; returns both histories stacked.
 
-    Phase ``head``: backbone frozen, ``head_epochs`` at ``learning_rate``. Phase ``fine-tune``:
-    the top ``top_n`` weighted backbone layers unfrozen (batch norm stays frozen), ``epochs``
-    more at ``learning_rate * fine_factor`` — small steps, so the ImageNet features are adjusted,
-    not overwritten. ``fit_kwargs`` go to ``fit`` (batch_size, run_dir, augment, seed, ...);
-    phases checkpoint as ``<name>_head`` / ``<name>``.
+    ``config`` (a :class:`mammokit.train.TrainConfig`) holds the training options. Phase
+    ``head``: backbone frozen, ``head_epochs`` at ``config.learning_rate``. Phase
+    ``fine-tune``: the top ``top_n`` weighted backbone layers unfrozen (batch norm stays
+    frozen), ``config.epochs`` more at ``learning_rate * fine_factor`` — small steps, so the
+    ImageNet features are adjusted, not overwritten (``epochs=0`` or ``top_n=0``: head only).
+    With ``run_dir`` the phases checkpoint as ``<name>_head`` / ``<name>``.
     """
+    config = config or TrainConfig()
     set_trainable(model, 0)
-    head = training.fit(model, train, val, epochs=head_epochs, learning_rate=learning_rate,
-                        name=f"{name}_head", **fit_kwargs).assign(phase="head")
-    if not epochs or top_n == 0:
+    head = training.fit(model, train, val, config.replace(epochs=head_epochs), name=f"{name}_head",
+                        run_dir=run_dir).assign(phase="head")
+    if not config.epochs or top_n == 0:
         return head
     set_trainable(model, top_n)
-    fine = training.fit(model, train, val, epochs=epochs, learning_rate=learning_rate * fine_factor,
-                        name=name, **fit_kwargs).assign(phase="fine-tune")
+    fine = training.fit(model, train, val, config.replace(learning_rate=config.learning_rate * fine_factor),
+                        name=name, run_dir=run_dir).assign(phase="fine-tune")
     fine["epoch"] = fine["epoch"] + len(head)
     return pd.concat([head, fine], ignore_index=True)
 
 
-def run_backbone(name: str, rois: RoiDataset, split: Split, *, fine_tune_it: bool = False,
-                 input_size: int | None = None, weights: str | os.PathLike | None = "imagenet",
-                 batch_size: int = 8, head_epochs: int = 1, epochs: int = 1, top_n: int | None = 20,
-                 learning_rate: float = 1e-3, C: float = 1.0, feature_batch: int = 32, seed: int = 0,
-                 **fit_kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+def run_backbone(name: str, rois: RoiDataset, split: Split, config: TrainConfig | None = None, *,
+                 fine_tune_it: bool = False, input_size: int | None = None,
+                 weights: str | os.PathLike | None = "imagenet", head_epochs: int = 1, top_n: int | None = 20,
+                 C: float = 1.0, feature_batch: int = 32, run_dir: Path | str | None = None
+                 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Train one backbone on a :class:`mammokit.roi.RoiDataset` and predict every ROI.
 
-    ``fine_tune_it``: two-phase :func:`fine_tune` (GPU); else frozen features (cached) and a
-    fitted head (CPU); ``batch_size`` is the training batch, ``feature_batch`` the (larger,
-    forward-only) feature batch. Returns ``(proba (N,) float, info dict)``; frees Keras memory.
+    ``fine_tune_it``: two-phase :func:`fine_tune` (GPU) with ``config`` (a
+    :class:`mammokit.train.TrainConfig`; its ``batch_size`` is the training batch); else frozen
+    features (cached) and a fitted head (CPU), ``feature_batch`` being the (larger,
+    forward-only) feature batch; ``config.seed`` seeds both. Returns ``(proba (N,) float,
+    info dict)``; frees Keras memory.
     """
     import gc
     import time
@@ -186,12 +191,13 @@ def run_backbone(name: str, rois: RoiDataset, split: Split, *, fine_tune_it: boo
             "input_size": input_size_for(name, size, input_size), "params": MEASURED_CPU_224[name]["params"]}
     x, y = rois.images, np.asarray(rois.labels).astype(int)
     tr, va = np.asarray(split.train, int), np.asarray(split.val, int)
+    config = config or TrainConfig()
+    seed = int(config.seed)
     if fine_tune_it:
         model = transfer.build_transfer(name, size, input_size=input_size, weights=weights, seed=seed)
-        history = fine_tune(model, (x[tr], y[tr]), (x[va], y[va]) if len(va) else None, head_epochs=head_epochs,
-                            epochs=epochs, top_n=top_n, learning_rate=learning_rate, name=name.lower(),
-                            batch_size=batch_size, seed=seed, **fit_kwargs)
-        proba = training.predict_proba(model, x, batch_size=batch_size)
+        history = fine_tune(model, (x[tr], y[tr]), (x[va], y[va]) if len(va) else None, config,
+                            head_epochs=head_epochs, top_n=top_n, name=name.lower(), run_dir=run_dir)
+        proba = training.predict_proba(model, x, batch_size=config.batch_size)
         info["history"] = history
         del model
     else:  # builds the backbone only when the features are not cached yet

@@ -34,6 +34,7 @@ import pandas as pd
 from mammokit import augment, splits
 from mammokit.backend import retracing_expected
 from mammokit.errors import ConfigError
+from mammokit.train import TrainConfig
 
 __all__ = ["LabConfig", "PROTOCOLS", "protocol_data", "run_once", "run_lab", "summarise", "resize_rois",
            "expected_overlap"]
@@ -43,26 +44,34 @@ GAPS = {"gap": ("paper", "honest"), "gap_roi_copies": ("paper", "roi"), "gap_sam
 """Each gap row of :func:`summarise`: (minuend, subtrahend) protocols, paired by seed."""
 
 
+def _lab_training() -> TrainConfig:
+    return TrainConfig(epochs=8, batch_size=32, augment=False, verbose=0)
+
+
 @dataclass(frozen=True)
 class LabConfig:
-    """Everything both protocols share: the budget and the (deliberately tiny) model."""
+    """Everything both protocols share: the budget and the (deliberately tiny) model.
+
+    ``train`` holds the training options (a :class:`mammokit.train.TrainConfig`; default 8
+    epochs of 32, online augmentation off so the protocol is the only difference, quiet). Its
+    ``steps_per_epoch`` None means the shared budget (one pass over the paper protocol's
+    training copies); its ``seed`` is replaced by each run's seed.
+    """
 
     factor: int = 8                       # copies per ROI (paper: 8)
-    epochs: int = 8
-    batch_size: int = 32
     filters: tuple[int, ...] = (8, 16, 32)  # a tiny version of the paper's (32, 64, 128, 256)
     dense: int = 32
     dropout: float = 0.5
-    learning_rate: float = 1e-3
     ratios: tuple[float, float, float] = (0.6, 0.2, 0.2)  # train/val/test, as in the paper
     size: int | None = None               # resize ROIs to size×size first (None: keep)
-    extra: dict = field(default_factory=dict)  # passed on to mammokit.train.fit
+    train: TrainConfig = field(default_factory=_lab_training)
 
     def __post_init__(self):
         if not isinstance(self.factor, int) or self.factor < 1:
             raise ConfigError(f"LabConfig: factor={self.factor!r} must be an integer >= 1 (paper: 8)")
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ConfigError(f"LabConfig: epochs={self.epochs!r} must be an integer >= 1")
+        if not isinstance(self.train, TrainConfig) or self.train.epochs < 1:
+            raise ConfigError(f"LabConfig: train={self.train!r} must be a mammokit.train.TrainConfig with "
+                              "epochs >= 1")
 
 
 def _arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
@@ -155,7 +164,7 @@ def protocol_data(protocol: str, dataset: Any, seed: int = 0, factor: int = 8,
 
 def _budget_steps(n_rois: int, cfg: LabConfig) -> int:
     """Steps per epoch both protocols get: one pass over the paper protocol's training copies."""
-    return max(1, math.ceil(cfg.ratios[0] * cfg.factor * n_rois / cfg.batch_size))
+    return max(1, math.ceil(cfg.ratios[0] * cfg.factor * n_rois / cfg.train.batch_size))
 
 
 def run_once(protocol: str, dataset: Any, seed: int, cfg: LabConfig = LabConfig()) -> dict[str, Any]:
@@ -168,12 +177,10 @@ def run_once(protocol: str, dataset: Any, seed: int, cfg: LabConfig = LabConfig(
     size = x_tr.shape[1]
     model = models.build_convnet((size, x_tr.shape[2], 1), filters=cfg.filters, dense=cfg.dense,
                                  dropout=cfg.dropout, seed=seed, name=f"leakage_{protocol}_{seed}")
-    options = dict(epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-                   steps_per_epoch=_budget_steps(len(dataset.labels), cfg),  # same for both protocols
-                   augment=False, seed=seed, verbose=0)
-    options.update(cfg.extra)
+    options = cfg.train.replace(seed=seed, steps_per_epoch=cfg.train.steps_per_epoch  # same for all protocols
+                                or _budget_steps(len(dataset.labels), cfg))
     val = (x_va, y_va) if len(y_va) and len(np.unique(y_va)) == 2 else None
-    train.fit(model, (x_tr, y_tr), val, **options)
+    train.fit(model, (x_tr, y_tr), val, options)
     proba = train.predict_proba(model, x_te)
     metrics = evaluate.binary_metrics(y_te, proba)
     orig = data["test_original"]
@@ -183,7 +190,7 @@ def run_once(protocol: str, dataset: Any, seed: int, cfg: LabConfig = LabConfig(
         "accuracy_originals": on_originals.get("accuracy", float("nan")),
         "auc_originals": on_originals.get("auc", float("nan")), "n_test_originals": int(orig.sum()),
         "n_train": int(len(y_tr)), "n_val": int(len(y_va)), "n_test": int(len(y_te)),
-        "steps_per_epoch": int(options["steps_per_epoch"]), "epochs": int(cfg.epochs),
+        "steps_per_epoch": int(options.steps_per_epoch), "epochs": int(options.epochs),
         "test_roi_in_train": data["test_roi_in_train"], "test_patient_in_train": data["test_patient_in_train"],
         "seconds": round(time.perf_counter() - start, 2),
     }

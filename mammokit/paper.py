@@ -192,7 +192,7 @@ def comparison_table(predictions, dataset: str = "MIAS", split: str = "test", th
                      ci: bool = False, n_boot: int = 1000, seed: int = 0):
     """Our test metrics beside the paper's Table 4 (MIAS) or 3 (Private), laid out like them.
 
-    ``predictions``: :func:`mammokit.evaluate.read_predictions` of a run (``model`` column).
+    ``predictions``: :func:`mammokit.runs.read_predictions` of a run (``model`` column).
     One row per model in the paper's order (then any model the paper lacks); columns
     ``model, n`` then, for precision, sensitivity, F-score, accuracy and AUC, ``<metric>``
     (ours, on ``split``), ``<metric>_low/_high`` (patient-bootstrap 95% CI, with ``ci=True``)

@@ -27,6 +27,7 @@ from mammokit.evaluate import choose_threshold
 from mammokit.features import FEATURES, feature_table
 from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, build_recipe_rois, crop_side
 from mammokit.splits import split_by_patient
+from mammokit.train import TrainConfig
 
 HAND = tuple(f for f in FEATURES if f != "radius_mm")
 """The image-only hand-crafted features (everything but the annotated radius)."""
@@ -95,6 +96,9 @@ def hand_features(train: RoiDataset, *, with_size: bool = False, c: float = 0.1,
 
 # --- the ConvNet on a chosen ROI recipe ------------------------------------------------------------
 
+CONVNET_TRAINING = TrainConfig(epochs=15, steps_per_epoch=10, batch_size=32, learning_rate=1e-3, verbose=0)
+"""How :func:`convnet` trains by default (Table 1's online augmentation on; quiet)."""
+
 @dataclass
 class ConvNetModel:
     """A seed ensemble of ConvNets on one ROI recipe; probabilities averaged over members and,
@@ -152,15 +156,17 @@ def as_recipe(rois: RoiDataset, roi: str, size: int, window_mm: float) -> RoiDat
 
 
 def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm: float = 32.0,
-            epochs: int = 15, steps_per_epoch: int | None = 10, batch_size: int = 32,
-            learning_rate: float = 1e-3, filters: Sequence[int] = (32, 64, 128, 256), members: int = 1,
-            tta: bool = False, with_size: bool = False, seed: int = 0) -> ConvNetModel:
+            filters: Sequence[int] = (32, 64, 128, 256), members: int = 1, tta: bool = False,
+            with_size: bool = False, config: TrainConfig | None = None, seed: int = 0) -> ConvNetModel:
     """Train ``members`` ConvNets (seeds ``seed``, ``seed + 1``, ...) on ``train`` re-cut by ``roi``;
     the best epoch of each is kept on validation patients carved from ``train`` (also used for
-    the threshold)."""
+    the threshold). ``config``: the training options (a :class:`mammokit.train.TrainConfig`;
+    None: :data:`CONVNET_TRAINING`); its seed is replaced by each member's."""
     from mammokit.augment import online_pipeline
     from mammokit.models import build_convnet
     from mammokit.train import fit
+
+    config = CONVNET_TRAINING if config is None else config
 
     data = as_recipe(train, roi, size, window_mm)
     fit_part, val = carve_validation(data, seed=seed)
@@ -169,10 +175,11 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
     for m in range(int(members)):
         net = build_convnet(shape, filters=tuple(filters), seed=seed + m)
         # Table 1's kernel filters (sharpen, emboss, edges) are 1-channel; three scales skip them
-        augment = True if shape[-1] == 1 else online_pipeline(seed + m, kernels=False)
-        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), epochs=epochs,
-            batch_size=batch_size, steps_per_epoch=steps_per_epoch, learning_rate=learning_rate,
-            augment=augment, seed=seed + m, verbose=0)
+        augment = config.augment
+        if augment is True and shape[-1] != 1:
+            augment = online_pipeline(seed + m, kernels=False)
+        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels),
+            config.replace(augment=augment, seed=seed + m))
         nets.append(net)
     size_model = size_only(fit_part, seed=seed) if with_size else None
     model = ConvNetModel(nets, roi, window_mm, size, tta, size_model)
@@ -183,9 +190,9 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
 # --- every recipe we compare, and the recommended one ---------------------------------------------
 
 CONVNET = {
-    "smoke": dict(size=32, window_mm=32.0, epochs=1, steps_per_epoch=2, filters=(8, 16)),
-    "classroom": dict(size=64, window_mm=32.0, epochs=15, steps_per_epoch=10),
-    "paper": dict(size=224, window_mm=32.0, epochs=90, steps_per_epoch=80),
+    "smoke": dict(size=32, window_mm=32.0, filters=(8, 16), config=CONVNET_TRAINING.replace(epochs=1, steps_per_epoch=2)),
+    "classroom": dict(size=64, window_mm=32.0, config=CONVNET_TRAINING),
+    "paper": dict(size=224, window_mm=32.0, config=CONVNET_TRAINING.replace(epochs=90, steps_per_epoch=80)),
 }
 """The ConvNet recipes' sizes and schedule per profile (the ROI recipe and extras vary by candidate)."""
 

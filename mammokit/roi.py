@@ -15,6 +15,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -316,6 +317,27 @@ def class_counts(data: RoiDataset) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in rows["abnormality"].value_counts().sort_index().items())
         parts.append(f"{name} {len(rows)}" + (f" ({kinds})" if kinds else ""))
     return f"{len(data)} lesion ROIs: " + ", ".join(parts)
+
+
+def rois_for_run(data: str | Path, run_dir: Path | str, size: int = 96, lesions: str = "all",
+                 log: Callable[[str], None] | None = print) -> tuple[RoiDataset, PreprocessConfig]:
+    """The ROIs notebooks 03-06 start from: the catalog of ``data`` (as
+    :func:`mammokit.data.load_catalog` takes it), preprocessed as notebook 02 chose in ``run_dir``
+    (:func:`config_from_run`), cut at ``size`` px and narrowed to ``lesions``
+    (:func:`select_lesions`). ``log`` gets where the preprocessing came from and the class counts.
+
+    Returns ``(rois, cfg)``: the :class:`RoiDataset` and the :class:`PreprocessConfig` used.
+    """
+    from mammokit.data import load_catalog
+
+    catalog = load_catalog(data)
+    cfg, source = config_from_run(run_dir)
+    if log:
+        log(source)
+    rois = select_lesions(build_roi_dataset(catalog, cfg, size=size), lesions)
+    if log:
+        log(class_counts(rois))
+    return rois, cfg
 
 
 # --- ROI recipes: what scale the model sees ------------------------------------------------------

@@ -1,7 +1,16 @@
-"""What a notebook leaves in its run folder for instructors, sweeps and the course summary.
+"""The run folder (RUN_DIR): what notebooks leave for instructors, sweeps and the course summary.
 
-Each notebook records its key metrics as ``RUN_DIR/metrics/<notebook>.json``; the course
-and sweep commands read them back. Writes are atomic: a crash never leaves half a file.
+This module is the one place that knows the layout; everything else asks it for a path::
+
+    RUN_DIR/metrics/<notebook>.json   key metrics (record, read_records)
+    RUN_DIR/models/<name>.keras       best checkpoint of a training run (model_path)
+    RUN_DIR/history/<name>.csv        its per-epoch history (history_path, read_history)
+    RUN_DIR/backup/<name>/            Keras' backup while a run is unfinished (backup_dir)
+    RUN_DIR/predictions/<model>.csv   image_id, patient_id, label, proba, split (save_predictions,
+                                      read_predictions)
+    RUN_DIR/tables/<name>.csv         result tables (save_table)
+
+Writes are atomic (:mod:`mammokit.files`): a crash never leaves half a file.
 """
 from __future__ import annotations
 
@@ -10,8 +19,107 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
-from mammokit.errors import DataError
-from mammokit.files import write_text
+import pandas as pd
+
+from mammokit.errors import ConfigError, DataError
+from mammokit.files import atomic_path, write_text
+
+PREDICTION_COLUMNS = ("image_id", "patient_id", "label", "proba", "split")
+"""The columns of a predictions table (``RUN_DIR/predictions/<model>.csv``)."""
+
+
+# --- where things go ----------------------------------------------------------------------------
+
+def model_path(run_dir: Path | str, name: str) -> Path:
+    """``RUN_DIR/models/<name>.keras``: the best checkpoint :func:`mammokit.train.fit` keeps."""
+    return Path(run_dir) / "models" / f"{name}.keras"
+
+
+def history_path(run_dir: Path | str, name: str) -> Path:
+    """``RUN_DIR/history/<name>.csv``: the per-epoch history of training run ``name``."""
+    return Path(run_dir) / "history" / f"{name}.csv"
+
+
+def backup_dir(run_dir: Path | str, name: str) -> Path:
+    """``RUN_DIR/backup/<name>/``: Keras' backup-and-restore state, present while a run is unfinished."""
+    return Path(run_dir) / "backup" / name
+
+
+def predictions_dir(run_dir: Path | str) -> Path:
+    """``RUN_DIR/predictions``: one ``<model>.csv`` per model."""
+    return Path(run_dir) / "predictions"
+
+
+def table_path(run_dir: Path | str, name: str) -> Path:
+    """``RUN_DIR/tables/<name>.csv``."""
+    return Path(run_dir) / "tables" / f"{Path(name).stem}.csv"
+
+
+# --- tables, predictions, histories -----------------------------------------------------------------
+
+def _write_csv(path: Path, table: pd.DataFrame) -> Path:
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+    return path
+
+
+def save_table(run_dir: Path | str, name: str, table: pd.DataFrame) -> Path:
+    """Write ``table`` as ``RUN_DIR/tables/<name>.csv`` (atomically, without the index); its path."""
+    return _write_csv(table_path(run_dir, name), table)
+
+
+def save_predictions(run_dir: Path | str, model: str, table: pd.DataFrame) -> Path:
+    """Write a predictions table (at least :data:`PREDICTION_COLUMNS`, e.g. from
+    :func:`mammokit.evaluate.predictions_table`) as ``RUN_DIR/predictions/<model>.csv``; its path."""
+    missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
+    if missing:
+        raise ConfigError(f"save_predictions: the table lacks column(s) {missing}; a predictions table has "
+                          f"{', '.join(PREDICTION_COLUMNS)} (mammokit.evaluate.predictions_table makes one)")
+    return _write_csv(predictions_dir(run_dir) / f"{model}.csv", table[list(PREDICTION_COLUMNS)])
+
+
+def read_predictions(run_dir: Path | str) -> pd.DataFrame:
+    """Every ``RUN_DIR/predictions/<model>.csv``, stacked with a ``model`` column.
+
+    Empty (with the columns) when the run has none yet. A ``run_dir`` that is not a folder is
+    an error: a misspelled path must not read as "no predictions".
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise DataError(f"read_predictions: {run_dir} is not a folder; give the RUN_DIR of a run "
+                        "(notebooks 04 and 05 write predictions/<model>.csv there). Check the spelling.")
+    frames = []
+    for path in sorted(predictions_dir(run_dir).glob("*.csv")):
+        table = pd.read_csv(path, dtype={"image_id": str, "patient_id": str})
+        missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
+        if missing:
+            raise DataError(f"{path}: missing column(s) {missing}; a predictions table has "
+                            f"{', '.join(PREDICTION_COLUMNS)} (see CONTRIBUTING.md)")
+        frames.append(table.assign(model=path.stem))
+    if not frames:
+        return pd.DataFrame(columns=[*PREDICTION_COLUMNS, "model"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_history(path: Path | str) -> pd.DataFrame:
+    """A history CSV (:func:`history_path`) as a DataFrame, one row per epoch (1-based), duplicates
+    from a resume removed."""
+    if not Path(path).is_file():
+        raise DataError(f"read_history: no history file {path}; train first (fit(..., run_dir=...) writes it)")
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, KeyError) as exc:
+        raise DataError(f"read_history: {path} is empty or damaged ({type(exc).__name__}); delete it, train again") from None
+    if "epoch" not in table:
+        raise DataError(f"read_history: {path} has no 'epoch' column; it is not a history written by fit")
+    if table.empty:
+        return table
+    table = table.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
+    table["epoch"] = table["epoch"].astype(int) + 1
+    return table
+
+
+# --- metrics records --------------------------------------------------------------------------------
 
 
 def _plain(value: Any) -> Any:

@@ -3,25 +3,30 @@
 * :func:`make_dataset` turns uint8 ROIs (N, S, S) into batches of float32 in [0, 1] through
   :func:`mammokit.models.to_model_input`, the kit's one pixel contract, for training and
   inference alike, so a model never sees two different intensity conventions.
+* :class:`TrainConfig` holds every training option (epochs, batch size, learning rate, ...);
+  :func:`fit`, :mod:`mammokit.finetune`, :mod:`mammokit.crossval`, :mod:`mammokit.leakage`
+  and :mod:`mammokit.recipes` all take one.
 * :func:`fit` compiles with Adam (Table 2: 1e-3, β1 0.9), weights the loss per class (the
-  paper's w_n in Eq 6), and, given a ``run_dir``, keeps the best model in
-  ``RUN_DIR/models/<name>.keras``, the per-epoch history in ``RUN_DIR/history/<name>.csv`` and
-  a backup in ``RUN_DIR/backup/<name>/`` from which a rerun resumes after a crash or a Colab
-  disconnect (``keras.callbacks.BackupAndRestore``).
+  paper's w_n in Eq 6), and, given a ``run_dir``, keeps the best model, the per-epoch history
+  and a backup from which a rerun resumes after a crash or a Colab disconnect
+  (``keras.callbacks.BackupAndRestore``), where :mod:`mammokit.runs` says they belong.
 * Devices (mixed precision, ``MirroredStrategy``) are set up in :mod:`mammokit.backend`.
 
 TensorFlow/Keras are imported inside the functions (importing them takes seconds).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from mammokit import runs
 from mammokit.backend import distribution_strategy
 from mammokit.errors import ConfigError, DataError
 from mammokit.models import check_rois, to_model_input
@@ -173,16 +178,21 @@ def _malignant_auc_class():
     return MalignantAUC
 
 
-def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
-    """Adam(learning_rate, β1 0.9) on sparse cross-entropy, with accuracy and malignant AUC."""
-    import keras
-
+def _check_rate(learning_rate: Any) -> float:
     try:
         rate = float(learning_rate)
     except (TypeError, ValueError):
         rate = float("nan")
     if not 0 < rate <= 1:
         raise ConfigError(f"learning_rate={learning_rate!r} must be in (0, 1] (paper: 0.001)")
+    return rate
+
+
+def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
+    """Adam(learning_rate, β1 0.9) on sparse cross-entropy, with accuracy and malignant AUC."""
+    import keras
+
+    rate = _check_rate(learning_rate)
     binary = model.output_shape[-1] == 1
     with distribution_strategy().scope():
         model.compile(
@@ -190,28 +200,6 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
             loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
             metrics=["binary_accuracy" if binary else "accuracy", _malignant_auc_class()(name="auc")],
         )
-
-
-def history_path(run_dir: Path | str, name: str) -> Path:
-    """Where :func:`fit` writes the per-epoch history CSV of model ``name``."""
-    return Path(run_dir) / "history" / f"{name}.csv"
-
-
-def read_history(path: Path | str) -> pd.DataFrame:
-    """The history CSV as a DataFrame, one row per epoch (1-based), duplicates from a resume removed."""
-    if not Path(path).is_file():
-        raise DataError(f"read_history: no history file {path}; train first (fit(..., run_dir=...) writes it)")
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, KeyError) as exc:
-        raise DataError(f"read_history: {path} is empty or damaged ({type(exc).__name__}); delete it, train again") from None
-    if "epoch" not in table:
-        raise DataError(f"read_history: {path} has no 'epoch' column; it is not a history written by fit")
-    if table.empty:
-        return table
-    table = table.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
-    table["epoch"] = table["epoch"].astype(int) + 1
-    return table
 
 
 def _keep_best_callback(monitor: str):
@@ -256,21 +244,80 @@ def _augment_pipeline(augment: Any, seed: int):
     raise ConfigError(f"augment={augment!r}: use True (the kit's online pipeline), False, or a Keras layer")
 
 
-def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None, *,
-        epochs: int = 1, batch_size: int = 32, steps_per_epoch: int | None = None,
-        learning_rate: float = 1e-3, class_weight: str | Mapping[int, float] | None = "balanced",
-        augment: Any = True, run_dir: Path | str | None = None, name: str = "convnet",
-        resume: bool = True, early_stopping: int | None = None, restore_best: bool = True,
-        seed: int = 0, verbose: int | str = "auto", callbacks: list | None = None) -> pd.DataFrame:
-    """Train ``model`` on uint8 ROIs and return the history, one row per epoch.
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training option, in one place; :func:`fit` and everything that trains a ConvNet take one.
 
-    ``train``/``val``: (images uint8 (N, S, S), labels 0/1). ``steps_per_epoch=None`` is one
-    pass over the training split; a number loops the data (Table 2: 80). With ``run_dir``:
-    best model (lowest ``val_loss``, else ``loss``) → ``models/<name>.keras``; history →
-    ``history/<name>.csv``; backup each epoch → ``backup/<name>/``. If that backup exists and
-    ``resume`` is True, training continues after the last completed epoch and the CSV is
-    appended to; ``resume=False`` starts over. ``early_stopping``: patience in epochs, or None.
-    ``restore_best`` leaves the best epoch's weights in ``model`` at the end.
+    ``epochs`` (0 only for :func:`mammokit.finetune.fine_tune`: the head phase alone);
+    ``batch_size``; ``steps_per_epoch`` (None: one pass over the training split; a number loops
+    the data, Table 2: 80); ``learning_rate`` (Adam, Table 2: 1e-3);
+    ``class_weight`` (``"balanced"``, None or ``{0: w0, 1: w1}``, Eq 6); ``augment`` (True: the
+    kit's online pipeline, False, or a Keras layer); ``early_stopping`` (patience in epochs, or
+    None); ``restore_best`` (leave the best epoch's weights in the model); ``seed``;
+    ``verbose`` (Keras' progress output). A wrong value or an unknown field is a ``ConfigError``.
+
+    >>> TrainConfig(epochs=3).replace(batch_size=8).batch_size
+    8
+    """
+
+    epochs: int = 1
+    batch_size: int = 32
+    steps_per_epoch: int | None = None
+    learning_rate: float = 1e-3
+    class_weight: str | Mapping[int, float] | None = "balanced"
+    augment: Any = True
+    early_stopping: int | None = None
+    restore_best: bool = True
+    seed: int = 0
+    verbose: int | str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.epochs != 0:  # 0: nothing to train (fine_tune: the head phase only); fit refuses it
+            _positive_int(self.epochs, "TrainConfig: epochs")
+        _positive_int(self.batch_size, "TrainConfig: batch_size")
+        for name in ("steps_per_epoch", "early_stopping"):
+            if getattr(self, name) is not None:
+                _positive_int(getattr(self, name), f"TrainConfig: {name}")
+        _check_rate(self.learning_rate)
+        if isinstance(self.class_weight, Mapping) or self.class_weight not in ("balanced", None):
+            class_weights(np.zeros(0), self.class_weight)  # a dict is checked now; anything else refused
+        if not (self.augment in (True, False, None) or callable(self.augment)):
+            raise ConfigError(f"TrainConfig: augment={self.augment!r}: use True (the kit's online pipeline), "
+                              "False, or a Keras layer")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise ConfigError(f"TrainConfig: seed={self.seed!r} must be an integer")
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with ``changes`` (field names as in the class)."""
+        return TrainConfig(**{**dataclasses.asdict(self), **changes})
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))
+_generated_init = TrainConfig.__init__
+
+
+@functools.wraps(_generated_init)
+def _init_naming_unknown_fields(self, *args: Any, **kwargs: Any) -> None:
+    unknown = sorted(set(kwargs) - _FIELDS)
+    if unknown:
+        raise ConfigError(f"TrainConfig: unknown option(s) {unknown}; the fields are {', '.join(sorted(_FIELDS))}")
+    _generated_init(self, *args, **kwargs)
+
+
+TrainConfig.__init__ = _init_naming_unknown_fields  # a misspelt field is a ConfigError, not a TypeError
+
+
+def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None,
+        config: TrainConfig | None = None, *, run_dir: Path | str | None = None, name: str = "convnet",
+        resume: bool = True, callbacks: list | None = None, **options: Any) -> pd.DataFrame:
+    """Train ``model`` on uint8 ROIs as ``config`` (a :class:`TrainConfig`) says; the history, one row per epoch.
+
+    ``train``/``val``: (images uint8 (N, S, S), labels 0/1). With ``run_dir``: best model
+    (lowest ``val_loss``, else ``loss``), per-epoch history and a backup each epoch, at
+    :func:`mammokit.runs.model_path`, :func:`~mammokit.runs.history_path` and
+    :func:`~mammokit.runs.backup_dir` of ``name``. If that backup exists and ``resume`` is
+    True, training continues after the last completed epoch and the history is appended to;
+    ``resume=False`` starts over. ``callbacks`` run before the kit's own.
 
     Columns: ``epoch`` (1-based), ``loss``, ``accuracy``, ``auc`` and their ``val_`` twins.
     """
@@ -278,17 +325,26 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
 
     from mammokit.seed import seed_everything
 
-    epochs = _positive_int(epochs, "fit: epochs")
-    if steps_per_epoch is not None:
-        steps_per_epoch = _positive_int(steps_per_epoch, "fit: steps_per_epoch")
+    if options:
+        known = sorted(set(options) & _FIELDS)
+        raise ConfigError(f"fit: {', '.join(known or sorted(options))} " + (
+            f"go(es) in the training options: fit(model, train, val, config=TrainConfig({known[0]}=...))"
+            if known else "is not an option of fit; training options go in config=TrainConfig(...)"))
+    if config is None:
+        config = TrainConfig()
+    elif not isinstance(config, TrainConfig):
+        raise ConfigError(f"fit: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
+    _positive_int(config.epochs, "fit: epochs")
+    seed = int(config.seed)
     seed_everything(seed, keras=True)
     x, y = train
     x = check_rois(x, "fit train images")
     y = _check_labels(y, len(x), "fit train labels")
-    weights = class_weights(y, class_weight)  # checked before any file is written
+    weights = class_weights(y, config.class_weight)  # checked before any file is written
     channels = model.input_shape[-1]
     _check_size(model, x, "fit train images")
-    train_ds = make_dataset(x, y, batch_size, training=True, augment=_augment_pipeline(augment, seed),
+    steps_per_epoch, batch_size = config.steps_per_epoch, config.batch_size
+    train_ds = make_dataset(x, y, batch_size, training=True, augment=_augment_pipeline(config.augment, seed),
                             seed=seed, repeat=steps_per_epoch is not None, channels=channels)
     val_ds = None
     if val is not None and len(val[0]):
@@ -296,16 +352,16 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
         _check_size(model, vx, "fit validation ROIs")
         val_ds = make_dataset(vx, _check_labels(val[1], len(vx), "fit val labels"), batch_size, channels=channels)
     monitor = "val_loss" if val_ds is not None else "loss"
-    compile_model(model, learning_rate)
+    compile_model(model, config.learning_rate)
+    verbose, restore_best = config.verbose, config.restore_best
 
     cbs: list = list(callbacks or [])
     keep = None
     checkpoint = csv = None
     if run_dir is not None:
-        run_dir = Path(run_dir)
-        backup = run_dir / "backup" / name
-        csv = history_path(run_dir, name)
-        checkpoint = run_dir / "models" / f"{name}.keras"
+        backup = runs.backup_dir(run_dir, name)
+        csv = runs.history_path(run_dir, name)
+        checkpoint = runs.model_path(run_dir, name)
         if not resume:
             shutil.rmtree(backup, ignore_errors=True)
         resuming = resume and (backup / "training_metadata.json").exists() and csv.exists()
@@ -314,7 +370,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
         best = None
         if resuming:
             _check_backup_fits(model, backup)
-            done = read_history(csv)
+            done = runs.read_history(csv)
             if verbose:
                 print(f"resuming {name!r} after epoch {len(done)} (backup in {backup})")
             if monitor in done and done[monitor].notna().any():
@@ -330,10 +386,10 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
     elif restore_best:
         keep = _keep_best_callback(monitor)
         cbs.append(keep)
-    if early_stopping:
-        cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping)))
+    if config.early_stopping:
+        cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=int(config.early_stopping)))
 
-    result = model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps_per_epoch,
+    result = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps_per_epoch,
                        class_weight=weights, callbacks=cbs, verbose=verbose,
                        shuffle=False)  # make_dataset shuffles (seeded)
     if restore_best:
@@ -342,7 +398,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
         elif keep is not None and keep.weights is not None:
             model.set_weights(keep.weights)
     if csv is not None and csv.exists():
-        return read_history(csv)
+        return runs.read_history(csv)
     table = pd.DataFrame(result.history)
     table.insert(0, "epoch", np.arange(1, len(table) + 1))
     return table

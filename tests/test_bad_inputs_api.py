@@ -60,12 +60,12 @@ CASES = [
     ("bootstrap-zero-resamples", lambda t: ev.bootstrap_ci(Y, P, ["a", "b", "c", "d"], n_boot=0), EvaluationError,
      ("n_boot=0",)),
     ("bootstrap-groups-short", lambda t: ev.bootstrap_ci(Y, P, ["a"]), EvaluationError, ("groups",)),
-    ("predictions-folder-misspelled", lambda t: ev.read_predictions(t / "predictons"), EvaluationError,
-     ("predictons", "not a folder", "spelling")),
-    ("predictions-run-missing", lambda t: ev.read_predictions(t / "no-run" / "predictions"), EvaluationError,
-     ("no-run",)),
-    ("predictions-missing-column", lambda t: (file(t, "m.csv", b"image_id,label\na,1\n"), ev.read_predictions(t)),
-     EvaluationError, ("m.csv", "proba")),
+    ("predictions-run-misspelled", lambda t: runs.read_predictions(t / "rnu"), DataError,
+     ("rnu", "not a folder", "spelling")),
+    ("predictions-missing-column", lambda t: (file(t / "predictions", "m.csv", b"image_id,label\na,1\n"),
+                                              runs.read_predictions(t)), DataError, ("m.csv", "proba")),
+    ("predictions-save-missing-column", lambda t: runs.save_predictions(t, "m", pd.DataFrame({"proba": [0.5]})),
+     ConfigError, ("save_predictions", "image_id")),
     ("predictions-table-length", lambda t: ev.predictions_table(type("D", (), {"table": _table(2)})(), None, [0.5]),
      EvaluationError, ("1 probabilities", "4 ROIs")),
     ("rois-normals-only", _normals_only, DataError, ("no benign or malignant lesion with a centre",)),
@@ -78,11 +78,11 @@ CASES = [
      ("2: 1",)),
     ("class-weight-unknown-mode", lambda t: train.class_weights(np.array([0, 1]), "balance"), ConfigError, ("'balance'",)),
     ("class-weight-one-class", lambda t: train.class_weights(np.array([0, 0]), "balanced"), ConfigError, ("[2, 0]",)),
-    ("history-empty-file", lambda t: train.read_history(file(t, "convnet.csv", b"")), DataError,
+    ("history-empty-file", lambda t: runs.read_history(file(t, "convnet.csv", b"")), DataError,
      ("convnet.csv", "empty or damaged")),
-    ("history-missing", lambda t: train.read_history(t / "history" / "convnet.csv"), DataError,
+    ("history-missing", lambda t: runs.read_history(runs.history_path(t, "convnet")), DataError,
      ("convnet.csv", "train first")),
-    ("history-not-a-history", lambda t: train.read_history(file(t, "h.csv", b"a,b\n1,2\n")), DataError,
+    ("history-not-a-history", lambda t: runs.read_history(file(t, "h.csv", b"a,b\n1,2\n")), DataError,
      ("h.csv", "'epoch'")),
     ("model-missing", lambda t: train.load_model(t / "convnet.keras"), ConfigError, ("convnet.keras", "train it first")),
     ("features-float-images", lambda t: finetune.extract_features("VGG19", np.zeros((2, 8, 8))), DataError,
@@ -134,13 +134,13 @@ def _half_model(tmp: Path, model) -> None:
 @pytest.mark.parametrize("case", ["val-size", "predict-size", "class-weight", "half-model"])
 def test_keras_misuse_is_named(tmp_path: Path, convnet, case):
     labels = np.array([0, 1] * 4)
+    quiet = train.TrainConfig(augment=False, verbose=0)
     actions = {
-        "val-size": (lambda t: train.fit(convnet, (_rois(8, 32), labels), (_rois(4, 48), labels[:4]), run_dir=t,
-                                         augment=False, verbose=0), ConfigError, ("validation ROIs", "(48, 48)")),
+        "val-size": (lambda t: train.fit(convnet, (_rois(8, 32), labels), (_rois(4, 48), labels[:4]), quiet,
+                                         run_dir=t), ConfigError, ("validation ROIs", "(48, 48)")),
         "predict-size": (lambda t: train.predict_proba(convnet, _rois(4, 40)), ConfigError,
                          ("predict_proba", "(40, 40)", "size=32")),
-        "class-weight": (lambda t: train.fit(convnet, (_rois(8, 32), labels), class_weight={1: 2.0}, run_dir=t,
-                                             augment=False, verbose=0), ConfigError, ("both classes",)),
+        "class-weight": (lambda t: train.TrainConfig(class_weight={1: 2.0}), ConfigError, ("both classes",)),
         "half-model": (lambda t: _half_model(t, convnet), DataError, ("convnet.keras", "half-copied")),
     }
     action, error, needles = actions[case]

@@ -30,8 +30,8 @@ def test_fit_with_verbose_2_prints_no_escape_codes_or_box_characters(tmp_path):
     model = models.build_convnet((16, 16, 1), filters=(4,), dense=4, seed=0)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        train.fit(model, (images, labels), (images[:8], labels[:8]), epochs=2, batch_size=8,
-                  run_dir=tmp_path, name="tiny", verbose=2)
+        train.fit(model, (images, labels), (images[:8], labels[:8]),
+                  train.TrainConfig(epochs=2, batch_size=8, verbose=2), run_dir=tmp_path, name="tiny")
     text = out.getvalue()
     assert "Epoch 2/2" in text and "val_loss" in text
     assert not [c for c in UNREADABLE if c in text], text

@@ -10,6 +10,7 @@ import pytest
 from mammokit import crossval as cv
 from mammokit.errors import MammokitError
 from mammokit.evaluate import METRICS
+from mammokit.train import TrainConfig
 
 
 def test_shift_to_half_keeps_each_folds_decisions():
@@ -85,8 +86,8 @@ def test_cross_validate_trains_a_keras_convnet_with_mammokit_train():
 
     data = _dataset(12)
     data.images = np.repeat(np.repeat(data.images, 2, axis=1), 2, axis=2)  # 16 px
-    result = cv.cross_validate(lambda: build_convnet((16, 16, 1), filters=(4,), dense=8), data, k=2, epochs=1,
-                               batch_size=8, n_boot=50, fit_options={"augment": False}, progress=False)
+    result = cv.cross_validate(lambda: build_convnet((16, 16, 1), filters=(4,), dense=8), data, k=2, n_boot=50,
+                               config=TrainConfig(batch_size=8, augment=False, verbose=0), progress=False)
     assert len(result.folds) == 2 and len(result.predictions) == len(data.labels)
     assert result.predictions.proba.between(0, 1).all()
 

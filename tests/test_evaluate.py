@@ -132,16 +132,21 @@ def test_metrics_table_per_model_with_intervals():
     assert (table.auc_low <= table.auc).all() and (table.auc <= table.auc_high).all()
 
 
-def test_read_predictions_stacks_models_and_checks_columns(tmp_path):
-    cols = {"image_id": ["mdb001"], "patient_id": ["p001"], "label": [1], "proba": [0.7], "split": ["test"]}
-    pd.DataFrame(cols).to_csv(tmp_path / "convnet.csv", index=False)
-    pd.DataFrame(cols).to_csv(tmp_path / "VGG19.csv", index=False)
-    table = ev.read_predictions(tmp_path)
+def test_saved_predictions_read_back_stacked_with_their_model(tmp_path):
+    from mammokit import runs
+
+    assert runs.read_predictions(tmp_path).empty  # a run folder before notebook 04
+    cols = {"image_id": ["mdb001"], "patient_id": ["p001"], "label": [1], "proba": [0.7], "split": ["test"],
+            "roi": [0]}
+    assert runs.save_predictions(tmp_path, "convnet", pd.DataFrame(cols)) == tmp_path / "predictions" / "convnet.csv"
+    runs.save_predictions(tmp_path, "VGG19", pd.DataFrame(cols))
+    table = runs.read_predictions(tmp_path)
     assert sorted(table.model) == ["VGG19", "convnet"] and table.patient_id.iloc[0] == "p001"
-    assert ev.read_predictions(tmp_path / "predictions").empty  # a run folder before notebook 04
-    pd.DataFrame({"image_id": ["x"], "label": [1]}).to_csv(tmp_path / "bad.csv", index=False)
+    assert list(table.columns) == [*runs.PREDICTION_COLUMNS, "model"]  # the contract's columns only
+    pd.DataFrame({"image_id": ["x"], "label": [1]}).to_csv(tmp_path / "predictions" / "bad.csv", index=False)
     with pytest.raises(MammokitError, match="bad.csv.*patient_id"):
-        ev.read_predictions(tmp_path)
+        runs.read_predictions(tmp_path)
+    assert runs.save_table(tmp_path, "t", pd.DataFrame({"a": [1]})).read_text() == "a\n1\n"
 
 
 # --- run-folder predictions ---------------------------------------------------------------------
@@ -187,7 +192,9 @@ def test_predictions_table_follows_the_run_folder_contract():
     split = split_by_patient(data.table, seed=0)
     proba = np.linspace(0, 1, len(data.labels))
     table = ev.predictions_table(data, split, proba)
-    assert list(table.columns[:5]) == list(ev.PREDICTION_COLUMNS)
+    from mammokit.runs import PREDICTION_COLUMNS
+
+    assert list(table.columns[:5]) == list(PREDICTION_COLUMNS)
     assert len(table) == len(data.labels) and set(table.split) == {"train", "val", "test"}
     np.testing.assert_allclose(table.proba.to_numpy(), proba[table.roi.to_numpy()])
     assert (table.label.to_numpy() == data.labels[table.roi.to_numpy()]).all()

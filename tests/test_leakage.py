@@ -9,6 +9,7 @@ import pytest
 
 from mammokit import leakage
 from mammokit.errors import ConfigError
+from mammokit.train import TrainConfig
 
 
 def toy_dataset(n_patients: int = 24, size: int = 16, seed: int = 0) -> SimpleNamespace:
@@ -79,6 +80,8 @@ def test_bad_inputs_are_config_errors():
         leakage.run_lab(one_class)
     with pytest.raises(ConfigError, match="factor"):
         leakage.LabConfig(factor=0)
+    with pytest.raises(ConfigError, match="epochs >= 1"):
+        leakage.LabConfig(train=TrainConfig(epochs=0))
 
 
 def test_resize_rois():
@@ -115,7 +118,8 @@ def test_summarise_splits_the_gap_into_roi_copies_and_same_patient():
 @pytest.mark.slow
 def test_tiny_lab_end_to_end():
     data = toy_dataset(size=16)
-    cfg = leakage.LabConfig(factor=2, epochs=1, batch_size=16, filters=(4,), dense=8, size=12)
+    cfg = leakage.LabConfig(factor=2, filters=(4,), dense=8, size=12,
+                            train=TrainConfig(epochs=1, batch_size=16, augment=False, verbose=0))
     lines = []
     results = leakage.run_lab(data, seeds=[0], cfg=cfg, log=lines.append)
     assert list(results["protocol"]) == ["paper", "roi", "honest"] and len(lines) == 3

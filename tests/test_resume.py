@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mammokit import train
+from mammokit import runs, train
 
 CHILD = r'''
 import json, os, sys, time
@@ -42,8 +42,9 @@ class Spy(keras.callbacks.Callback):
     _epoch = 0
 
 model = models.build_convnet((16, 16, 1), filters=(4, 8), dense=8, seed=1)
-train.fit(model, (images, labels), (images[:8], labels[:8]), epochs=6, batch_size=8,
-          augment=False, run_dir=run_dir, name="killme", seed=1, verbose=0, callbacks=[Spy()])
+train.fit(model, (images, labels), (images[:8], labels[:8]),
+          train.TrainConfig(epochs=6, batch_size=8, augment=False, seed=1, verbose=0),
+          run_dir=run_dir, name="killme", callbacks=[Spy()])
 print("FINISHED")
 '''
 
@@ -74,8 +75,8 @@ def test_sigkill_mid_epoch_then_rerun_resumes_from_last_completed_epoch(tmp_path
     first.wait(timeout=30)
     assert first.returncode == -signal.SIGKILL
 
-    csv = train.history_path(run_dir, "killme")
-    before = train.read_history(csv)
+    csv = runs.history_path(run_dir, "killme")
+    before = runs.read_history(csv)
     assert before["epoch"].tolist() == [1, 2, 3], "three epochs were complete when it died"
     assert (run_dir / "backup" / "killme" / "training_metadata.json").is_file()
     assert json.loads((run_dir / "backup" / "killme" / "training_metadata.json").read_text())["epoch"] == 3
@@ -91,7 +92,7 @@ def test_sigkill_mid_epoch_then_rerun_resumes_from_last_completed_epoch(tmp_path
     assert first_epochs == [0, 1, 2, 3]
     assert second_epochs == [3, 4, 5], "the rerun starts at the epoch the kill interrupted"
 
-    after = train.read_history(csv)
+    after = runs.read_history(csv)
     assert after["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
     # the completed epochs' rows were kept, not retrained
     assert after.iloc[:3].equals(before)

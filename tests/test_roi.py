@@ -129,3 +129,19 @@ def test_mias_rois_show_breast_tissue(mias_dev, tmp_path, monkeypatch, artifacts
     assert (data.images == 0).mean(axis=(1, 2)).max() < 0.5, "a ROI is mostly background"
     titles = [f"{r.image_id} {'M' if r.label else 'B'}" for r in data.table.itertuples()]
     roi_contact_sheet(data.images, titles, ncols=12).savefig(artifacts_dir / "mias_dev_rois.png", dpi=80)
+
+
+def test_rois_for_run_uses_notebook_02s_choice_and_the_lesion_filter(tmp_path, monkeypatch):
+    from mammokit import data as data_module
+    from mammokit import roi, runs
+
+    monkeypatch.setenv("MAMMOKIT_CACHE", str(tmp_path / "cache"))
+    catalog = _phantom_catalog(tmp_path)
+    monkeypatch.setattr(data_module, "load_catalog", lambda source: catalog if source == "phantoms" else None)
+    runs.record(tmp_path / "run", "02_preprocessing", {"config": PreprocessConfig(morph_kernel=9).to_dict()})
+    lines = []
+    rois, cfg = roi.rois_for_run("phantoms", tmp_path / "run", size=32, lesions="masses", log=lines.append)
+    assert cfg == PreprocessConfig(morph_kernel=9) and len(rois) == 3 and rois.images.shape[1:] == (32, 32)
+    assert "notebook 02" in lines[0] and lines[1].startswith("3 lesion ROIs")
+    with pytest.raises(ConfigError, match="LESIONS"):
+        roi.rois_for_run("phantoms", tmp_path / "run", size=32, lesions="mass", log=None)

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mammokit import backend, models, paper, train
+from mammokit import backend, models, paper, runs, train
+from mammokit.train import TrainConfig
 from mammokit.errors import ConfigError, DataError
 
 
@@ -98,13 +99,14 @@ def test_class_weights_follow_eq6_balanced():
 def test_fit_learns_writes_files_and_restores_best(tmp_path):
     images, labels = _data(48)
     model = _tiny()
-    history = train.fit(model, (images, labels), (images[:16], labels[:16]), epochs=6, batch_size=8,
-                        learning_rate=1e-2, augment=False, run_dir=tmp_path, name="tiny", verbose=0)
+    history = train.fit(model, (images, labels), (images[:16], labels[:16]),
+                        TrainConfig(epochs=6, batch_size=8, learning_rate=1e-2, augment=False, verbose=0),
+                        run_dir=tmp_path, name="tiny")
     assert history["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
     assert {"loss", "accuracy", "auc", "val_loss", "val_accuracy", "val_auc"} <= set(history)
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
-    assert (tmp_path / "models" / "tiny.keras").is_file()
-    assert train.read_history(train.history_path(tmp_path, "tiny")).equals(history)
+    assert (tmp_path / "models" / "tiny.keras").is_file() and runs.model_path(tmp_path, "tiny").is_file()
+    assert runs.read_history(runs.history_path(tmp_path, "tiny")).equals(history)
     assert not (tmp_path / "backup" / "tiny").exists(), "the backup is removed after a finished run"
     # restore_best: the weights in memory are the saved best model's
     reloaded = train.load_model(tmp_path / "models" / "tiny.keras")
@@ -115,8 +117,8 @@ def test_fit_learns_writes_files_and_restores_best(tmp_path):
 @pytest.mark.slow
 def test_fit_with_steps_per_epoch_loops_the_data_and_without_run_dir():
     images, labels = _data(12)
-    history = train.fit(_tiny(), (images, labels), epochs=2, batch_size=8, steps_per_epoch=5,
-                        augment=False, verbose=0)
+    history = train.fit(_tiny(), (images, labels),
+                        config=TrainConfig(epochs=2, batch_size=8, steps_per_epoch=5, augment=False, verbose=0))
     assert isinstance(history, pd.DataFrame) and len(history) == 2
     assert "val_loss" not in history
 
@@ -125,7 +127,7 @@ def test_fit_with_steps_per_epoch_loops_the_data_and_without_run_dir():
 def test_fit_with_the_kits_online_augmentation():
     images, labels = _data(16, size=32)
     model = models.build_convnet((32, 32, 1), filters=(4, 8), dense=8)
-    history = train.fit(model, (images, labels), epochs=1, batch_size=8, augment=True, verbose=0)
+    history = train.fit(model, (images, labels), config=TrainConfig(batch_size=8, augment=True, verbose=0))
     assert np.isfinite(history["loss"]).all()
 
 
@@ -138,25 +140,38 @@ def test_same_seed_same_data_same_history_on_cpu(augment):
         pipeline = (keras.layers.RandomFlip("horizontal", seed=5) if augment == "flip"
                     else True)  # True: mammokit.augment.online_pipeline(seed)
         model = models.build_convnet((32, 32, 1), filters=(4, 8), dense=8, seed=5)
-        return train.fit(model, (images, labels), (images[:8], labels[:8]), epochs=3, batch_size=8,
-                         augment=pipeline, seed=5, verbose=0)
+        return train.fit(model, (images, labels), (images[:8], labels[:8]),
+                         TrainConfig(epochs=3, batch_size=8, augment=pipeline, seed=5, verbose=0))
 
     first, second = run(), run()
     pd.testing.assert_frame_equal(first, second, check_exact=False, rtol=1e-6)
     # and a different seed gives a different run (the test would notice a pipeline ignoring seeds)
     other = train.fit(models.build_convnet((32, 32, 1), filters=(4, 8), dense=8, seed=6), (images, labels),
-                      epochs=1, batch_size=8, augment=augment == "kit", seed=6, verbose=0)
+                      config=TrainConfig(batch_size=8, augment=augment == "kit", seed=6, verbose=0))
     assert other["loss"].iloc[0] != pytest.approx(first["loss"].iloc[0], rel=1e-6)
 
 
 def test_fit_rejects_mismatched_sizes_and_bad_knobs():
     images, labels = _data(8)
     with pytest.raises(ConfigError, match="input_shape=\\(16, 16, 1\\)"):
-        train.fit(models.build_convnet((32, 32, 1), filters=(4,)), (images, labels), augment=False, verbose=0)
+        train.fit(models.build_convnet((32, 32, 1), filters=(4,)), (images, labels),
+                  config=TrainConfig(augment=False, verbose=0))
     with pytest.raises(ConfigError, match="epochs"):
-        train.fit(_tiny(), (images, labels), epochs=0, verbose=0)
+        train.fit(_tiny(), (images, labels), config=TrainConfig(epochs=0, verbose=0))
+    with pytest.raises(ConfigError, match="epochs=-1"):
+        TrainConfig(epochs=-1)
     with pytest.raises(ConfigError, match="augment"):
-        train.fit(_tiny(), (images, labels), augment="yes", verbose=0)
+        TrainConfig(augment="yes")
+    with pytest.raises(ConfigError, match="learning_rate"):
+        TrainConfig(learning_rate=5)
+    with pytest.raises(ConfigError, match="unknown option.*'epoch'"):
+        TrainConfig(epoch=3)
+    with pytest.raises(ConfigError, match="class_weight"):
+        TrainConfig().replace(class_weight="balance")
+    with pytest.raises(ConfigError, match=r"config=TrainConfig\(epochs="):  # the old keyword way is named
+        train.fit(_tiny(), (images, labels), epochs=3)
+    with pytest.raises(ConfigError, match="not an option of fit"):
+        train.fit(_tiny(), (images, labels), run_dri="x")
     with pytest.raises(ConfigError, match="no model file"):
         train.load_model("/nonexistent/model.keras")
 
@@ -187,19 +202,18 @@ class _Boom(keras.callbacks.Callback):
 @pytest.mark.slow
 def test_interrupted_fit_resumes_in_process_and_refuses_a_different_model(tmp_path):
     images, labels = _data(16)
+    quiet4 = TrainConfig(epochs=4, batch_size=8, augment=False, verbose=0)
     with pytest.raises(KeyboardInterrupt):
-        train.fit(_tiny(), (images, labels), (images, labels), epochs=4, batch_size=8, augment=False,
-                  run_dir=tmp_path, verbose=0, callbacks=[_Boom()])
+        train.fit(_tiny(), (images, labels), (images, labels), quiet4, run_dir=tmp_path, callbacks=[_Boom()])
     # the user's callbacks run before the kit's, so epoch 2 never reached the CSV nor the backup
-    assert train.read_history(train.history_path(tmp_path, "convnet"))["epoch"].tolist() == [1]
+    assert runs.read_history(runs.history_path(tmp_path, "convnet"))["epoch"].tolist() == [1]
     other = models.build_convnet((16, 16, 1), filters=(4, 16), dense=8)
     with pytest.raises(ConfigError, match="another model"):
-        train.fit(other, (images, labels), epochs=4, batch_size=8, augment=False, run_dir=tmp_path, verbose=0)
-    history = train.fit(_tiny(), (images, labels), (images, labels), epochs=4, batch_size=8, augment=False,
-                        run_dir=tmp_path, verbose=0)
+        train.fit(other, (images, labels), config=quiet4, run_dir=tmp_path)
+    history = train.fit(_tiny(), (images, labels), (images, labels), quiet4, run_dir=tmp_path)
     assert history["epoch"].tolist() == [1, 2, 3, 4]
-    fresh = train.fit(_tiny(), (images, labels), (images, labels), epochs=1, batch_size=8, augment=False,
-                      run_dir=tmp_path, resume=False, verbose=0)
+    fresh = train.fit(_tiny(), (images, labels), (images, labels), quiet4.replace(epochs=1), run_dir=tmp_path,
+                      resume=False)
     assert fresh["epoch"].tolist() == [1], "resume=False starts a new history"
 
 

@@ -193,8 +193,8 @@ def test_fine_tune_runs_both_phases_and_only_moves_the_top_layers(tmp_path: Path
     model = transfer.build_transfer("VGG19", 32, weights=None, seed=0)
     before = {n: model.get_layer(n).get_weights()[0].copy() for n in ("block1_conv1", "block5_conv4")}
     rois, labels = _rois(8, seed=1), np.array([0, 1] * 4)
-    history = finetune.fine_tune(model, (rois, labels), None, head_epochs=1, epochs=1, top_n=1,
-                                 batch_size=4, augment=False, run_dir=tmp_path, name="vgg19", verbose=0)
+    history = finetune.fine_tune(model, (rois, labels), None, train.TrainConfig(batch_size=4, augment=False, verbose=0),
+                                 head_epochs=1, top_n=1, run_dir=tmp_path, name="vgg19")
     assert history["phase"].tolist() == ["head", "fine-tune"] and history["epoch"].tolist() == [1, 2]
     np.testing.assert_array_equal(model.get_layer("block1_conv1").get_weights()[0], before["block1_conv1"])
     assert not np.array_equal(model.get_layer("block5_conv4").get_weights()[0], before["block5_conv4"])
