@@ -190,7 +190,8 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
 # --- every recipe we compare, and the recommended one ---------------------------------------------
 
 CONVNET = {
-    "smoke": dict(size=32, window_mm=32.0, filters=(8, 16), config=CONVNET_TRAINING.replace(epochs=1, steps_per_epoch=2)),
+    "smoke": dict(size=32, window_mm=32.0, filters=(8, 16),
+                  config=CONVNET_TRAINING.replace(epochs=1, steps_per_epoch=2)),
     "classroom": dict(size=64, window_mm=32.0, config=CONVNET_TRAINING),
     "paper": dict(size=224, window_mm=32.0, config=CONVNET_TRAINING.replace(epochs=90, steps_per_epoch=80)),
 }
