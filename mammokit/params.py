@@ -136,6 +136,8 @@ _EPOCHS = Param("EPOCHS", {"smoke": 1, "classroom": 15, "paper": 90}, integer(1)
 _BATCH = Param("BATCH_SIZE", {"smoke": 16, "classroom": 32, "paper": 32}, integer(1, 4096),
                "images per training step (paper: 32)")
 
+_INFLATE = Param("INFLATE", {"smoke": 1, "classroom": 1, "paper": 8}, integer(1, 64),
+                 "copies per training ROI with Table 1's variants, after the patient split (paper: 8); 1: none")
 _LESIONS = Param("LESIONS", "all", one_of("all", "masses"),
                  "'all': every benign/malignant lesion with a centre (masses, calcifications, distortions, "
                  "asymmetries); 'masses': CIRC/SPIC/MISC only, the paper's subject")
@@ -182,8 +184,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
         Param("LEARNING_RATE", 1e-3, number(1e-7, 1.0), "Adam learning rate (paper: 0.001)"),
         Param("AUGMENT", {"smoke": True, "classroom": True, "paper": False}, boolean,
               "online augmentation on the training branch (Keras layers; the paper profile uses INFLATE instead)"),
-        Param("INFLATE", {"smoke": 1, "classroom": 1, "paper": 8}, integer(1, 64),
-              "copies per training ROI with Table 1's variants, after the patient split (paper: 8); 1: none"),
+        _INFLATE,
     ),
     "05_transfer_learning": (
         _ROI_SIZE, _LESIONS,
@@ -224,6 +225,7 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
               "cross-validation folds, grouped by patient (paper: 5)"),
         Param("BOOTSTRAP", {"smoke": 200, "classroom": 1000, "paper": 2000}, integer(10),
               "bootstrap resamples of patients for the 95% intervals"),
+        _INFLATE,
     ),
 }
 

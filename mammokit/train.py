@@ -254,7 +254,9 @@ class TrainConfig:
     ``class_weight`` (``"balanced"``, None or ``{0: w0, 1: w1}``, Eq 6); ``augment`` (True: the
     kit's online pipeline, False, or a Keras layer); ``early_stopping`` (patience in epochs, or
     None); ``restore_best`` (leave the best epoch's weights in the model); ``seed``;
-    ``verbose`` (Keras' progress output). A wrong value or an unknown field is a ``ConfigError``.
+    ``verbose`` (Keras' progress output); ``inflate``: Table 1 copies per training ROI, made by
+    :func:`mammokit.augment.inflate` inside :func:`fit`, so only the training split is inflated
+    (the paper profile: 8; 1: none). A wrong value or an unknown field is a ``ConfigError``.
 
     >>> TrainConfig(epochs=3).replace(batch_size=8).batch_size
     8
@@ -270,11 +272,13 @@ class TrainConfig:
     restore_best: bool = True
     seed: int = 0
     verbose: int | str = "auto"
+    inflate: int = 1
 
     def __post_init__(self) -> None:
         if self.epochs != 0:  # 0: nothing to train (fine_tune: the head phase only); fit refuses it
             _positive_int(self.epochs, "TrainConfig: epochs")
         _positive_int(self.batch_size, "TrainConfig: batch_size")
+        _positive_int(self.inflate, "TrainConfig: inflate")
         for name in ("steps_per_epoch", "early_stopping"):
             if getattr(self, name) is not None:
                 _positive_int(getattr(self, name), f"TrainConfig: {name}")
@@ -338,6 +342,10 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
     seed = int(config.seed)
     seed_everything(seed, keras=True)
     x, y = train
+    if config.inflate > 1:  # Table 1 copies of the training ROIs only (validation stays as it is)
+        from mammokit.augment import inflate
+
+        x, y = inflate(x, y, factor=config.inflate, seed=seed)[:2]
     x = check_rois(x, "fit train images")
     y = _check_labels(y, len(x), "fit train labels")
     weights = class_weights(y, config.class_weight)  # checked before any file is written

@@ -235,3 +235,19 @@ def test_learning_curves_plot_both_sides_and_mark_the_best_epoch():
         assert labels[:2] == ["training", "validation"] and "best epoch (2)" in labels
     with pytest.raises(DataError, match="epoch"):
         learning_curves(pd.DataFrame())
+
+
+def test_inflate_grows_the_training_split_only_and_is_checked():
+    """TrainConfig(inflate=k): fit trains on k Table-1 copies of each training ROI, never the validation."""
+    seen = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(self.params.get("steps"))
+
+    images, labels = _data(16)
+    config = train.TrainConfig(epochs=1, batch_size=4, augment=False, inflate=3, verbose=0)
+    train.fit(_tiny(), (images, labels), (images[:4], labels[:4]), config, callbacks=[Count()])
+    assert seen == [12]  # 16 ROIs x 3 copies / batch 4
+    with pytest.raises(ConfigError, match="inflate"):
+        train.TrainConfig(inflate=0)
