@@ -10,7 +10,7 @@ from mammokit.plots.style import figure
 __all__ = ["backbone_costs"]
 
 
-def backbone_costs(costs: pd.DataFrame, *, figsize: tuple[float, float] = (10, 3.6)) -> Figure:
+def backbone_costs(costs: pd.DataFrame, *, figsize: tuple[float, float] = (10, 4.0)) -> Figure:
     """Size beside cost of each backbone: parameters (millions) and seconds per batch-8 step.
 
     ``costs``: :func:`mammokit.transfer.measured_costs` (``backbone, params_M,
@@ -27,7 +27,7 @@ def backbone_costs(costs: pd.DataFrame, *, figsize: tuple[float, float] = (10, 3
     right.barh(y - h / 2, costs["frozen_s_per_step"], h, label="frozen backbone (head learns)")
     right.barh(y + h / 2, costs["finetune_s_per_step"], h, label="fine-tune (all but batch norm)")
     right.set(title="Cost on a 2-core CPU, 224 px, batch 8", xlabel="seconds per training step")
-    right.legend(loc="lower right", fontsize="small")
+    fig.legend(*right.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize="small")  # no bar hidden
     for ax in (left, right):
         ax.set_yticks(y, costs["backbone"])
         ax.invert_yaxis()
