@@ -110,21 +110,21 @@ def check_trainable_guess(answer) -> None:
 
 EXERCISES = [
     Exercise(
-        "q05_input_side", NB, "input_side", check_input_side, ref_input_side, anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        "q05_input_side", NB, "input_side", check_input_side, ref_input_side, anchor="mk.roi.rois_for_run(",
         prompt="**Exercise (q05_input_side).** InceptionV3 and InceptionResNetV2 refuse inputs under 75 px; the other "
                "backbones take 32 px. Write `input_side(backbone, size)`: the side the backbone will see for a "
                "`size`-px ROI (the ROI's own size, raised to the backbone's minimum).",
         solution="def input_side(backbone, size):\n    \"\"\"Upsample only when the backbone cannot take the ROI as it is.\"\"\"\n"
                  "    # BEGIN SOLUTION\n    return max(size, mk.transfer.backbone_spec(backbone).min_size)\n    # END SOLUTION"),
     Exercise(
-        "q05_gray_to_rgb", NB, "gray_to_rgb", check_gray_to_rgb, ref_gray_to_rgb, anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        "q05_gray_to_rgb", NB, "gray_to_rgb", check_gray_to_rgb, ref_gray_to_rgb, anchor="mk.roi.rois_for_run(",
         prompt="**Exercise (q05_gray_to_rgb).** ImageNet backbones expect three channels. Write `gray_to_rgb(images)` "
                "that turns a batch `(N, H, W, 1)` into `(N, H, W, 3)` by copying the grey channel.",
         solution="def gray_to_rgb(images):\n    \"\"\"Three identical channels: the backbone's RGB filters all see the film.\"\"\"\n"
                  "    # BEGIN SOLUTION\n    return np.concatenate([images] * 3, axis=-1)\n    # END SOLUTION"),
     Exercise(
         "q05_vgg_preprocess", NB, "vgg_preprocess", check_vgg_preprocess, ref_vgg_preprocess,
-        anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        anchor="mk.roi.rois_for_run(",
         prompt="**Exercise (q05_vgg_preprocess).** VGG19 was trained on Caffe-style inputs. Write "
                "`vgg_preprocess(rgb)` for RGB pixels in 0–255: reverse the channels to BGR, then subtract the ImageNet "
                "means `[103.939, 116.779, 123.68]` (B, G, R). The check compares it with "
@@ -133,14 +133,14 @@ EXERCISES = [
                  "    # BEGIN SOLUTION\n    return rgb[..., ::-1] - np.array([103.939, 116.779, 123.68])\n    # END SOLUTION"),
     Exercise(
         "q05_inception_preprocess", NB, "inception_preprocess", check_inception_preprocess, ref_inception_preprocess,
-        anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        anchor="mk.roi.rois_for_run(",
         prompt="**Exercise (q05_inception_preprocess).** InceptionV3 expects pixels scaled from 0–255 to −1…1. "
                "Write `inception_preprocess(rgb)`.",
         solution="def inception_preprocess(rgb):\n    \"\"\"TF mode: 0..255 -> -1..1.\"\"\"\n"
                  "    # BEGIN SOLUTION\n    return rgb / 127.5 - 1.0\n    # END SOLUTION"),
     Exercise(
         "q05_trainable", NB, "trainable_guess", check_trainable_guess, 0, kind="predict",
-        anchor="mk.roi.config_from_run(P.RUN_DIR)",
+        anchor="mk.roi.rois_for_run(",
         prompt="**Predict, then run (q05_trainable).** Right after `mk.transfer.build_transfer(...)`, how many of "
                "the backbone's layers with weights will train?",
         solution="trainable_guess = 0  # SOLUTION"),
