@@ -1,7 +1,6 @@
 """mammokit.crossval: patient-grouped k-fold CV of a model (cross_validate) or a recipe (cross_validate_recipe)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,6 +10,7 @@ from mammokit import crossval as cv
 from mammokit.errors import MammokitError
 from mammokit.evaluate import METRICS
 from mammokit.train import TrainConfig
+from tiny_rois import tiny_rois
 
 
 def test_shift_to_half_keeps_each_folds_decisions():
@@ -23,18 +23,6 @@ def test_shift_to_half_keeps_each_folds_decisions():
 
 # --- cross-validation -------------------------------------------------------------------------------
 
-def _dataset(n_patients: int = 30, seed: int = 0):
-    """Tiny 'ROIs' whose mean brightness carries the label, 1-3 ROIs per patient."""
-    rng = np.random.default_rng(seed)
-    rows, images = [], []
-    for pid in range(n_patients):
-        label = pid % 2
-        for k in range(1 + pid % 3):
-            images.append(rng.integers(0, 120, (8, 8)) + 100 * label)
-            rows.append({"image_id": f"img{pid}_{k}", "patient_id": f"p{pid:03d}", "label": label})
-    table = pd.DataFrame(rows)
-    return SimpleNamespace(images=np.asarray(images, dtype=np.uint8), table=table,
-                           labels=table.label.to_numpy(), groups=table.patient_id.to_numpy())
 
 
 def _sklearn_fit(seen: list):
@@ -51,7 +39,7 @@ def _sklearn_predict(model, x):
 def test_cross_validate_is_grouped_by_patient_and_covers_every_roi_once():
     from sklearn.linear_model import LogisticRegression
 
-    data, seen = _dataset(), []
+    data, seen = tiny_rois(), []
     result = cv.cross_validate(lambda: LogisticRegression(max_iter=500), data, k=5, fit=_sklearn_fit(seen),
                                predict=_sklearn_predict, n_boot=100, progress=False)
     assert len(result.folds) == 5 and len(seen) == 5
@@ -72,7 +60,7 @@ def test_cross_validate_refuses_folds_that_leak_patients():
     from mammokit.splits import Split
     from sklearn.linear_model import LogisticRegression
 
-    data = _dataset(6)
+    data = tiny_rois(6)
     n = len(data.labels)
     leaky = [Split(np.arange(0, n - 1), np.zeros(0, int), np.arange(n - 2, n))]
     with pytest.raises(MammokitError, match="both test"):
@@ -84,7 +72,7 @@ def test_cross_validate_refuses_folds_that_leak_patients():
 def test_cross_validate_trains_a_keras_convnet_with_mammokit_train():
     from mammokit.models import build_convnet
 
-    data = _dataset(12)
+    data = tiny_rois(12)
     data.images = np.repeat(np.repeat(data.images, 2, axis=1), 2, axis=2)  # 16 px
     result = cv.cross_validate(lambda: build_convnet((16, 16, 1), filters=(4,), dense=8), data, k=2, n_boot=50,
                                config=TrainConfig(batch_size=8, augment=False, verbose=0), progress=False)
@@ -99,7 +87,7 @@ def test_cross_validate_trains_a_keras_convnet_with_mammokit_train():
 def _rois(n_patients: int = 30):
     from mammokit.roi import RoiDataset
 
-    data = _dataset(n_patients)
+    data = tiny_rois(n_patients)
     return RoiDataset(data.images, data.table, data.labels.astype(np.int64), data.groups.astype(str))
 
 

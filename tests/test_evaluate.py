@@ -1,7 +1,6 @@
 """mammokit.evaluate: Eq. 8-11 and AUC, thresholds on validation, patient bootstrap, grouped CV, figures."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -9,6 +8,7 @@ import pytest
 
 from mammokit import evaluate as ev
 from mammokit.errors import MammokitError
+from tiny_rois import tiny_rois
 
 
 def _scores(seed: int = 0, n: int = 120, ties: bool = False):
@@ -151,18 +151,6 @@ def test_saved_predictions_read_back_stacked_with_their_model(tmp_path):
 
 # --- run-folder predictions ---------------------------------------------------------------------
 
-def _dataset(n_patients: int = 30, seed: int = 0):
-    """Tiny 'ROIs' whose mean brightness carries the label, 1-3 ROIs per patient."""
-    rng = np.random.default_rng(seed)
-    rows, images = [], []
-    for pid in range(n_patients):
-        label = pid % 2
-        for k in range(1 + pid % 3):
-            images.append(rng.integers(0, 120, (8, 8)) + 100 * label)
-            rows.append({"image_id": f"img{pid}_{k}", "patient_id": f"p{pid:03d}", "label": label})
-    table = pd.DataFrame(rows)
-    return SimpleNamespace(images=np.asarray(images, dtype=np.uint8), table=table,
-                           labels=table.label.to_numpy(), groups=table.patient_id.to_numpy())
 
 
 
@@ -188,7 +176,7 @@ def test_figures_are_built_with_titles_and_labels():
 def test_predictions_table_follows_the_run_folder_contract():
     from mammokit.splits import split_by_patient
 
-    data = _dataset(10)
+    data = tiny_rois(10)
     split = split_by_patient(data.table, seed=0)
     proba = np.linspace(0, 1, len(data.labels))
     table = ev.predictions_table(data, split, proba)
