@@ -94,7 +94,7 @@ def _run_chain(layers: list, h, target, head=None):
                 act, h, _ = _run_chain(layer.layers, h, target)
             else:  # a functional backbone nested as one layer
                 import keras
-                act, h = keras.Model(layer.inputs, [target.output, layer.output])(h, training=False)
+                act, h = keras.Model(layer.input, [target.output, layer.output])(h, training=False)
         else:
             h = layer(h, training=False)
             if layer is target:
@@ -110,7 +110,7 @@ def _forward(model, x, sub, target):
     dense_head = isinstance(head, keras.layers.Dense)
     if sub is None and type(model).__name__ != "Sequential":
         outputs = [target.output, head.input if dense_head else model.output]
-        act, last = keras.Model(model.inputs, outputs)(x, training=False)
+        act, last = keras.Model(model.input, outputs)(x, training=False)
         return act, (_head_logits(head, last) if dense_head else last), dense_head
     act, h, stopped = _run_chain(model.layers, x, target, head if dense_head else None)
     return act, (_head_logits(head, h) if stopped else h), stopped
