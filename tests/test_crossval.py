@@ -155,4 +155,5 @@ def test_auc_intervals_plot():
     fig = plots.auc_intervals(table, paper={"ConvNet": 0.95})
     ax = fig.axes[0]
     assert ax.get_xlabel().startswith("AUC") and {t.get_text() for t in ax.get_yticklabels()} == {"a", "b"}
-    assert any("0.95" in t.get_text() for t in ax.get_legend().get_texts())
+    assert any("0.95" in t.get_text() for t in fig.legends[0].get_texts())
+    assert fig.get_suptitle().startswith("Grouped-CV AUC")

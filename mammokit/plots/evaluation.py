@@ -192,6 +192,7 @@ def auc_intervals(table: pd.DataFrame, *, paper: Mapping[str, float] | None = No
     if chance:
         ax.axvline(0.5, color="gray", ls=":", label="chance 0.5")
     ax.set_yticks(y, table.recipe)
-    ax.set(xlim=(0, 1.02), xlabel="AUC (malignant vs benign)", title=title)
-    ax.legend(loc="lower left", fontsize="small")
+    ax.set(xlim=(0, 1.02), xlabel="AUC (malignant vs benign)")
+    fig.suptitle(title)  # over the whole figure: long recipe names leave the axes narrow
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize="small")  # no row hidden
     return fig
