@@ -10,6 +10,7 @@ markdown table.
 
     python benchmarks/bench_recipes.py --data ../shared/mias-dev            # classroom profile
     python benchmarks/bench_recipes.py --only "size" "hand" --seeds 0 1 2
+    python benchmarks/bench_recipes.py --only size hand margin tangential annotation --explored --seeds 0 1 2 3 4
     python benchmarks/bench_recipes.py --variant '{"roi": "fixed", "window_mm": 24}'
 """
 from __future__ import annotations
@@ -49,6 +50,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="recipes whose name contains one of these words")
     parser.add_argument("--variant", action="append", default=[],
                         help="JSON of mammokit.recipes.convnet keywords (and TrainConfig fields) over the profile's sizes (recipes.CONVNET)")
+    parser.add_argument("--explored", action="store_true",
+                        help="also the recipes of mammokit.recipes.EXPLORED (margin features; the annotation baseline)")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_recipes.json")
     args = parser.parse_args()
 
@@ -60,7 +63,7 @@ def main() -> None:
     from mammokit.train import TrainConfig
 
     rois = roi.build_roi_dataset(data.load_catalog(args.data), progress=False)
-    pool = recipes.candidates(args.profile)
+    pool = {**recipes.candidates(args.profile), **(recipes.EXPLORED if args.explored else {})}
     if args.only is not None:
         pool = {n: r for n, r in pool.items() if any(w.lower() in n.lower() for w in args.only)}
     for text in args.variant:
@@ -89,6 +92,7 @@ def main() -> None:
     for r in rows:
         means.setdefault(r["recipe"], []).append(r["auc"])
     print("mean pooled AUC over seeds:", {n: round(float(np.mean(v)), 3) for n, v in means.items()})
+    print("min-max over seeds:", {n: (round(float(np.min(v)), 3), round(float(np.max(v)), 3)) for n, v in means.items()})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ saw. The recipes:
   it reads the annotation that also places the ROI, not the image);
 * :func:`hand_features` — logistic regression on ``mammokit.features`` (intensity, GLCM texture,
   shape of a segmented lesion), with or without the radius;
+* :func:`size_and_margin` — the radius plus margin features measured at a fixed scale in mm
+  (contrast, border sharpness, tangential gradient share), and :func:`annotation_baseline` — the
+  radius plus the radiologist's lesion class, never a candidate (both in :data:`EXPLORED`);
 * :func:`convnet` — the paper's ConvNet on a chosen ROI recipe (``mammokit.roi.ROI_RECIPES``),
   optionally a seed ensemble, dihedral test-time augmentation, and the radius fused in;
 * :func:`recommended` — the best honest recipe we measured (``benchmarks/bench_recipes.py``),
@@ -21,16 +24,41 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
 from mammokit.errors import ConfigError
 from mammokit.evaluate import choose_threshold
-from mammokit.features import FEATURES, feature_table
+from mammokit.features import FEATURES, MARGIN_FEATURES, feature_table, margin_table
 from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, build_recipe_rois, crop_side
 from mammokit.splits import split_by_patient
 from mammokit.train import TrainConfig
 
 HAND = tuple(f for f in FEATURES if f != "radius_mm")
 """The image-only hand-crafted features (everything but the annotated radius)."""
+
+LESION_CLASSES = ("CIRC", "SPIC", "MISC", "CALC", "ARCH", "ASYM")
+ANNOTATION = ("radius_mm", *(f"class_{k}" for k in LESION_CLASSES))
+"""The radiologist's annotation as numbers: radius in mm and the abnormality class, one-hot."""
+
+
+def model_inputs(rois: RoiDataset, columns: Sequence[str]) -> pd.DataFrame:
+    """The ``columns`` of ``rois``: from :func:`mammokit.features.feature_table`,
+    :func:`mammokit.features.margin_table` (re-cut from the films) or ``class_<CLASS>`` (1.0 where
+    the table's ``abnormality`` is CLASS), each computed only when asked for."""
+    columns = list(columns)
+    unknown = [c for c in columns if c not in FEATURES and c not in MARGIN_FEATURES and c not in ANNOTATION]
+    if unknown:
+        raise ConfigError(f"model_inputs: unknown column(s) {unknown}; use mammokit.features.FEATURES, "
+                          f"MARGIN_FEATURES or {ANNOTATION[1:]}")
+    parts = []
+    if any(c in FEATURES for c in columns):
+        parts.append(feature_table(rois))
+    if any(c in MARGIN_FEATURES for c in columns):
+        parts.append(margin_table(rois))
+    if any(c.startswith("class_") for c in columns):
+        kind = rois.table["abnormality"].astype(str).to_numpy()
+        parts.append(pd.DataFrame({f"class_{k}": (kind == k).astype(float) for k in LESION_CLASSES}))
+    return pd.concat(parts, axis=1)[columns]
 
 
 def carve_validation(train: RoiDataset, fraction: float = 0.25, seed: int = 0) -> tuple[RoiDataset, RoiDataset]:
@@ -50,7 +78,7 @@ def _threshold(val: RoiDataset, proba: np.ndarray) -> float:
 
 @dataclass
 class FeatureModel:
-    """Imputer → standard scaler → L2 logistic regression on ``columns`` of ``feature_table``."""
+    """Imputer → standard scaler → L2 logistic regression on ``columns`` of :func:`model_inputs`."""
 
     columns: tuple[str, ...]
     c: float = 0.1
@@ -67,11 +95,11 @@ class FeatureModel:
             raise ConfigError("a feature model needs benign and malignant ROIs in its training part")
         self.pipeline = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
                                       LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000))
-        self.pipeline.fit(feature_table(rois)[list(self.columns)], rois.labels)
+        self.pipeline.fit(model_inputs(rois, self.columns), rois.labels)
         return self
 
     def predict_proba(self, rois: RoiDataset) -> np.ndarray:
-        return self.pipeline.predict_proba(feature_table(rois)[list(self.columns)])[:, 1]
+        return self.pipeline.predict_proba(model_inputs(rois, self.columns))[:, 1]
 
 
 def _feature_recipe(train: RoiDataset, columns: Sequence[str], c: float, seed: int) -> FeatureModel:
@@ -92,6 +120,18 @@ def size_only(train: RoiDataset, *, seed: int = 0) -> FeatureModel:
 def hand_features(train: RoiDataset, *, with_size: bool = False, c: float = 0.1, seed: int = 0) -> FeatureModel:
     """Baseline: intensity, GLCM texture and shape features (plus the radius if ``with_size``)."""
     return _feature_recipe(train, FEATURES if with_size else HAND, c, seed)
+
+
+def size_and_margin(train: RoiDataset, *, columns: Sequence[str] = MARGIN_FEATURES, seed: int = 0) -> FeatureModel:
+    """Measured, not recommended: the radius plus margin features at a fixed physical scale
+    (:data:`mammokit.features.MARGIN_FEATURES`, or the ``columns`` of them given)."""
+    return _feature_recipe(train, ("radius_mm", *columns), 1.0, seed)
+
+
+def annotation_baseline(train: RoiDataset, *, seed: int = 0) -> FeatureModel:
+    """NOT a candidate: the radius plus the radiologist's abnormality class (:data:`ANNOTATION`) —
+    how much the annotation alone carries. A recipe that reads the class is reading the answer sheet."""
+    return _feature_recipe(train, ANNOTATION, 1.0, seed)
 
 
 # --- the ConvNet on a chosen ROI recipe ------------------------------------------------------------
@@ -224,6 +264,17 @@ def candidates(profile: str = "classroom") -> dict[str, Any]:
         "ConvNet, multi-scale": net(roi="multiscale"),
         FUSED: net(roi="fixed", tta=True, with_size=True),
     }
+
+
+EXPLORED = {
+    "size + margin (3 features, mm scale)": lambda train, seed=0: size_and_margin(train, seed=seed),
+    "size + tangential share": lambda train, seed=0: size_and_margin(train, columns=("tangential_share",), seed=seed),
+    "annotation baseline: radius + lesion class": lambda train, seed=0: annotation_baseline(train, seed=seed),
+}
+"""Recipes ``benchmarks/bench_recipes.py --explored`` also measures, outside :func:`candidates`:
+image features at a fixed physical scale added to the radius (none beat the radius alone over
+five fold seeds), and the annotation baseline, which reads the lesion class and so may never be
+recommended."""
 
 
 def recommended(train: RoiDataset, *, profile: str = "classroom", seed: int = 0):

@@ -68,3 +68,37 @@ def test_feature_table_scales_the_radius_to_the_roi_and_to_millimetres():
     assert np.isnan(out.radius_mm[2])
     # 60 film px in a 240 px crop resized to 48 px: the lesion has 12 ROI px, as drawn
     assert 0.8 < out.area_ratio[0] < 1.2 and 0.8 < out.area_ratio[1] < 1.2
+
+
+def _disc(blur_px: float = 0.0, spokes: int = 0, size: int = 201, radius: int = 40) -> np.ndarray:
+    import cv2
+
+    yy, xx = np.mgrid[:size, :size] - size // 2
+    image = np.where(yy ** 2 + xx ** 2 <= radius ** 2, 180.0, 60.0)
+    angle = np.arctan2(yy, xx)
+    if spokes:  # bright radial streaks outside the disc, like spicules
+        image += 80.0 * ((np.cos(spokes * angle) > 0.8) & (np.hypot(yy, xx) > radius))
+    if blur_px:
+        image = cv2.GaussianBlur(image, (0, 0), blur_px)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_margin_features_see_a_blurred_border_and_radial_streaks_at_a_fixed_scale():
+    from mammokit.features import MARGIN_FEATURES, margin_features
+
+    sharp, blurred, spiky = (margin_features(_disc(**kw), 40.0) for kw in ({}, {"blur_px": 15.0}, {"spokes": 24}))
+    assert set(sharp) == set(MARGIN_FEATURES)
+    assert sharp["contrast_mm"] > 0.3
+    assert sharp["margin_sharpness"] > 1.5 * blurred["margin_sharpness"], "a blurred border drops less per mm"
+    assert spiky["tangential_share"] > sharp["tangential_share"] + 0.2, "spokes make gradients across radial lines"
+    # 10 mm at 0.2 mm/px or at 0.4 mm/px: the same disc, drawn at half the pixels, measures alike
+    half = margin_features(_disc(size=101, radius=20), 20.0, mm_per_pixel=0.4)
+    assert abs(half["contrast_mm"] - sharp["contrast_mm"]) < 0.05
+
+
+def test_margin_features_refuse_a_float_image():
+    from mammokit.errors import MammokitError
+    from mammokit.features import margin_features
+
+    with pytest.raises(MammokitError, match="uint8"):
+        margin_features(np.zeros((32, 32)), 5.0)
