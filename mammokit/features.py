@@ -205,14 +205,29 @@ def margin_table(dataset, mm_per_pixel: float = MIAS_MM_PER_PIXEL) -> pd.DataFra
     """One row of :data:`MARGIN_FEATURES` per ROI, measured on a window of :data:`MARGIN_WINDOW_MM`
     at film resolution re-cut (cached) from the films named in ``dataset.table`` — whatever recipe
     cut ``dataset`` itself. A missing radius gives 5 mm."""
-    from mammokit.roi import build_recipe_rois
+    from mammokit.roi import build_roi_dataset
 
     table = dataset.table.reset_index(drop=True)
     if "path" not in table:
         raise ConfigError("margin_table: the ROI table carries no film paths; build it with mammokit.roi.build_roi_dataset")
-    side = int(round(MARGIN_WINDOW_MM / mm_per_pixel))
-    windows = build_recipe_rois(table, "fixed", side, MARGIN_WINDOW_MM, mm_per_pixel=mm_per_pixel)
-    radii = table["radius"].to_numpy(float)
-    rows = [margin_features(w, r if np.isfinite(r) else 5.0 / mm_per_pixel, mm_per_pixel)
-            for w, r in zip(windows.images, radii)]
-    return pd.DataFrame(rows, columns=list(MARGIN_FEATURES))
+    keys = [_margin_key(p, r, c, rad, mm_per_pixel)
+            for p, r, c, rad in zip(table["path"], table["row"], table["col"], table["radius"])]
+    missing = [i for i, k in enumerate(keys) if k not in _MARGIN_MEMO]
+    if missing:  # each fold's part is a new subset: cut only lesions not measured yet, uncached on disk
+        side = int(round(MARGIN_WINDOW_MM / mm_per_pixel))
+        windows = build_roi_dataset(table.iloc[missing], None, side, margin=0.0, min_side=side, cache=False,
+                                    progress=False)
+        for (_, row), w in zip(windows.table.iterrows(), windows.images):
+            rad = float(row["radius"])
+            _MARGIN_MEMO[_margin_key(row["path"], row["row"], row["col"], rad, mm_per_pixel)] = margin_features(w, rad if np.isfinite(rad) else 5.0 / mm_per_pixel, mm_per_pixel)
+    return pd.DataFrame([_MARGIN_MEMO[k] for k in keys], columns=list(MARGIN_FEATURES))
+
+
+def _margin_key(path, row, col, radius, mm_per_pixel) -> tuple:
+    radius = float(radius)
+    return str(path), float(row), float(col), radius if np.isfinite(radius) else -1.0, float(mm_per_pixel)
+
+
+_MARGIN_MEMO: dict[tuple, dict[str, float]] = {}
+"""Margin features by (film, row, col, radius, mm per pixel): a pure function of those, so a
+cross-validation measures each lesion once."""
