@@ -3,8 +3,8 @@
 Environment variables set here reach notebook kernels too (nbval and papermill start them
 as child processes): committed notebooks then run in the fast ``smoke`` profile.
 
-Each course notebook is executed once per session, by nbval, as a student runs it (fresh
-kernel, top to bottom, no injected parameters). The hooks below keep what nbval saw: every
+Each student notebook is executed once per session, by nbval, as a student runs it (fresh
+kernel, top to bottom, no injected parameters, exercises not answered yet). The hooks below keep what nbval saw: every
 cell's outputs are written back into the notebook, which is saved to ``executed_dir()`` when
 its last cell has run, so tests/test_executed_notebooks.py can look at the figures, the
 streams and the HTML export without executing the notebook a second time.
@@ -21,6 +21,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 MIAS_DEV = Path(os.environ.get("MAMMOKIT_MIAS_DEV", ROOT.parent / "shared" / "mias-dev"))
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="mammokit-tests-"))
+
+
+# nbval runs what students open (notebooks/NN_*.ipynb, exercises unanswered). The masters in
+# notebooks/solutions/ run answered once too, under otter, in tests/test_grading.py (full marks).
+collect_ignore_glob = ["notebooks/solutions/*"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,10 +74,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def _executed_name(item: pytest.Item) -> str:
-    """``01_data.ipynb`` for a student notebook; ``solutions-01_data.ipynb`` for its master
-    (nbval also runs notebooks/solutions/: the answered notebooks), so neither hides the other."""
-    path = Path(str(item.parent.fspath))
-    return path.name if path.parent.name == "notebooks" else f"{path.parent.name}-{path.name}"
+    return Path(str(item.parent.fspath)).name
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -185,7 +185,7 @@ def _grade(args: argparse.Namespace) -> None:
     from mammokit.grading import grade
 
     grade(args.submissions, args.out, autograders=args.autograders, overwrite=args.overwrite,
-          profile=args.profile, timeout=args.timeout)
+          profile=args.profile, timeout=args.timeout, jobs=args.jobs)
 
 
 def _add_grading(sub: argparse._SubParsersAction) -> None:
@@ -210,6 +210,8 @@ def _add_grading(sub: argparse._SubParsersAction) -> None:
     grade.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"],
                        help="profile the submissions run under while grading (default: smoke, fast)")
     grade.add_argument("--timeout", type=float, default=900, help="seconds per submission (default 900)")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once, each in its own process "
+                       "(default 1; about half the CPU cores is a good choice)")
     grade.set_defaults(func=_grade)
 
 

@@ -61,3 +61,19 @@ def test_html_export_is_clean(stem: str, executed, tmp_path: Path):
     assert "\x08" not in html and "\r" not in html.replace("\r\n", "\n"), "terminal control characters"
     assert "cudart_stub" not in html and "absl::InitializeLog" not in html
     (tmp_path / f"{stem}.html").write_text(html, encoding="utf-8")
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_unanswered_exercises_say_so_and_the_notebook_goes_on_with_the_reference(stem: str, executed):
+    """What `mammokit grade` scores 0 on an untouched notebook: every check says "not answered yet"
+    (the same `mk.exercises.check` otter's tests call), and every later cell ran on the package's answer."""
+    from mammokit import exercises
+
+    code = _code(executed(stem))
+    for ex in exercises.for_notebook(stem):
+        shown = [out for c in code if c.source.strip() == f'grader.check("{ex.name}")' for out in c.outputs]
+        text = " ".join(out.get("data", {}).get("text/plain", "") for out in shown)
+        assert f"{ex.name}: not answered yet" in text, f"{ex.name}: the check cell shows {text!r}"
+        used = [out.text for c in code if f'mk.exercises.use("{ex.name}"' in c.source
+                for out in c.outputs if out.output_type == "stream"]
+        assert all("using the package's reference" in t for t in used), f"{ex.name}: {used}"
