@@ -11,6 +11,7 @@ streams and the HTML export without executing the notebook a second time.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 MIAS_DEV = Path(os.environ.get("MAMMOKIT_MIAS_DEV", ROOT.parent / "shared" / "mias-dev"))
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="mammokit-tests-"))
+PREPROCESS_CHOICE = {"otsu_offset": 10, "kernel": 3}
 
 
 # nbval runs what students open (notebooks/NN_*.ipynb, exercises unanswered). The masters in
@@ -34,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MAMMOKIT_RUN_DIR"] = str(_SESSION_DIR / "run")
     os.environ["KERAS_HOME"] = str(_SESSION_DIR / "keras")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # A student's non-default choice in notebook 02, so the nbval run of 03 shows it carried through
+    # (tests/test_executed_notebooks.py) without running 02 and 03 a second time.
+    os.environ.setdefault("MAMMOKIT_PREPROCESS", json.dumps(PREPROCESS_CHOICE))
 
 
 def executed_dir() -> Path:
