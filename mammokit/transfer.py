@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from mammokit.backend import PAPER_BACKBONES  # the names; BACKBONES below has one entry each
 from mammokit.errors import ConfigError, DownloadError, MammokitError
-from mammokit.params import PAPER_BACKBONES  # the names; BACKBONES below has one entry each
 
 if TYPE_CHECKING:
     import keras

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mammokit import cli
-from mammokit.notebook import write_notebook
+from mammokit.course.notebook import write_notebook
 
 RECORD = 'mk.runs.record(P.RUN_DIR, "{stem}", {{"value": {expr}, "profile": P.PROFILE}})'
 
@@ -125,7 +125,7 @@ def test_the_notebook_client_polls_its_sockets_in_short_slices(monkeypatch):
 
     from jupyter_client.channels import AsyncZMQSocketChannel
 
-    from mammokit import course
+    from mammokit.course import runner as course
 
     asked = []
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mammokit import roi, runs
-from mammokit.course import execute_notebook
+from mammokit.course.runner import execute_notebook
 from mammokit.preprocess import PreprocessConfig
 
 ROOT = Path(__file__).resolve().parents[1]
