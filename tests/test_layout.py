@@ -70,4 +70,5 @@ def test_the_short_names_notebooks_use_are_the_course_modules():
     from mammokit.course import notebook, params
 
     assert mk.params is params and mk.notebook is notebook
+    assert mk.train.make_dataset is mk.datasets.make_dataset  # notebooks call it through train
     assert mk.course.__name__ == "mammokit.course" and not hasattr(mk.course, "resolve")
