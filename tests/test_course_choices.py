@@ -4,10 +4,8 @@ themselves are checked in tests/test_executed_notebooks.py, on nbval's run of 02
 conftest's ``PREPROCESS_CHOICE``."""
 from __future__ import annotations
 
-
 from mammokit import roi, runs
 from mammokit.preprocess import PreprocessConfig
-
 
 
 def test_config_from_run_reads_notebook_02_or_says_defaults(tmp_path):

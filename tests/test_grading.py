@@ -9,9 +9,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from mammokit import cli, exercises, notebook
-from mammokit.grading import GradingError, assign, collect, course_stem, grade, student_cells, summary_path
-from mammokit.masters import (MasterError, check_cell_source, grader_source, make_master, make_masters,
+from mammokit import cli, exercises
+from mammokit.course import notebook
+from mammokit.course.grading import GradingError, assign, collect, course_stem, grade, student_cells, summary_path
+from mammokit.course.masters import (MasterError, check_cell_source, grader_source, make_master, make_masters,
                               strip_exercises)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,7 +135,7 @@ def test_grade_refuses_existing_output_and_missing_autograder(tmp_path: Path, ca
 
 
 def test_assign_without_masters_says_how_to_make_them(tmp_path: Path):
-    with pytest.raises(GradingError, match="python -m mammokit.masters"):
+    with pytest.raises(GradingError, match="mammokit masters notebooks notebooks/solutions"):
         assign(tmp_path, tmp_path / "s", tmp_path / "a")
 
 

@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 import nbformat
 import pandas as pd
 
-from mammokit import notebook as house
+from mammokit.course import notebook as house
 from mammokit import paths
 from mammokit.errors import MammokitError
 
@@ -65,7 +65,7 @@ def clean_student(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode
                            "keep it first in the master")
     if code[1].source != house.setup_source(stem):
         raise GradingError(f"{stem}: the second code cell of the student notebook is not the setup cell; run "
-                           f"mammokit.notebook.refresh_cells on notebooks/solutions/{stem}.ipynb")
+                           f"mammokit.course.notebook.refresh_cells on notebooks/solutions/{stem}.ipynb")
     return nb
 
 
@@ -102,7 +102,7 @@ def assign(masters: Path | str | None = None, students: Path | str | None = None
         found = [m for m in found if m.stem in wanted]
     if not found:
         raise GradingError(f"{masters}: no master notebooks (NN_name.ipynb). Build them with "
-                           "`python -m mammokit.masters notebooks notebooks/solutions`")
+                           "`mammokit masters notebooks notebooks/solutions`")
     return {m.stem: assign_one(m, students, autograders) for m in found}
 
 
