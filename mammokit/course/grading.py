@@ -40,8 +40,15 @@ class GradingError(MammokitError):
     """Assigning or grading cannot go on; the message names the file and the fix."""
 
 
+# otter's local runner executes a submission with nbclient in the otter process: give that process
+# the course runner's short-slice kernel polling, or a lost wake-up in a widget-heavy cell (notebook
+# 02's explorer) leaves the grading idle until --timeout (seen here: 15 min for one notebook 02).
+OTTER_MAIN = ("import sys; from mammokit.course.runner import poll_in_slices; poll_in_slices(); "
+              "from otter.cli import cli; sys.argv[0] = 'otter'; cli()")
+
+
 def _otter(args: Sequence[str], *, cwd: Path, timeout: float, env: dict | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "otter", *args]
+    cmd = [sys.executable, "-c", OTTER_MAIN, *args]
     try:
         return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, **(env or {})})

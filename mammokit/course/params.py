@@ -310,7 +310,10 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
     seed_everything(values["SEED"])
     resolved = Params(Path(notebook).stem, MappingProxyType(values))
     if not quiet:
+        from mammokit.course.timings import describe as measured_time
+
         print(resolved)
+        print(measured_time(resolved.notebook))
     return resolved
 
 
