@@ -3,14 +3,15 @@
 Environment variables set here reach notebook kernels too (nbval and papermill start them
 as child processes): committed notebooks then run in the fast ``smoke`` profile.
 
-Each course notebook is executed once per session, by nbval, as a student runs it (fresh
-kernel, top to bottom, no injected parameters). The hooks below keep what nbval saw: every
+Each student notebook is executed once per session, by nbval, as a student runs it (fresh
+kernel, top to bottom, no injected parameters, exercises not answered yet). The hooks below keep what nbval saw: every
 cell's outputs are written back into the notebook, which is saved to ``executed_dir()`` when
 its last cell has run, so tests/test_executed_notebooks.py can look at the figures, the
 streams and the HTML export without executing the notebook a second time.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -21,6 +22,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 MIAS_DEV = Path(os.environ.get("MAMMOKIT_MIAS_DEV", ROOT.parent / "shared" / "mias-dev"))
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="mammokit-tests-"))
+PREPROCESS_CHOICE = {"otsu_offset": 10, "kernel": 3}
+
+
+# nbval runs what students open (notebooks/NN_*.ipynb, exercises unanswered). The masters in
+# notebooks/solutions/ run answered once too, under otter, in tests/test_grading.py (full marks).
+collect_ignore_glob = ["notebooks/solutions/*"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MAMMOKIT_RUN_DIR"] = str(_SESSION_DIR / "run")
     os.environ["KERAS_HOME"] = str(_SESSION_DIR / "keras")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # A student's non-default choice in notebook 02, so the nbval run of 03 shows it carried through
+    # (tests/test_executed_notebooks.py) without running 02 and 03 a second time.
+    os.environ.setdefault("MAMMOKIT_PREPROCESS", json.dumps(PREPROCESS_CHOICE))
 
 
 def executed_dir() -> Path:
@@ -69,10 +79,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def _executed_name(item: pytest.Item) -> str:
-    """``01_data.ipynb`` for a student notebook; ``solutions-01_data.ipynb`` for its master
-    (nbval also runs notebooks/solutions/: the answered notebooks), so neither hides the other."""
-    path = Path(str(item.parent.fspath))
-    return path.name if path.parent.name == "notebooks" else f"{path.parent.name}-{path.name}"
+    return Path(str(item.parent.fspath)).name
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -58,7 +58,7 @@ def _timed_pipeline(ds, steps: int) -> float:
 
 
 def bench(size: int, batch: int, steps: int, seed: int = 0) -> dict[str, float]:
-    from mammokit import augment, models, train
+    from mammokit import augment, datasets, models, train
 
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, (8 * batch, size, size), dtype=np.uint8)
@@ -66,8 +66,8 @@ def bench(size: int, batch: int, steps: int, seed: int = 0) -> dict[str, float]:
     row: dict[str, float] = {"size": size, "batch": batch, "steps": steps}
 
     def dataset(aug, parallel=False):
-        return train.make_dataset(images, labels, batch, training=True, augment=aug, seed=seed, repeat=True,
-                                  parallel=parallel)
+        return datasets.make_dataset(images, labels, batch, training=True, augment=aug, seed=seed, repeat=True,
+                                     parallel=parallel)
 
     for key, aug in (("model", None), ("end_to_end", augment.online_pipeline(seed))):
         model = models.build_convnet((size, size, 1), seed=seed)
@@ -86,7 +86,7 @@ def bench_mixed_precision(size: int, batch: int, steps: int) -> dict[str, float]
     """GPU only: model images/s in float32 and in mixed_float16."""
     import keras
 
-    from mammokit import models, train
+    from mammokit import datasets, models, train
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (8 * batch, size, size), dtype=np.uint8)
@@ -96,7 +96,7 @@ def bench_mixed_precision(size: int, batch: int, steps: int) -> dict[str, float]
         keras.mixed_precision.set_global_policy(policy)
         model = models.build_convnet((size, size, 1))
         train.compile_model(model)
-        ds = train.make_dataset(images, labels, batch, training=True, repeat=True)
+        ds = datasets.make_dataset(images, labels, batch, training=True, repeat=True)
         out[f"{policy}_img_s"] = steps * batch / _timed_fit(model, ds, steps)
     keras.mixed_precision.set_global_policy("float32")
     return out

@@ -5,8 +5,11 @@ Submodules load on first use (``mk.models`` imports Keras, which takes seconds),
 
 The data flow runs left to right; no module imports one to its right::
 
-    data -> preprocess -> roi -> features | splits -> augment -> models | transfer -> train
-         -> finetune -> evaluate / explain -> crossval / recipes -> leakage / paper -> plots
+    data -> preprocess -> roi -> features | splits -> augment -> models | transfer -> datasets
+         -> train -> finetune -> evaluate / explain -> crossval / recipes -> leakage / paper / exercises
+         -> plots -> course (params, notebook, runner, sweep, summary, masters, grading) | cli
+
+Infrastructure any module may use: backend, checks, errors, files, paths, runs, seed.
 """
 from __future__ import annotations
 
@@ -19,13 +22,14 @@ from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "backend", "cli", "course", "crossval", "data", "evaluate", "exercises", "explain",
-    "features", "files", "finetune", "grading", "leakage", "masters", "models", "notebook", "paper",
-    "params", "paths", "plots", "preprocess", "recipes", "roi", "runs", "seed", "splits", "summary",
-    "sweep", "train", "transfer", "widgets",
+    "augment", "backend", "checks", "cli", "course", "crossval", "data", "datasets", "evaluate", "exercises",
+    "explain", "features", "files", "finetune", "leakage", "models", "paper", "paths", "plots", "preprocess",
+    "recipes", "roi", "runs", "seed", "splits", "train", "transfer", "widgets",
 }
+_SHORT_NAMES = {"params": "course.params", "notebook": "course.notebook"}  # what notebooks call (mk.params.resolve)
 
-__all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", "OutputError", *sorted(_SUBMODULES)]
+__all__ = ["ConfigError", "DataError", "DownloadError", "MammokitError", "OutputError",
+           *sorted(_SUBMODULES | set(_SHORT_NAMES))]
 
 
 def __getattr__(name: str) -> Any:
@@ -33,4 +37,6 @@ def __getattr__(name: str) -> Any:
         if name in backend.TENSORFLOW_MODULES:
             backend.load_tensorflow()  # once, without TensorFlow's start-up log lines
         return importlib.import_module(f"mammokit.{name}")
+    if name in _SHORT_NAMES:
+        return importlib.import_module(f"mammokit.{_SHORT_NAMES[name]}")
     raise AttributeError(f"module 'mammokit' has no attribute {name!r}")

@@ -34,8 +34,12 @@ _STRATEGY = None  # created once: TensorFlow dislikes several MirroredStrategy o
 
 # Modules whose functions import TensorFlow or Keras (tests/test_backend.py keeps it complete).
 TENSORFLOW_MODULES = frozenset({
-    "augment", "crossval", "explain", "finetune", "leakage", "models", "recipes", "train", "transfer",
+    "augment", "crossval", "datasets", "explain", "finetune", "leakage", "models", "recipes", "train", "transfer",
 })
+
+# The paper's five Keras-applications backbones, in its order: mammokit.transfer builds each (one
+# registry entry per name) and notebook 05's BACKBONES parameter (mammokit.course.params) offers them.
+PAPER_BACKBONES = ("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")
 
 NOISE = re.compile("|".join([
     r"All log messages before absl::InitializeLog\(\) is called",

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from mammokit.errors import ConfigError, MammokitError
 from mammokit.files import check_output_dir, check_output_file, describe_os_error
-from mammokit.params import PROFILES
+from mammokit.course.params import PROFILES
 
 
 def parse_value(raw: str) -> Any:
@@ -109,14 +109,14 @@ def _pairs(items: Sequence[Sequence[str]] | None) -> dict[str, Any]:
 
 
 def _course(args: argparse.Namespace) -> None:
-    from mammokit.course import run_course
+    from mammokit.course.runner import run_course
 
     run_course(profile=args.profile, out=args.out, parameters=_pairs(args.p),
                overwrite=args.overwrite, notebooks=args.only, cell_timeout=args.cell_timeout)
 
 
 def _sweep(args: argparse.Namespace) -> None:
-    from mammokit.sweep import run_sweep
+    from mammokit.course.sweep import run_sweep
 
     grid = {values[0]: [parse_value(v) for v in values[1:]] for values in args.p}
     for key, values in grid.items():
@@ -128,7 +128,7 @@ def _sweep(args: argparse.Namespace) -> None:
 
 
 def _params(args: argparse.Namespace) -> None:
-    from mammokit.params import describe
+    from mammokit.course.params import describe
 
     print(describe(args.notebook))
 
@@ -168,24 +168,24 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
 # --- mammokit masters / assign / grade -----------------------------------------------------------
 
 def _masters(args: argparse.Namespace) -> None:
-    from mammokit.masters import make_masters
+    from mammokit.course.masters import make_masters
 
     for path in make_masters(args.src, args.dest):
         print(f"master written: {path}")
 
 
 def _assign(args: argparse.Namespace) -> None:
-    from mammokit.grading import assign
+    from mammokit.course.grading import assign
 
     for stem, seconds in assign(args.masters, args.students, args.autograders, only=args.only).items():
         print(f"{stem}: student notebook and autograder written ({seconds:.1f} s)")
 
 
 def _grade(args: argparse.Namespace) -> None:
-    from mammokit.grading import grade
+    from mammokit.course.grading import grade
 
     grade(args.submissions, args.out, autograders=args.autograders, overwrite=args.overwrite,
-          profile=args.profile, timeout=args.timeout)
+          profile=args.profile, timeout=args.timeout, jobs=args.jobs)
 
 
 def _add_grading(sub: argparse._SubParsersAction) -> None:
@@ -210,6 +210,8 @@ def _add_grading(sub: argparse._SubParsersAction) -> None:
     grade.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"],
                        help="profile the submissions run under while grading (default: smoke, fast)")
     grade.add_argument("--timeout", type=float, default=900, help="seconds per submission (default 900)")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once, each in its own process "
+                       "(default 1; about half the CPU cores is a good choice)")
     grade.set_defaults(func=_grade)
 
 

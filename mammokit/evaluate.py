@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from mammokit.checks import integer, require
 from mammokit.errors import ConfigError, MammokitError
 
 METRICS = ("accuracy", "sensitivity", "specificity", "precision", "f_score", "auc")
@@ -213,8 +214,7 @@ def bootstrap_ci(labels: Any, proba: Any, groups: Any, threshold: float = 0.5, *
     """
     y, p, g = _check(labels, proba, groups, where="bootstrap_ci")
     _check_threshold(threshold, "bootstrap_ci")
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise EvaluationError(f"bootstrap_ci: n_boot={n_boot!r} must be a positive integer (e.g. 1000)")
+    require(integer(1), n_boot, "bootstrap_ci: n_boot", EvaluationError, hint="(e.g. 1000)")
     if not 0 < level < 1:
         raise EvaluationError(f"bootstrap_ci: level={level} must be between 0 and 1 (e.g. 0.95)")
     unknown = [m for m in metrics if m not in METRICS]

@@ -33,6 +33,7 @@ import pandas as pd
 
 from mammokit import augment, splits
 from mammokit.backend import retracing_expected
+from mammokit.checks import integer, require
 from mammokit.errors import ConfigError
 from mammokit.train import TrainConfig
 
@@ -67,8 +68,7 @@ class LabConfig:
     train: TrainConfig = field(default_factory=_lab_training)
 
     def __post_init__(self):
-        if not isinstance(self.factor, int) or self.factor < 1:
-            raise ConfigError(f"LabConfig: factor={self.factor!r} must be an integer >= 1 (paper: 8)")
+        require(integer(1), self.factor, "LabConfig: factor", hint="(paper: 8)")
         if not isinstance(self.train, TrainConfig) or self.train.epochs < 1:
             raise ConfigError(f"LabConfig: train={self.train!r} must be a mammokit.train.TrainConfig with "
                               "epochs >= 1")

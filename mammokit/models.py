@@ -78,7 +78,7 @@ def to_model_input(images: Any, channels: int | None = None) -> Any:
     """Pixels 0-255 → what every model of the kit takes: float32 in [0, 1], ``channels`` deep.
 
     The one place the kit scales pixels: training and inference batches
-    (:func:`mammokit.train.make_dataset`), feature extraction
+    (:func:`mammokit.datasets.make_dataset`), feature extraction
     (:func:`mammokit.finetune.extract_features`) and Grad-CAM all call it.
 
     Parameters
@@ -191,7 +191,7 @@ def build_convnet(input_shape: Sequence[int] = (96, 96, 1),
     """The paper's ConvNet: ``len(filters)`` conv blocks, global average pooling, dense, softmax.
 
     Input: float32 images in [0, 1] of ``input_shape`` (H, W, C), as :func:`to_model_input`
-    makes them (:func:`mammokit.train.make_dataset` does it for uint8 ROIs). Output:
+    makes them (:func:`mammokit.datasets.make_dataset` does it for uint8 ROIs). Output:
     (batch, ``n_classes``) softmax probabilities in float32 (also under mixed precision);
     column 1 is "malignant". ``seed`` fixes every initialiser and the dropout mask, so two
     builds with one seed are identical.

@@ -1,8 +1,9 @@
-"""Training: a tf.data input pipeline, ``fit`` with the callbacks a user needs, and prediction.
+"""Training: ``fit`` with the callbacks a user needs, and prediction.
 
-* :func:`make_dataset` turns uint8 ROIs (N, S, S) into batches of float32 in [0, 1] through
-  :func:`mammokit.models.to_model_input`, the kit's one pixel contract, for training and
-  inference alike, so a model never sees two different intensity conventions.
+* The input pipeline lives in :mod:`mammokit.datasets`: :func:`~mammokit.datasets.make_dataset`
+  feeds every model the kit's one pixel contract, and :func:`~mammokit.datasets.class_weights`
+  gives Eq 6's loss weights. Both are also reachable here (``mk.train.make_dataset``, as the
+  notebooks call them).
 * :class:`TrainConfig` holds every training option (epochs, batch size, learning rate, ...);
   :func:`fit`, :mod:`mammokit.finetune`, :mod:`mammokit.crossval`, :mod:`mammokit.leakage`
   and :mod:`mammokit.recipes` all take one.
@@ -21,33 +22,23 @@ import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from mammokit import runs
 from mammokit.backend import distribution_strategy
+from mammokit.checks import integer, number, optional, require
+from mammokit.datasets import check_labels, class_weights, make_dataset  # noqa: F401 (mk.train.class_weights)
 from mammokit.errors import ConfigError, DataError
-from mammokit.models import check_rois, to_model_input
+from mammokit.models import check_rois
 
 if TYPE_CHECKING:
     import keras
-    import tensorflow as tf
 
 
-# --- input pipeline ------------------------------------------------------------------------------
-
-def _positive_int(value: Any, what: str) -> int:
-    """``value`` as an int >= 1, or a ConfigError naming ``what`` (never a bare ValueError)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number < 1 or isinstance(value, bool):
-        raise ConfigError(f"{what}={value!r} must be a positive integer")
-    return number
-
+# --- checks ----------------------------------------------------------------------------------------
 
 def _check_size(model: keras.Model, images: np.ndarray, what: str) -> None:
     """The ROIs' side must be the model's (Keras' own shape error names neither)."""
@@ -56,108 +47,6 @@ def _check_size(model: keras.Model, images: np.ndarray, what: str) -> None:
         raise ConfigError(f"{what}: the model takes {want} px images but these ROIs are {tuple(images.shape[1:3])}; "
                           f"build the ROIs with size={want[0]}, or the model with input_shape=({images.shape[1]}, "
                           f"{images.shape[2]}, {model.input_shape[-1]})")
-
-
-def _check_labels(labels: Any, n: int, what: str = "labels") -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.shape != (n,):
-        raise DataError(f"{what}: expected {n} labels (one per image), got shape {labels.shape}")
-    if not np.isin(labels, (0, 1)).all():
-        bad = sorted(set(np.unique(labels).tolist()) - {0, 1})
-        raise DataError(f"{what}: labels must be 0 (benign) or 1 (malignant), found {bad}")
-    return labels.astype(np.int32)
-
-
-def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 32,
-                 training: bool = False, augment: Callable | None = None, seed: int = 0,
-                 cache: bool = True, repeat: bool = False, channels: int | None = None,
-                 parallel: bool | None = None) -> tf.data.Dataset:
-    """A ``tf.data.Dataset`` of (float32 images in [0, 1], int32 labels) batches.
-
-    Parameters
-    ----------
-    images : np.ndarray, uint8, shape (N, S, S) or (N, S, S, C)
-    labels : np.ndarray of 0/1, shape (N,), or None
-        None for inference: the dataset then yields images only.
-    training : bool
-        Shuffle (seeded, anew each epoch) and apply ``augment`` — a callable on float32 batches
-        in [0, 255], such as ``mammokit.augment.online_pipeline(seed)`` — before the scaling
-        (:func:`mammokit.models.to_model_input`); inference never augments.
-    channels : {None, 1, 3}
-        3 repeats a grayscale channel for ImageNet backbones.
-    repeat : bool
-        Loop forever (for ``steps_per_epoch``). Batches are prefetched either way.
-    parallel : bool or None
-        Augment several batches at once — faster, but a seeded run is no longer repeatable;
-        None = only when a GPU is present (a CPU run stays repeatable).
-
-    Returns
-    -------
-    tf.data.Dataset of float32 (B, S, S, C) in [0, 1] (and int32 (B,) labels)
-    """
-    import tensorflow as tf
-
-    x = check_rois(images)
-    batch_size = _positive_int(batch_size, "make_dataset: batch_size")
-    if channels is not None and channels not in (x.shape[-1], 3):
-        raise ConfigError(f"make_dataset: channels={channels!r} is not possible for images with "
-                          f"{x.shape[-1]} channel(s); use {x.shape[-1]} or 3")
-    tensors = x if labels is None else (x, _check_labels(labels, len(x)))
-    ds = tf.data.Dataset.from_tensor_slices(tensors)
-    if cache:
-        ds = ds.cache()
-    if training:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.batch(batch_size)
-
-    def prepare(batch):
-        if training and augment is not None:  # on pixels 0-255, before the scaling
-            batch = tf.clip_by_value(tf.cast(augment(tf.cast(batch, tf.float32), training=True), tf.float32),
-                                     0.0, 255.0)
-        return to_model_input(batch, channels)
-
-    # A seeded augmentation draws from one random state; parallel calls would hand its draws to
-    # batches in a race order, so the same seed would not give the same run. One call at a time
-    # keeps runs repeatable; without augmentation the map is pure and runs in parallel.
-    if parallel is None:
-        parallel = bool(tf.config.list_physical_devices("GPU"))
-    calls = 1 if (training and augment is not None and not parallel) else tf.data.AUTOTUNE
-    if labels is None:
-        ds = ds.map(prepare, num_parallel_calls=calls, deterministic=True)
-    else:
-        ds = ds.map(lambda b, y: (prepare(b), y), num_parallel_calls=calls, deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-# --- loss weights (Eq 6) ---------------------------------------------------------------------------
-
-def class_weights(labels: np.ndarray, mode: str | Mapping[int, float] | None = "balanced") -> dict[int, float] | None:
-    """The paper's re-scaling weights w_n (Eq 6), one per class.
-
-    ``"balanced"``: w_c = N / (2 · N_c), so each class carries half of the loss whatever the
-    imbalance (scikit-learn's convention); ``None``: no weighting; a dict is used as given.
-    """
-    if mode is None:
-        return None
-    if isinstance(mode, Mapping):
-        try:
-            weights = {int(k): float(v) for k, v in mode.items()}
-        except (TypeError, ValueError):
-            weights = {}
-        if set(weights) != {0, 1} or not all(np.isfinite(w) and w > 0 for w in weights.values()):
-            raise ConfigError(f"class_weight={dict(mode)!r}: give a positive weight for both classes, "
-                              "{0: w_benign, 1: w_malignant}, or 'balanced' / None")
-        return weights
-    if mode != "balanced":
-        raise ConfigError(f"class_weight={mode!r}: use 'balanced', None or a dict {{0: w0, 1: w1}}")
-    labels = np.asarray(labels).astype(int)
-    counts = np.bincount(labels, minlength=2)
-    if (counts == 0).any():
-        raise ConfigError(f"class_weight='balanced' needs both classes in the training labels, got counts "
-                          f"{counts.tolist()} (benign, malignant); use class_weight=None or a bigger split")
-    return {c: float(len(labels) / (2 * counts[c])) for c in (0, 1)}
 
 
 # --- training --------------------------------------------------------------------------------------
@@ -179,13 +68,7 @@ def _malignant_auc_class():
 
 
 def _check_rate(learning_rate: Any) -> float:
-    try:
-        rate = float(learning_rate)
-    except (TypeError, ValueError):
-        rate = float("nan")
-    if not 0 < rate <= 1:
-        raise ConfigError(f"learning_rate={learning_rate!r} must be in (0, 1] (paper: 0.001)")
-    return rate
+    return float(require(number(hi=1, above=0), learning_rate, "learning_rate", hint="(paper: 0.001)"))
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
@@ -276,20 +159,18 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.epochs != 0:  # 0: nothing to train (fine_tune: the head phase only); fit refuses it
-            _positive_int(self.epochs, "TrainConfig: epochs")
-        _positive_int(self.batch_size, "TrainConfig: batch_size")
-        _positive_int(self.inflate, "TrainConfig: inflate")
+            require(integer(1), self.epochs, "TrainConfig: epochs")
+        for name in ("batch_size", "inflate"):
+            require(integer(1), getattr(self, name), f"TrainConfig: {name}")
         for name in ("steps_per_epoch", "early_stopping"):
-            if getattr(self, name) is not None:
-                _positive_int(getattr(self, name), f"TrainConfig: {name}")
+            require(optional(integer(1)), getattr(self, name), f"TrainConfig: {name}")
         _check_rate(self.learning_rate)
         if isinstance(self.class_weight, Mapping) or self.class_weight not in ("balanced", None):
             class_weights(np.zeros(0), self.class_weight)  # a dict is checked now; anything else refused
         if not (self.augment in (True, False, None) or callable(self.augment)):
             raise ConfigError(f"TrainConfig: augment={self.augment!r}: use True (the kit's online pipeline), "
                               "False, or a Keras layer")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
-            raise ConfigError(f"TrainConfig: seed={self.seed!r} must be an integer")
+        require(integer(), self.seed, "TrainConfig: seed")
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes`` (field names as in the class)."""
@@ -338,7 +219,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
         config = TrainConfig()
     elif not isinstance(config, TrainConfig):
         raise ConfigError(f"fit: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
-    _positive_int(config.epochs, "fit: epochs")
+    require(integer(1), config.epochs, "fit: epochs")
     seed = int(config.seed)
     seed_everything(seed, keras=True)
     x, y = train
@@ -347,7 +228,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
 
         x, y = inflate(x, y, factor=config.inflate, seed=seed)[:2]
     x = check_rois(x, "fit train images")
-    y = _check_labels(y, len(x), "fit train labels")
+    y = check_labels(y, len(x), "fit train labels")
     weights = class_weights(y, config.class_weight)  # checked before any file is written
     channels = model.input_shape[-1]
     _check_size(model, x, "fit train images")
@@ -358,7 +239,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
     if val is not None and len(val[0]):
         vx = check_rois(val[0], "fit val images")
         _check_size(model, vx, "fit validation ROIs")
-        val_ds = make_dataset(vx, _check_labels(val[1], len(vx), "fit val labels"), batch_size, channels=channels)
+        val_ds = make_dataset(vx, check_labels(val[1], len(vx), "fit val labels"), batch_size, channels=channels)
     monitor = "val_loss" if val_ds is not None else "loss"
     compile_model(model, config.learning_rate)
     verbose, restore_best = config.verbose, config.restore_best

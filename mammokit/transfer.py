@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from mammokit.backend import PAPER_BACKBONES  # the names; BACKBONES below has one entry each
 from mammokit.errors import ConfigError, DownloadError, MammokitError
-from mammokit.params import PAPER_BACKBONES  # the names; BACKBONES below has one entry each
 
 if TYPE_CHECKING:
     import keras
@@ -201,7 +201,7 @@ def build_transfer(backbone: str, size: int = 96, *, input_size: int | None = No
     """A 2-class classifier on ``backbone`` for ``size``×``size`` grayscale ROIs.
 
     Input: float32 (batch, size, size, 1) in [0, 1], as :func:`mammokit.models.to_model_input`
-    makes it (:func:`mammokit.train.make_dataset` feeds uint8 ROIs through it). Output:
+    makes it (:func:`mammokit.datasets.make_dataset` feeds uint8 ROIs through it). Output:
     (batch, ``n_classes``) softmax, column 1 malignant. ``weights``: ``"imagenet"`` (downloaded
     once into ``$KERAS_HOME/models``), the path of a no-top ``.h5`` weights file, or
     ``None``/``"random"``. The backbone starts frozen.

@@ -143,11 +143,11 @@ def test_online_pipeline_runs_in_tf_data_and_is_identity_at_inference(roi):
 
 
 def test_online_pipeline_feeds_make_dataset(roi):
-    from mammokit import train
+    from mammokit import datasets
 
     images = np.stack([roi] * 6)
-    ds = train.make_dataset(images, np.array([0, 1] * 3), batch_size=3, training=True,
-                            augment=A.online_pipeline(seed=3))
+    ds = datasets.make_dataset(images, np.array([0, 1] * 3), batch_size=3, training=True,
+                               augment=A.online_pipeline(seed=3))
     x, y = next(iter(ds))
     assert tuple(x.shape) == (3, 32, 32, 1) and float(np.max(x)) <= 1.0
 

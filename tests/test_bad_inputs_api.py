@@ -10,7 +10,7 @@ import pytest
 from bad_inputs import check_case, file, mias
 
 from mammokit import evaluate as ev
-from mammokit import finetune, roi, runs, splits, train
+from mammokit import datasets, finetune, roi, runs, splits, train
 from mammokit.data import load_catalog
 from mammokit.errors import ConfigError, DataError
 from mammokit.evaluate import EvaluationError
@@ -69,15 +69,15 @@ CASES = [
     ("predictions-table-length", lambda t: ev.predictions_table(type("D", (), {"table": _table(2)})(), None, [0.5]),
      EvaluationError, ("1 probabilities", "4 ROIs")),
     ("rois-normals-only", _normals_only, DataError, ("no benign or malignant lesion with a centre",)),
-    ("class-weight-missing-class", lambda t: train.class_weights(np.array([0, 1]), {0: 1.0}), ConfigError,
+    ("class-weight-missing-class", lambda t: datasets.class_weights(np.array([0, 1]), {0: 1.0}), ConfigError,
      ("class_weight={0: 1.0}", "both classes")),
-    ("class-weight-negative", lambda t: train.class_weights(np.array([0, 1]), {0: 1.0, 1: -2.0}), ConfigError,
+    ("class-weight-negative", lambda t: datasets.class_weights(np.array([0, 1]), {0: 1.0, 1: -2.0}), ConfigError,
      ("-2.0",)),
-    ("class-weight-text", lambda t: train.class_weights(np.array([0, 1]), {0: "a", 1: 1}), ConfigError, ("'a'",)),
-    ("class-weight-extra-class", lambda t: train.class_weights(np.array([0, 1]), {0: 1, 1: 1, 2: 1}), ConfigError,
+    ("class-weight-text", lambda t: datasets.class_weights(np.array([0, 1]), {0: "a", 1: 1}), ConfigError, ("'a'",)),
+    ("class-weight-extra-class", lambda t: datasets.class_weights(np.array([0, 1]), {0: 1, 1: 1, 2: 1}), ConfigError,
      ("2: 1",)),
-    ("class-weight-unknown-mode", lambda t: train.class_weights(np.array([0, 1]), "balance"), ConfigError, ("'balance'",)),
-    ("class-weight-one-class", lambda t: train.class_weights(np.array([0, 0]), "balanced"), ConfigError, ("[2, 0]",)),
+    ("class-weight-unknown-mode", lambda t: datasets.class_weights(np.array([0, 1]), "balance"), ConfigError, ("'balance'",)),
+    ("class-weight-one-class", lambda t: datasets.class_weights(np.array([0, 0]), "balanced"), ConfigError, ("[2, 0]",)),
     ("history-empty-file", lambda t: runs.read_history(file(t, "convnet.csv", b"")), DataError,
      ("convnet.csv", "empty or damaged")),
     ("history-missing", lambda t: runs.read_history(runs.history_path(t, "convnet")), DataError,
@@ -161,7 +161,7 @@ def test_a_wrong_image_is_a_data_error_in_every_module(convnet):
         "roi.crop_around": lambda: roi.crop_around(volume, 1, 1, 3),
         "augment": lambda: augment.sharpen(floats[0], 1),
         "models.check_rois": lambda: models.check_rois(floats),
-        "train.make_dataset": lambda: train.make_dataset(floats),
+        "datasets.make_dataset": lambda: datasets.make_dataset(floats),
         "train.predict_proba": lambda: train.predict_proba(convnet, floats),
         "finetune.extract_features": lambda: finetune.extract_features("VGG19", floats),
         "explain.grad_cam": lambda: explain.grad_cam(convnet, floats),

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from bad_inputs import check_case
 
-from mammokit import cli, params, transfer
+from mammokit import cli, transfer
+from mammokit.course import params
 from mammokit.errors import ConfigError, MammokitError
 
 

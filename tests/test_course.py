@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mammokit import cli
-from mammokit.notebook import write_notebook
+from mammokit.course.notebook import write_notebook
 
 RECORD = 'mk.runs.record(P.RUN_DIR, "{stem}", {{"value": {expr}, "profile": P.PROFILE}})'
 
@@ -125,7 +125,7 @@ def test_the_notebook_client_polls_its_sockets_in_short_slices(monkeypatch):
 
     from jupyter_client.channels import AsyncZMQSocketChannel
 
-    from mammokit import course
+    from mammokit.course import runner
 
     asked = []
 
@@ -136,17 +136,17 @@ def test_the_notebook_client_polls_its_sockets_in_short_slices(monkeypatch):
         return {"msg": "ready"}
 
     monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", missed_twice)
-    course.poll_in_slices()
-    course.poll_in_slices()  # idempotent: wraps once
+    runner.poll_in_slices()
+    runner.poll_in_slices()  # idempotent: wraps once
     assert asyncio.run(AsyncZMQSocketChannel.get_msg(None, timeout=600)) == {"msg": "ready"}
-    assert len(asked) == 3 and max(asked) <= course.POLL_SLICE_S
+    assert len(asked) == 3 and max(asked) <= runner.POLL_SLICE_S
 
     async def never(self, timeout=None):
         await asyncio.sleep(timeout)
         raise Empty
 
     monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", never)
-    course.poll_in_slices()
+    runner.poll_in_slices()
     start = time.monotonic()
     with pytest.raises(Empty):
         asyncio.run(AsyncZMQSocketChannel.get_msg(None, timeout=1.2))

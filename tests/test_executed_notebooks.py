@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import executed_dir
+from conftest import PREPROCESS_CHOICE, executed_dir
 from mammokit import backend
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,3 +61,30 @@ def test_html_export_is_clean(stem: str, executed, tmp_path: Path):
     assert "\x08" not in html and "\r" not in html.replace("\r\n", "\n"), "terminal control characters"
     assert "cudart_stub" not in html and "absl::InitializeLog" not in html
     (tmp_path / f"{stem}.html").write_text(html, encoding="utf-8")
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_unanswered_exercises_say_so_and_the_notebook_goes_on_with_the_reference(stem: str, executed):
+    """What `mammokit grade` scores 0 on an untouched notebook: every check says "not answered yet"
+    (the same `mk.exercises.check` otter's tests call), and every later cell ran on the package's answer."""
+    from mammokit import exercises
+
+    code = _code(executed(stem))
+    for ex in exercises.for_notebook(stem):
+        shown = [out for c in code if c.source.strip() == f'grader.check("{ex.name}")' for out in c.outputs]
+        text = " ".join(out.get("data", {}).get("text/plain", "") for out in shown)
+        assert f"{ex.name}: not answered yet" in text, f"{ex.name}: the check cell shows {text!r}"
+        used = [out.text for c in code if f'mk.exercises.use("{ex.name}"' in c.source
+                for out in c.outputs if out.output_type == "stream"]
+        assert all("using the package's reference" in t for t in used), f"{ex.name}: {used}"
+
+
+def test_notebook_03_builds_its_rois_with_02s_choice(executed):
+    """A choice made in notebook 02 (here PREPROCESS, as a student's explorer setting would be)
+    reaches notebook 03 through RUN_DIR, and 03 says where its preprocessing came from."""
+    executed("02_preprocessing")
+    text = " ".join(out.get("text", "") for c in _code(executed("03_augmentation")) for out in c.outputs)
+    assert "preprocessing from notebook 02 (this RUN_DIR)" in text
+    for name, value in PREPROCESS_CHOICE.items():
+        shown = f"{name}=+{value}" if name == "otsu_offset" else f"{name}={value}"
+        assert shown in text, f"notebook 03 does not show 02's {shown}"

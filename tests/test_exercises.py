@@ -187,7 +187,7 @@ def test_colab_widget_manager_is_switched_on_only_on_colab(monkeypatch):
     import sys
     import types
 
-    from mammokit.notebook import enable_colab_widgets
+    from mammokit.course.notebook import enable_colab_widgets
 
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert enable_colab_widgets() is False

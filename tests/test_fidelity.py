@@ -68,7 +68,7 @@ def test_worksheet_claims_hold():
 
 
 def test_paper_profile_inflates_with_table1_and_classroom_augments_online(tmp_path):
-    from mammokit import params
+    from mammokit.course import params
 
     paper = params.resolve("04_convnet", {"PROFILE": "paper", "RUN_DIR": str(tmp_path)}, quiet=True)
     classroom = params.resolve("04_convnet", {"PROFILE": "classroom", "RUN_DIR": str(tmp_path)}, quiet=True)

@@ -9,14 +9,15 @@ import nbformat
 import pandas as pd
 import pytest
 
-from mammokit import cli, exercises, notebook
-from mammokit.grading import GradingError, assign, collect, course_stem, grade, student_cells, summary_path
-from mammokit.masters import (MasterError, check_cell_source, grader_source, make_master, make_masters,
+from mammokit import cli, exercises
+from mammokit.course import notebook
+from mammokit.course.grading import GradingError, assign, collect, course_stem, grade, student_cells, summary_path
+from mammokit.course.masters import (MasterError, check_cell_source, grader_source, make_master, make_masters,
                               strip_exercises)
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
-CONVERTED = bool(MASTERS)  # once masters exist, notebooks/ holds generated student notebooks
+STEMS = sorted(exercises.NOTEBOOK_MODULES)
 
 
 def _write(path: Path, cells: list, **metadata) -> Path:
@@ -26,9 +27,9 @@ def _write(path: Path, cells: list, **metadata) -> Path:
     return path
 
 
-@pytest.mark.skipif(CONVERTED, reason="notebooks/ are generated from notebooks/solutions now")
-def test_every_course_notebook_becomes_a_master_in_the_house_layout(tmp_path: Path):
-    for path in make_masters(ROOT / "notebooks", tmp_path):
+def test_every_master_is_in_the_house_layout():
+    assert [m.stem for m in MASTERS] == STEMS, "one master per course notebook in notebooks/solutions"
+    for path in MASTERS:
         nb = nbformat.read(path, as_version=4)
         assert nb.cells[0].cell_type == "raw" and nb.cells[0].source.startswith("# ASSIGNMENT CONFIG")
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -39,15 +40,22 @@ def test_every_course_notebook_becomes_a_master_in_the_house_layout(tmp_path: Pa
         for ex in exercises.for_notebook(path.stem):
             assert f"# BEGIN QUESTION\nname: {ex.name}\npoints: {ex.points}" in raw
             assert any(c.source == check_cell_source(ex) for c in code), ex.name
-        assert not any(c.outputs for c in code)
+        assert not any(c.outputs for c in code), f"{path.name} is committed with outputs"
 
 
-def _course_notebook(tmp_path: Path, stem: str = "01_data") -> Path:
-    """A plain course notebook: today's, or (once notebooks/ are generated) one stripped from its master."""
+def _course_notebook(tmp_path: Path) -> Path:
+    """A plain course notebook (no exercises): notebook 01's master with its questions stripped."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    if CONVERTED:
-        return strip_exercises(MASTERS[0], tmp_path / MASTERS[0].name)
-    return Path(shutil.copy(ROOT / "notebooks" / f"{stem}.ipynb", tmp_path / f"{stem}.ipynb"))
+    return strip_exercises(MASTERS[0], tmp_path / MASTERS[0].name)
+
+
+def test_committed_masters_match_the_exercise_specs(tmp_path: Path):
+    """An edit to a prompt or solution in mammokit/exercises must reach the masters (and students)."""
+    plain = [strip_exercises(m, tmp_path / "plain" / m.name) for m in MASTERS]
+    for master, fresh in zip(MASTERS, make_masters(tmp_path / "plain", tmp_path / "fresh")):
+        assert student_cells(nbformat.read(master, as_version=4)) == student_cells(nbformat.read(fresh, as_version=4)), \
+            f"{master} is stale against mammokit/exercises: rebuild it (strip, `mammokit masters`) and `mammokit assign`"
+    assert len(plain) == len(STEMS)
 
 
 def test_stripping_a_master_and_making_it_again_gives_the_same_cells(tmp_path: Path):
@@ -119,13 +127,15 @@ def test_grade_refuses_existing_output_and_missing_autograder(tmp_path: Path, ca
     out.write_text("old")
     with pytest.raises(GradingError, match="--overwrite"):
         grade([sub], out, autograders=tmp_path / "none")
+    with pytest.raises(GradingError, match="--jobs=0 must be a positive integer"):
+        grade([sub], tmp_path / "other.csv", autograders=tmp_path / "none", jobs=0)
     assert cli.main(["grade", str(sub), "--out", str(out), "--autograders", str(tmp_path)]) == 2
     assert "exists; pass --overwrite" in capsys.readouterr().err
     assert out.read_text() == "old"
 
 
 def test_assign_without_masters_says_how_to_make_them(tmp_path: Path):
-    with pytest.raises(GradingError, match="python -m mammokit.masters"):
+    with pytest.raises(GradingError, match="mammokit masters notebooks notebooks/solutions"):
         assign(tmp_path, tmp_path / "s", tmp_path / "a")
 
 
@@ -137,60 +147,71 @@ def _solve(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, names: set[
             name = cell.source.split("name: ")[1].split()[0]
             solutions[name] = next(c.source for c in master.cells[i:] if c.cell_type == "code")
     answers = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
-    order = [n for n in solutions]
-    for name, cell in zip(order, answers):
+    assert len(answers) == len(solutions), "one answer cell per question"
+    for name, cell in zip(solutions, answers):
         if name in names:
             cell.source = solutions[name]
 
 
+@pytest.fixture(scope="session")
+def assigned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """`mammokit assign` once per session on the committed masters: (student notebooks, autograders)."""
+    out = tmp_path_factory.mktemp("assigned")
+    assign(ROOT / "notebooks" / "solutions", out / "students", out / "autograder")
+    return out / "students", out / "autograder"
+
+
 @pytest.mark.slow
-def test_assign_then_grade_full_blank_and_partial(tmp_path: Path):
-    """The done-when of issue #14 on notebook 01 with real otter-grader (a few minutes)."""
-    masters = tmp_path / "solutions"
-    masters.mkdir()
-    master = (Path(shutil.copy(MASTERS[0], masters / MASTERS[0].name)) if CONVERTED
-              else make_master(ROOT / "notebooks" / "01_data.ipynb", masters / "01_data.ipynb"))
-    stem = master.stem
-    students, autograders = tmp_path / "students", tmp_path / "autograder"
-    assign(masters, students, autograders)
-    student = nbformat.read(students / f"{stem}.ipynb", as_version=4)
-    code = [c for c in student.cells if c.cell_type == "code"]
+@pytest.mark.parametrize("stem", STEMS)
+def test_committed_student_notebook_matches_its_master(stem: str, assigned: tuple[Path, Path]):
+    fresh = nbformat.read(assigned[0] / f"{stem}.ipynb", as_version=4)
+    committed = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    assert student_cells(committed) == student_cells(fresh), \
+        f"notebooks/{stem}.ipynb is stale: run `mammokit assign --only {stem}` and commit it"
+    code = [c for c in committed.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata["tags"] and code[1].source == notebook.setup_source(stem)
     assert code[2].source == grader_source(stem)
     assert not any(c.outputs or c.execution_count for c in code)
-    assert not any("BEGIN SOLUTION" in c.source or c.cell_type == "raw" for c in student.cells)
-
-    subs = tmp_path / "class"
-    shutil.copy(master, (subs / "alice").mkdir(parents=True) or subs / "alice" / f"{stem}.ipynb")
-    shutil.copy(students / f"{stem}.ipynb", (subs / "bob").mkdir() or subs / "bob" / f"{stem}.ipynb")
-    exs = exercises.for_notebook(stem)
-    solved = {exs[0].name, exs[-1].name}
-    _solve(student, nbformat.read(master, as_version=4), solved)
-    (subs / "carol").mkdir()
-    nbformat.write(student, subs / "carol" / f"{stem}.ipynb")
-
-    scores = grade([subs], tmp_path / "scores.csv", autograders=autograders, quiet=True)
-    assert list(scores.columns[:6]) == ["submission", "student", "notebook", "question", "points", "max_points"]
-    per = scores.groupby("student").agg(points=("points", "sum"), max_points=("max_points", "sum"))
-    total = sum(ex.points for ex in exs)
-    assert per.loc["alice"].tolist() == [total, total]
-    assert per.loc["bob"].tolist() == [0, total]
-    bob = scores[scores.student == "bob"]
-    assert bob.feedback.str.contains("not answered yet").all(), "a blank answer's row says why it scored 0"
-    carol = scores[scores.student == "carol"].set_index("question")["points"]
-    assert carol.sum() == sum(ex.points for ex in exs if ex.name in solved)
-    assert all(carol[name] > 0 for name in solved)
-    summary = pd.read_csv(summary_path(tmp_path / "scores.csv"))
-    assert sorted(summary.student) == ["alice", "bob", "carol"]
+    assert not any("BEGIN SOLUTION" in c.source or c.cell_type == "raw" for c in committed.cells)
+    answers = [c for c in code if "otter_answer_cell" in c.metadata.get("tags", [])]
+    assert len(answers) == len(exercises.for_notebook(stem)), "one answer cell per exercise"
+    assert all("..." in c.source for c in answers), "every answer cell is blank (otter's ...)"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("master", MASTERS or [pytest.param(None, marks=pytest.mark.skip(
-    reason="no masters in notebooks/solutions yet (build them: mammokit masters)"))],
-    ids=[m.stem for m in MASTERS] or ["none"])
-def test_committed_student_notebook_matches_its_master(master: Path, tmp_path: Path):
-    assign(master.parent, tmp_path / "s", tmp_path / "a", only=[master.stem])
-    fresh = nbformat.read(tmp_path / "s" / master.name, as_version=4)
-    committed = nbformat.read(ROOT / "notebooks" / master.name, as_version=4)
-    assert student_cells(committed) == student_cells(fresh), \
-        f"notebooks/{master.name} is stale: run `mammokit assign --only {master.stem}` and commit it"
+@pytest.mark.timeout(2400)  # eight real gradings (each executes a notebook); the default 900 s is too short
+def test_grading_a_class_full_blank_and_partial(assigned: tuple[Path, Path], tmp_path: Path):
+    """Issue #14's done-when with real otter-grader: every notebook solved scores full marks (and so
+    runs top to bottom answered), untouched notebooks score 0, a partly solved one partial marks."""
+    _, autograders = assigned
+    subs = tmp_path / "class"
+    for student in ("alice", "bob", "carol"):
+        (subs / student).mkdir(parents=True)
+    for stem in STEMS:  # alice answers everything, with the solutions
+        nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+        _solve(nb, nbformat.read(ROOT / "notebooks" / "solutions" / f"{stem}.ipynb", as_version=4),
+               {ex.name for ex in exercises.for_notebook(stem)})
+        nbformat.write(nb, subs / "alice" / f"{stem}.ipynb")
+    for stem in STEMS[:1]:  # bob hands in notebook 01 untouched (nbval shows all six unanswered)
+        shutil.copy(ROOT / "notebooks" / f"{stem}.ipynb", subs / "bob" / f"{stem}.ipynb")
+    first = exercises.for_notebook(STEMS[0])
+    solved = {first[0].name, first[-1].name}  # carol answers two questions of notebook 01
+    nb = nbformat.read(ROOT / "notebooks" / f"{STEMS[0]}.ipynb", as_version=4)
+    _solve(nb, nbformat.read(MASTERS[0], as_version=4), solved)
+    nbformat.write(nb, subs / "carol" / f"{STEMS[0]}.ipynb")
+
+    scores = grade([subs], tmp_path / "scores.csv", autograders=autograders, jobs=2, quiet=True)
+    assert list(scores.columns[:6]) == ["submission", "student", "notebook", "question", "points", "max_points"]
+    assert not scores.error.fillna("").astype(bool).any(), scores[scores.error.fillna("") != ""].error.tolist()
+    points = scores.groupby(["student", "notebook"])[["points", "max_points"]].sum()
+    for stem in STEMS:
+        total = sum(ex.points for ex in exercises.for_notebook(stem))
+        assert points.loc[("alice", stem)].tolist() == [total, total], f"solved {stem} must score full marks"
+    bob = scores[scores.student == "bob"]
+    assert len(bob) == sum(len(exercises.for_notebook(s)) for s in STEMS[:1]) and (bob.points == 0).all()
+    assert bob.feedback.str.contains("not answered yet").all(), "a blank answer's row says why it scored 0"
+    carol = scores[scores.student == "carol"].set_index("question")["points"]
+    assert carol.sum() == sum(ex.points for ex in first if ex.name in solved) < sum(ex.points for ex in first)
+    assert all(carol[name] > 0 for name in solved)
+    summary = pd.read_csv(summary_path(tmp_path / "scores.csv"))
+    assert sorted(set(summary.student)) == ["alice", "bob", "carol"] and len(summary) == len(STEMS) + 2

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
-INFRASTRUCTURE = {"backend", "errors", "files", "paths", "params", "runs", "seed", "notebook"}
-ORDER = [  # left to right; modules on one line are siblings
+INFRASTRUCTURE = {"backend", "checks", "errors", "files", "paths", "runs", "seed"}
+ORDER = [  # left to right; modules on one line are siblings; a subpackage (data, plots, course) is one place
     {"data"}, {"preprocess"}, {"roi", "widgets"}, {"features", "splits"}, {"augment"}, {"models", "transfer"},
-    {"train"}, {"finetune"}, {"evaluate", "explain"}, {"crossval", "recipes"}, {"leakage", "paper", "exercises"},
-    {"plots"}, {"summary", "course", "sweep", "cli", "masters", "grading"},
+    {"datasets"}, {"train"}, {"finetune"}, {"evaluate", "explain"}, {"crossval", "recipes"},
+    {"leakage", "paper", "exercises"}, {"plots"}, {"course", "cli"},
 ]
+MAX_LINES = 400  # a longer module holds more than one concept: split it
 RANK = {name: i for i, names in enumerate(ORDER) for name in names}
 
 
@@ -56,3 +57,18 @@ def test_no_module_imports_one_to_its_right(name: str, path: Path):
         return
     right = {m for m in _imports(path) - INFRASTRUCTURE if RANK.get(m, -1) > RANK[name]}
     assert not right, f"{path.relative_to(PACKAGE)} imports {sorted(right)}, which come later in the data flow"
+
+
+def test_no_module_is_longer_than_the_limit():
+    long = {str(path.relative_to(PACKAGE)): n for _, path in _modules()
+            if (n := len(path.read_text().splitlines())) > MAX_LINES}
+    assert not long, f"split these by concept (at most {MAX_LINES} lines each): {long}"
+
+
+def test_the_short_names_notebooks_use_are_the_course_modules():
+    import mammokit as mk
+    from mammokit.course import notebook, params
+
+    assert mk.params is params and mk.notebook is notebook
+    assert mk.train.make_dataset is mk.datasets.make_dataset  # notebooks call it through train
+    assert mk.course.__name__ == "mammokit.course" and not hasattr(mk.course, "resolve")

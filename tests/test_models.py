@@ -104,7 +104,7 @@ def _identity_encoder(size: int):
 
 
 def test_training_features_and_grad_cam_feed_a_model_identical_inputs():
-    from mammokit import explain, finetune, train
+    from mammokit import datasets, explain, finetune
 
     rois = np.random.default_rng(7).integers(0, 256, (5, 16, 16), dtype=np.uint8)
     rois[0, 0, :3] = (0, 128, 255)  # both ends of the range and the middle
@@ -112,7 +112,7 @@ def test_training_features_and_grad_cam_feed_a_model_identical_inputs():
     assert contract[3].shape == (5, 16, 16, 3) and contract[3].dtype == np.float32
     assert contract[1].min() == 0.0 and contract[1].max() == 1.0
     for channels in (1, 3):
-        dataset = np.concatenate([b.numpy() for b in train.make_dataset(rois, None, 2, channels=channels)])
+        dataset = np.concatenate([b.numpy() for b in datasets.make_dataset(rois, None, 2, channels=channels)])
         model = models.build_convnet((16, 16, channels), filters=(4,), dense=None, dropout=0.0)
         cam_input = explain._prepare(model, rois)
         np.testing.assert_array_equal(dataset, contract[channels])

@@ -79,7 +79,7 @@ def test_course_keeps_a_users_folder(tmp_path: Path, capsys, overwrite):
 
 
 def test_sweep_keeps_a_users_folder(tmp_path: Path):
-    from mammokit.sweep import run_sweep
+    from mammokit.course.sweep import run_sweep
 
     out = tmp_path / "results"
     out.mkdir()

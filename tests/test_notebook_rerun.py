@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mammokit import notebook, params
+from mammokit.course import notebook, params
 from mammokit.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]

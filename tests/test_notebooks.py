@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mammokit import notebook, params
-from mammokit.course import NotebookFailed, execute_notebook
+from mammokit.course import notebook, params
+from mammokit.course.runner import NotebookFailed, execute_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -51,13 +51,13 @@ def test_parameters_cell_matches_the_spec(path: Path):
             f"the parameters cell holds plain assignments only, got: {ast.unparse(node)}"
         assigned.append(node.targets[0].id)
     assert assigned == [p.name for p in params.spec(path.stem)], \
-        "parameters cell and mammokit.params.NOTEBOOKS disagree"
+        "parameters cell and mammokit.course.params.NOTEBOOKS disagree"
     assert cell.source == notebook.parameters_source(path.stem), \
-        "parameter comments are stale: run mammokit.notebook.refresh_cells on the notebook"
+        "parameter comments are stale: run mammokit.course.notebook.refresh_cells on the notebook"
     first_code = [c for c in nb.cells if c.cell_type == "code"]
     assert first_code[0] is cell, "the parameters cell comes first"
     assert first_code[1].source == notebook.setup_source(path.stem), \
-        "the cell after the parameters is the standard setup cell (mammokit.notebook.setup_source)"
+        "the cell after the parameters is the standard setup cell (mammokit.course.notebook.setup_source)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from mammokit import notebook
+from mammokit.course import notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -129,7 +129,7 @@ def test_repository_url_is_written_once():
 
 def test_colab_setup_cell_installs_the_kit_from_github(tmp_path: Path):
     """Run the real setup cell in a real kernel that pretends to be Colab, with %pip recorded."""
-    from mammokit.course import execute_notebook
+    from mammokit.course.runner import execute_notebook
 
     fake_colab = "\n".join([
         "import sys, types",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mammokit import backend, models, paper, runs, train
+from mammokit import backend, datasets, models, paper, runs, train
 from mammokit.train import TrainConfig
 from mammokit.errors import ConfigError, DataError
 
@@ -30,7 +30,7 @@ def _stack(ds):
 
 def test_inference_dataset_scales_once_and_keeps_order():
     images, labels = _data(10)
-    x, y = _stack(train.make_dataset(images, labels, batch_size=4, training=False))
+    x, y = _stack(datasets.make_dataset(images, labels, batch_size=4, training=False))
     assert x.dtype == np.float32 and x.shape == (10, 16, 16, 1)
     np.testing.assert_allclose(x[..., 0], images / 255.0, rtol=1e-6)
     assert y.tolist() == labels.tolist()
@@ -45,18 +45,18 @@ def test_training_dataset_shuffles_and_augments_only_when_training():
         seen.append(training)
         return batch + 10.0
 
-    x, y = _stack(train.make_dataset(images, labels, 8, training=True, augment=marker, seed=1))
+    x, y = _stack(datasets.make_dataset(images, labels, 8, training=True, augment=marker, seed=1))
     assert seen == [True]  # traced once inside the graph
     order = [int(np.argmin(np.abs(images / 255.0 - xi[..., 0] + 10 / 255.0).reshape(32, -1).sum(1))) for xi in x]
     assert sorted(order) == list(range(32)) and order != list(range(32))
     assert x.max() <= 1.0  # clipped back into range after augmentation
-    x_inf, _ = _stack(train.make_dataset(images, labels, 8, training=False, augment=marker))
+    x_inf, _ = _stack(datasets.make_dataset(images, labels, 8, training=False, augment=marker))
     np.testing.assert_allclose(x_inf[..., 0], images / 255.0, rtol=1e-6)  # inference ignores augment
 
 
 def test_dataset_for_inference_without_labels_and_three_channels():
     images, _ = _data(6)
-    batches = list(train.make_dataset(images, None, 4, channels=3))
+    batches = list(datasets.make_dataset(images, None, 4, channels=3))
     assert [tuple(b.shape) for b in batches] == [(4, 16, 16, 3), (2, 16, 16, 3)]
 
 
@@ -68,31 +68,31 @@ def test_dataset_for_inference_without_labels_and_three_channels():
 ])
 def test_bad_data_is_a_data_error_naming_the_problem(images, labels, word):
     with pytest.raises(DataError, match=word.replace("(", r"\(").replace(")", r"\)")):
-        train.make_dataset(images, labels, 2)
+        datasets.make_dataset(images, labels, 2)
 
 
 def test_bad_options_are_config_errors():
     images = np.zeros((4, 8, 8), np.uint8)
     for batch_size in (0, "eight", None, True):
         with pytest.raises(ConfigError, match="batch_size"):
-            train.make_dataset(images, None, batch_size)
+            datasets.make_dataset(images, None, batch_size)
     with pytest.raises(ConfigError, match="learning_rate='fast'"):
         train.compile_model(_tiny(), "fast")
     with pytest.raises(ConfigError, match="channels=2"):
-        train.make_dataset(images, None, 2, channels=2)
+        datasets.make_dataset(images, None, 2, channels=2)
 
 
 def test_class_weights_follow_eq6_balanced():
-    weights = train.class_weights(np.array([0, 0, 0, 1]))
+    weights = datasets.class_weights(np.array([0, 0, 0, 1]))
     assert weights == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
     # each class then carries the same total weight
     assert 3 * weights[0] == pytest.approx(1 * weights[1])
-    assert train.class_weights([0, 1], None) is None
-    assert train.class_weights([0, 1], {0: 1, 1: 3}) == {0: 1.0, 1: 3.0}
+    assert datasets.class_weights([0, 1], None) is None
+    assert datasets.class_weights([0, 1], {0: 1, 1: 3}) == {0: 1.0, 1: 3.0}
     with pytest.raises(ConfigError, match="both classes"):
-        train.class_weights(np.zeros(5, int))
+        datasets.class_weights(np.zeros(5, int))
     with pytest.raises(ConfigError, match="class_weight"):
-        train.class_weights([0, 1], "inverse")
+        datasets.class_weights([0, 1], "inverse")
 
 
 @pytest.mark.slow

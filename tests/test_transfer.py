@@ -247,6 +247,6 @@ def test_comparison_text_prints_ours_with_interval_beside_the_paper():
 
 
 def test_the_registry_has_one_entry_per_paper_backbone_in_order():
-    from mammokit import params
+    from mammokit.course import params
 
     assert tuple(transfer.BACKBONES) == params.PAPER_BACKBONES == transfer.PAPER_BACKBONES

@@ -1,16 +1,16 @@
 """Notebook 04's exercises: one ConvNet block in Keras, parameter counts, shapes, Eq. 6's weights.
 
 Checks build small Keras models and compare with ``mammokit.models.build_convnet`` and
-``mammokit.train.class_weights``.
+``mammokit.datasets.class_weights``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from mammokit.backend import load_tensorflow
+from mammokit.datasets import class_weights
 from mammokit.exercises import Exercise, WrongAnswer, call, expect
 from mammokit.models import build_convnet
-from mammokit.train import class_weights
 
 NB = "04_convnet"
 

@@ -8,7 +8,8 @@ run the committed notebooks in the ``smoke`` profile). The next cell calls
 unknown (papermill only warns about those) or a value is not allowed.
 
 The knobs of each notebook live in :data:`NOTEBOOKS`; ``mammokit params NOTEBOOK``
-prints them.
+prints them. What each knob allows is a check from :mod:`mammokit.checks`, the same checks
+the pipeline's own options use.
 """
 from __future__ import annotations
 
@@ -19,85 +20,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
+from mammokit.backend import PAPER_BACKBONES
+from mammokit.checks import Check, boolean, folder, integer, list_of, number, one_of, optional, text
 from mammokit.errors import ConfigError
 
 PROFILES = ("smoke", "classroom", "paper")
-PAPER_BACKBONES = ("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")
-"""The paper's five transfer backbones, in its order (mammokit.transfer has one registry entry each)."""
 DEFAULT_PROFILE = "classroom"
 _UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-Check = Callable[[Any], "str | None"]  # returns a complaint, or None when the value is fine
-
-
-# --- checks: each returns None when fine, else what is allowed --------------------------------
-
-def one_of(*allowed: Any) -> Check:
-    def check(value: Any) -> str | None:
-        return None if value in allowed else "one of " + ", ".join(repr(a) for a in allowed)
-    return check
-
-
-def integer(lo: int | None = None, hi: int | None = None) -> Check:
-    def check(value: Any) -> str | None:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        ok = ok and (lo is None or value >= lo) and (hi is None or value <= hi)
-        return None if ok else f"an integer in [{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
-    return check
-
-
-def number(lo: float | None = None, hi: float | None = None) -> Check:
-    def check(value: Any) -> str | None:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        ok = ok and (lo is None or value >= lo) and (hi is None or value <= hi)
-        return None if ok else f"a number in [{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
-    return check
-
-
-def boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "True or False"
-
-
-def text(value: Any) -> str | None:
-    return None if isinstance(value, str) and value.strip() else "a non-empty string"
-
-
-def folder(value: Any) -> str | None:
-    """A folder path the kit can create or write into (not an existing file, not read-only)."""
-    from mammokit.errors import OutputError
-    from mammokit.files import check_output_dir
-
-    if text(value) is not None:
-        return "a folder path"
-    try:
-        check_output_dir(value, "folder")
-    except OutputError as exc:
-        return f"a folder you can write to ({str(exc).split(': ', 1)[-1]})"
-    return None
-
-
-def optional(check: Check) -> Check:
-    """Allow ``None`` as a deliberate value (e.g. 'no limit'), besides what ``check`` allows."""
-    def wrapped(value: Any) -> str | None:
-        if value is None:
-            return None
-        complaint = check(value)
-        return None if complaint is None else f"None or {complaint}"
-    return wrapped
-
-
-def list_of(check: Check, allow_empty: bool = False) -> Check:
-    def wrapped(value: Any) -> str | None:
-        if not isinstance(value, (list, tuple)) or not (value or allow_empty):
-            return "a list" if allow_empty else "a non-empty list"
-        for item in value:
-            complaint = check(item)
-            if complaint is not None:
-                return f"a list whose items are {complaint}"
-        return None
-    return wrapped
 
 
 # --- the spec -----------------------------------------------------------------------------------
@@ -146,8 +77,8 @@ _LESIONS = Param("LESIONS", "all", one_of("all", "masses"),
 def _preprocess_overrides(value: Any) -> str | None:
     """A dict of ``PreprocessConfig`` field names to values, e.g. ``{"otsu_offset": 10}``.
 
-    (The config checks the names and values itself when notebook 02 builds it: params is
-    infrastructure and does not import the pipeline.)"""
+    (The config checks the names and values itself when notebook 02 builds it, so every
+    notebook's setup cell stays quick: params imports no pipeline module.)"""
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return None
     return "a dict of PreprocessConfig fields, e.g. {'otsu_offset': 10, 'kernel': 3}"
@@ -379,7 +310,10 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
     seed_everything(values["SEED"])
     resolved = Params(Path(notebook).stem, MappingProxyType(values))
     if not quiet:
+        from mammokit.course.timings import describe as measured_time
+
         print(resolved)
+        print(measured_time(resolved.notebook))
     return resolved
 
 

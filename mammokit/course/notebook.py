@@ -11,7 +11,7 @@ from typing import Iterable
 
 import nbformat
 
-from mammokit import params
+from mammokit.course import params
 from mammokit.errors import ConfigError
 from mammokit.files import write_text
 
@@ -107,7 +107,7 @@ def write_notebook(path: Path | str, intro: str, cells: Iterable[tuple[str, str]
 def refresh_cells(path: Path | str) -> bool:
     """Rewrite a notebook's parameters and setup cells from the spec; True if anything changed.
 
-    Run after editing ``mammokit.params.NOTEBOOKS`` so the comments students read in the
+    Run after editing ``mammokit.course.params.NOTEBOOKS`` so the comments students read in the
     parameters cell say the same as ``mammokit params``.
     """
     path = Path(path)

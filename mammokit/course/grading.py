@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -23,7 +24,7 @@ from typing import Iterable, Sequence
 import nbformat
 import pandas as pd
 
-from mammokit import notebook as house
+from mammokit.course import notebook as house
 from mammokit import paths
 from mammokit.errors import MammokitError
 
@@ -39,8 +40,15 @@ class GradingError(MammokitError):
     """Assigning or grading cannot go on; the message names the file and the fix."""
 
 
+# otter's local runner executes a submission with nbclient in the otter process: give that process
+# the course runner's short-slice kernel polling, or a lost wake-up in a widget-heavy cell (notebook
+# 02's explorer) leaves the grading idle until --timeout (seen here: 15 min for one notebook 02).
+OTTER_MAIN = ("import sys; from mammokit.course.runner import poll_in_slices; poll_in_slices(); "
+              "from otter.cli import cli; sys.argv[0] = 'otter'; cli()")
+
+
 def _otter(args: Sequence[str], *, cwd: Path, timeout: float, env: dict | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "otter", *args]
+    cmd = [sys.executable, "-c", OTTER_MAIN, *args]
     try:
         return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, **(env or {})})
@@ -64,7 +72,7 @@ def clean_student(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode
                            "keep it first in the master")
     if code[1].source != house.setup_source(stem):
         raise GradingError(f"{stem}: the second code cell of the student notebook is not the setup cell; run "
-                           f"mammokit.notebook.refresh_cells on notebooks/solutions/{stem}.ipynb")
+                           f"mammokit.course.notebook.refresh_cells on notebooks/solutions/{stem}.ipynb")
     return nb
 
 
@@ -101,7 +109,7 @@ def assign(masters: Path | str | None = None, students: Path | str | None = None
         found = [m for m in found if m.stem in wanted]
     if not found:
         raise GradingError(f"{masters}: no master notebooks (NN_name.ipynb). Build them with "
-                           "`python -m mammokit.masters notebooks notebooks/solutions`")
+                           "`mammokit masters notebooks notebooks/solutions`")
     return {m.stem: assign_one(m, students, autograders) for m in found}
 
 
@@ -204,9 +212,16 @@ def summary_path(out: Path) -> Path:
 
 
 def grade(inputs: Sequence[Path | str], out: Path | str, *, autograders: Path | str | None = None,
-          overwrite: bool = False, profile: str = "smoke", timeout: float = 900, quiet: bool = False) -> pd.DataFrame:
-    """Grade submissions; writes ``out`` (submission × question) and ``<out>_summary.csv`` (per student)."""
+          overwrite: bool = False, profile: str = "smoke", timeout: float = 900, jobs: int = 1,
+          quiet: bool = False) -> pd.DataFrame:
+    """Grade submissions; writes ``out`` (submission × question) and ``<out>_summary.csv`` (per student).
+
+    ``jobs`` submissions are graded at once, each in its own otter process (a class of 30 on an
+    8-core machine: ``jobs=4``); rows keep the submissions' order whatever finishes first.
+    """
     out = Path(out)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise GradingError(f"--jobs={jobs!r} must be a positive integer (submissions graded at once)")
     for target in (out, summary_path(out)):
         if target.exists() and not overwrite:
             raise GradingError(f"{target} exists; pass --overwrite to replace it, or choose another --out")
@@ -216,16 +231,20 @@ def grade(inputs: Sequence[Path | str], out: Path | str, *, autograders: Path | 
     if missing:
         raise GradingError(f"no autograder for {', '.join(missing)} in {autograders}; run `mammokit assign` first "
                            "(or pass --autograders FOLDER)")
-    rows = []
-    for i, sub in enumerate(subs, start=1):
+    def one(sub: Submission) -> list[dict]:
         started = time.perf_counter()
         got = grade_one(sub, autograders / f"{sub.notebook}.zip", profile=profile, timeout=timeout)
-        rows += got
         if not quiet:
             score = sum(r["points"] for r in got)
             total = sum(r["max_points"] or 0 for r in got)
             note = f" ERROR: {got[0]['error'][:120]}" if got and got[0]["error"] else ""
-            print(f"[{i}/{len(subs)}] {sub.path}: {score:g}/{total:g} ({time.perf_counter() - started:.0f} s){note}")
+            print(f"{sub.path}: {score:g}/{total:g} ({time.perf_counter() - started:.0f} s){note}", flush=True)
+        return got
+
+    if not quiet:
+        print(f"grading {len(subs)} submission(s), {min(jobs, len(subs))} at a time", flush=True)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # threads only wait: each grading is a subprocess
+        rows = [row for got in pool.map(one, subs) for row in got]
     scores = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     out.parent.mkdir(parents=True, exist_ok=True)
     scores.to_csv(out, index=False)

@@ -71,10 +71,11 @@ def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | No
     those that vary, AUC/accuracy/loss first). ``cell_timeout`` (seconds) fails a cell that
     runs longer; default: the profile's.
     """
-    from mammokit import params, paths
-    from mammokit.course import course_notebooks, prepare_out, run_isolated
+    from mammokit import paths
+    from mammokit.course import params
+    from mammokit.course.runner import course_notebooks, prepare_out, run_isolated
     from mammokit.runs import read_records
-    from mammokit.summary import flatten, markdown_table
+    from mammokit.course.summary import flatten, markdown_table
 
     [nb] = course_notebooks([notebook])
     names = {p.name for p in params.spec(nb.stem)}

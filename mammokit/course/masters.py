@@ -7,11 +7,10 @@ test cell ``mk.exercises.check("<name>", <answer>)``, then the optional follow-u
 uses the answer. The house layout stays: parameters cell, setup cell, then a third code cell
 ``grader = mk.exercises.Grader("<stem>")`` (otter's own init cell is switched off).
 
-    python -m mammokit.masters notebooks notebooks/solutions   # what `mammokit masters` runs
+    mammokit masters notebooks notebooks/solutions   # the command line (mammokit.cli) calls make_masters
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
@@ -162,9 +161,3 @@ def make_masters(src: Path | str, dest: Path | str) -> list[Path]:
         raise MasterError(f"{src}: none of the course notebooks ({', '.join(exercises.NOTEBOOK_MODULES)}) is there")
     return [make_master(path, dest / path.name) for path in found]
 
-
-if __name__ == "__main__":  # pragma: no cover - thin wrapper
-    if len(sys.argv) != 3:
-        sys.exit("usage: python -m mammokit.masters NOTEBOOKS_DIR MASTERS_DIR")
-    for path in make_masters(sys.argv[1], sys.argv[2]):
-        print("master written:", path)

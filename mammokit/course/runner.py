@@ -31,7 +31,7 @@ CELL_TIMEOUT_S = {"smoke": 600, "classroom": 3600, "paper": 4 * 3600}
 
 def cell_timeout(parameters: Mapping[str, Any]) -> int:
     """The cell timeout for a run with these parameters (their PROFILE, else $MAMMOKIT_PROFILE)."""
-    from mammokit import params
+    from mammokit.course import params
 
     profile = parameters.get("PROFILE") or os.environ.get("MAMMOKIT_PROFILE") or params.DEFAULT_PROFILE
     return CELL_TIMEOUT_S.get(str(profile), max(CELL_TIMEOUT_S.values()))
@@ -162,7 +162,7 @@ def run_isolated(notebook: Path | str, output: Path | str, parameters: Mapping[s
         result = Path(tmp) / "result.json"
         job = {"notebook": str(notebook), "output": str(output), "parameters": dict(parameters),
                "cwd": str(cwd) if cwd else None, "result": str(result), "timeout": timeout}
-        proc = subprocess.run([sys.executable, "-m", "mammokit.course", json.dumps(job)],
+        proc = subprocess.run([sys.executable, "-m", "mammokit.course.runner", json.dumps(job)],
                               capture_output=True, text=True)
         if not result.exists():
             tail = (proc.stderr or proc.stdout)[-2000:]
@@ -235,14 +235,14 @@ def prepare_out(out: Path, overwrite: bool) -> None:
 
 def overrides_for(notebook: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The overrides this notebook takes (a course-wide ``-p`` applies where the name exists)."""
-    from mammokit import params
+    from mammokit.course import params
 
     names = {p.name for p in params.spec(notebook)}
     return {k: v for k, v in parameters.items() if k in names}
 
 
 def check_overrides(notebooks: list[Path], parameters: Mapping[str, Any]) -> None:
-    from mammokit import params
+    from mammokit.course import params
 
     known = {p.name for nb in notebooks for p in params.spec(nb.stem)}
     unknown = sorted(set(parameters) - known)
@@ -257,7 +257,7 @@ def check_overrides(notebooks: list[Path], parameters: Mapping[str, Any]) -> Non
 def check_values(notebooks: list[Path], parameters: Mapping[str, Any]) -> None:
     """Every ``-p`` value checked against every notebook that takes it, before the first one starts
     (a bad ``-p EPOCHS -1`` fails in a second, not after minutes in notebook 04)."""
-    from mammokit import params
+    from mammokit.course import params
 
     for nb in notebooks:
         for name, value in overrides_for(nb.stem, parameters).items():
@@ -283,7 +283,7 @@ def run_course(profile: str = "smoke", out: Path | str | None = None,
     failing cell after writing the summary of what ran.
     """
     from mammokit import paths
-    from mammokit.summary import write_summary
+    from mammokit.course.summary import write_summary
 
     parameters = dict(parameters or {})
     chosen = course_notebooks(notebooks)

@@ -1,0 +1,124 @@
+"""Value checks: the one home of "is this option allowed?", for notebook parameters and API options.
+
+A :data:`Check` takes a value and returns ``None`` when it is fine, else what is allowed
+("a positive integer", "one of 'all', 'masses'"), so one check serves two ends:
+:mod:`mammokit.course.params` words a notebook parameter's error (and ``mammokit params``
+lists what is allowed), and :func:`require` raises for a pipeline function's option.
+
+>>> integer(1)(3) is None, integer(1)(0)
+(True, 'a positive integer')
+>>> require(integer(1), 8, "make_dataset: batch_size")
+8
+>>> require(integer(1), "eight", "make_dataset: batch_size")
+Traceback (most recent call last):
+...
+mammokit.errors.ConfigError: make_dataset: batch_size='eight' must be a positive integer
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable
+
+from mammokit.errors import ConfigError
+
+Check = Callable[[Any], "str | None"]  # returns a complaint, or None when the value is fine
+
+
+def require(check: Check, value: Any, what: str, error: type[Exception] = ConfigError, hint: str = "") -> Any:
+    """``value`` when ``check`` allows it, else ``error`` saying ``{what}={value!r} must be ...``.
+
+    ``what`` names the option where the user wrote it (``"TrainConfig: epochs"``); ``hint``
+    (e.g. ``"(paper: 0.001)"``) is appended to the message."""
+    complaint = check(value)
+    if complaint is not None:
+        raise error(f"{what}={value!r} must be {complaint}" + (f" {hint}" if hint else ""))
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value  # not NaN
+
+
+def _range(kind: str, lo: Any, hi: Any) -> str:
+    if lo is None and hi is None:
+        return kind
+    if hi is None:
+        return "a positive integer" if (kind == "an integer" and lo == 1) else f"{kind} >= {lo}"
+    if lo is None:
+        return f"{kind} <= {hi}"
+    return f"{kind} in [{lo}, {hi}]"
+
+
+def one_of(*allowed: Any) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in allowed else "one of " + ", ".join(repr(a) for a in allowed)
+    return check
+
+
+def integer(lo: int | None = None, hi: int | None = None) -> Check:
+    """An int (NumPy's too, never a bool) within the bounds, both included."""
+    def check(value: Any) -> str | None:
+        ok = _is_int(value) and (lo is None or value >= lo) and (hi is None or value <= hi)
+        return None if ok else _range("an integer", lo, hi)
+    return check
+
+
+def number(lo: float | None = None, hi: float | None = None, *, above: float | None = None) -> Check:
+    """A real number within [lo, hi]; ``above`` excludes its bound, e.g. ``number(hi=1, above=0)`` is (0, 1]."""
+    def check(value: Any) -> str | None:
+        ok = _is_number(value) and (lo is None or value >= lo) and (hi is None or value <= hi)
+        ok = ok and (above is None or value > above)
+        if ok:
+            return None
+        if above is not None:
+            return f"a number in ({above}, {hi if hi is not None else 'inf'}]"
+        return _range("a number", lo, hi)
+    return check
+
+
+def boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "True or False"
+
+
+def text(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "a non-empty string"
+
+
+def folder(value: Any) -> str | None:
+    """A folder path the kit can create or write into (not an existing file, not read-only)."""
+    from mammokit.errors import OutputError
+    from mammokit.files import check_output_dir
+
+    if text(value) is not None:
+        return "a folder path"
+    try:
+        check_output_dir(value, "folder")
+    except OutputError as exc:
+        return f"a folder you can write to ({str(exc).split(': ', 1)[-1]})"
+    return None
+
+
+def optional(check: Check) -> Check:
+    """Allow ``None`` as a deliberate value (e.g. 'no limit'), besides what ``check`` allows."""
+    def wrapped(value: Any) -> str | None:
+        if value is None:
+            return None
+        complaint = check(value)
+        return None if complaint is None else f"None or {complaint}"
+    return wrapped
+
+
+def list_of(check: Check, allow_empty: bool = False) -> Check:
+    def wrapped(value: Any) -> str | None:
+        if not isinstance(value, (list, tuple)) or not (value or allow_empty):
+            return "a list" if allow_empty else "a non-empty list"
+        for item in value:
+            complaint = check(item)
+            if complaint is not None:
+                return f"a list whose items are {complaint}"
+        return None
+    return wrapped

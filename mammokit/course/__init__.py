@@ -1,0 +1,14 @@
+"""Running the course: what sits around the notebooks rather than in the data flow.
+
+* :mod:`~mammokit.course.params`: each notebook's parameters, checked and resolved (the setup
+  cell's ``mk.params.resolve``); :mod:`~mammokit.course.notebook`: the house layout of a notebook.
+* :mod:`~mammokit.course.runner`: run the notebooks headless (``mammokit course``);
+  :mod:`~mammokit.course.sweep`: one notebook over a grid of parameters (``mammokit sweep``);
+  :mod:`~mammokit.course.summary`: the run's metrics as one table.
+* :mod:`~mammokit.course.masters`: exercise cells into otter masters (``mammokit masters``);
+  :mod:`~mammokit.course.grading`: student notebooks, autograders and grades
+  (``mammokit assign``, ``mammokit grade``).
+
+These may use any pipeline module; no pipeline module imports them. Import the submodule you
+need (``from mammokit.course import params``); this package re-exports nothing.
+"""
