@@ -78,6 +78,7 @@ def jupyterlab(tmp_path: Path):
     nbformat.write(_up_to_the_explorer(nbformat.read(NOTEBOOK, as_version=4)), work / NOTEBOOK.name)
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # the kernel must use the default inline backend, as a student's does
+    env.pop("MAMMOKIT_PREPROCESS", None)  # the explorer starts at the defaults, as a student's does
     env.update({
         "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(settings), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
