@@ -199,3 +199,18 @@ def test_colab_widget_manager_is_switched_on_only_on_colab(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     monkeypatch.setitem(sys.modules, "google.colab.output", output)
     assert enable_colab_widgets() is True and calls == [1]
+
+
+def test_every_cell_that_shows_a_widget_switches_colab_to_its_widget_manager_first():
+    import nbformat
+
+    from mammokit.paths import notebooks_dir
+
+    shown = 0
+    for path in sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and "mk.widgets." in cell.source and "Explorer(" in cell.source:
+                shown += 1
+                before = cell.source.split("Explorer(")[0]
+                assert "mk.notebook.enable_colab_widgets()" in before, f"{path.name}: {cell.source[:80]}"
+    assert shown >= 1
