@@ -11,7 +11,8 @@ to a temporary file, then writes back every line that is not known start-up nois
 "Local rendezvous is aborting"; warnings and errors still show.
 
 ``mammokit``'s lazy loader calls :func:`load_tensorflow` before the first of
-:data:`TENSORFLOW_MODULES` is used, so ``mk.models`` in a notebook is enough.
+:data:`TENSORFLOW_MODULES` is used, so ``mk.models`` in a notebook is enough; ``mammokit.exercises``
+does the same before it loads a notebook's exercises that import Keras.
 
 Devices: :func:`configure_device` (mixed precision on a GPU), :func:`device_report`,
 :func:`distribution_strategy` / :func:`strategy_scope` (``MirroredStrategy`` when there are
@@ -35,6 +36,7 @@ _STRATEGY = None  # created once: TensorFlow dislikes several MirroredStrategy o
 # Modules whose functions import TensorFlow or Keras (tests/test_backend.py keeps it complete).
 TENSORFLOW_MODULES = frozenset({
     "augment", "crossval", "datasets", "explain", "finetune", "leakage", "models", "recipes", "train", "transfer",
+    "exercises.ex03_augmentation", "exercises.ex04_convnet", "exercises.ex05_transfer_learning",
 })
 
 # The paper's five Keras-applications backbones, in its order: mammokit.transfer builds each (one

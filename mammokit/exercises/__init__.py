@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from mammokit import backend
 from mammokit.errors import ConfigError
 
 NOTEBOOK_MODULES = {
@@ -66,7 +67,10 @@ class Exercise:
 def _module(notebook: str):
     if notebook not in NOTEBOOK_MODULES:
         raise ConfigError(f"no exercises for notebook {notebook!r}; known: {', '.join(NOTEBOOK_MODULES)}")
-    return importlib.import_module(f"mammokit.exercises.{NOTEBOOK_MODULES[notebook]}")
+    name = f"exercises.{NOTEBOOK_MODULES[notebook]}"
+    if name in backend.TENSORFLOW_MODULES:
+        backend.load_tensorflow()  # the same quiet import as `mk.<module>`: its checks import Keras
+    return importlib.import_module(f"mammokit.{name}")
 
 
 def for_notebook(notebook: str) -> list[Exercise]:

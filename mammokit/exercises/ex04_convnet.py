@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mammokit.backend import load_tensorflow
 from mammokit.datasets import class_weights
 from mammokit.exercises import Exercise, WrongAnswer, call, expect
 from mammokit.models import build_convnet
@@ -17,7 +16,6 @@ NB = "04_convnet"
 
 def ref_conv_block(x, filters: int):
     """The paper's block: 3×3 conv (no bias: batch norm adds its own) → BN → ReLU → 2×2 max-pool."""
-    load_tensorflow()  # quietly, before Keras
     from keras import layers
 
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
@@ -46,7 +44,6 @@ def _kind(layer) -> str:
 
 
 def check_conv_block(answer) -> None:
-    load_tensorflow()  # quietly, before Keras
     import keras
 
     for channels, filters in ((1, 8), (3, 16)):
@@ -71,7 +68,6 @@ def check_conv_block(answer) -> None:
 
 
 def check_conv_params(answer) -> None:
-    load_tensorflow()  # quietly, before Keras
     from keras import layers
 
     rng = np.random.default_rng(401)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mammokit.backend import load_tensorflow
 from mammokit.exercises import Exercise, WrongAnswer, call, expect
 from mammokit.transfer import BACKBONES, backbone_layers, build_transfer, input_size_for, set_trainable
 
@@ -24,14 +23,12 @@ def ref_gray_to_rgb(images: np.ndarray) -> np.ndarray:
 
 
 def ref_vgg_preprocess(rgb: np.ndarray) -> np.ndarray:
-    load_tensorflow()  # quietly, before Keras
     from keras.applications import vgg19
 
     return vgg19.preprocess_input(np.array(rgb, dtype="float32"))
 
 
 def ref_inception_preprocess(rgb: np.ndarray) -> np.ndarray:
-    load_tensorflow()  # quietly, before Keras
     from keras.applications import inception_v3
 
     return inception_v3.preprocess_input(np.array(rgb, dtype="float32"))
