@@ -207,7 +207,8 @@ def run_folds(dataset: Any, one_fold: Callable[..., tuple[np.ndarray, float]], *
                 raise EvaluationError(f"cross_validate: fold {i} has patient(s) {sorted(leaked)[:3]} in both test and "
                                       "train/val; folds must be grouped by patient (mammokit.splits.kfold_by_patient)")
             if progress:
-                print(f"fold {i + 1}/{len(folds)}: train {len(tr)}, val {len(va)}, test {len(te)} ROIs", flush=True)
+                parts = f"train {len(tr)}, val {len(va)}" if len(va) else f"train {len(tr)}"  # a recipe carves its own val
+                print(f"fold {i + 1}/{len(folds)}: {parts}, test {len(te)} ROIs", flush=True)
             p_test, t = one_fold(i, tr, va, te)
             if p_test.shape != (len(te),):
                 raise EvaluationError(f"cross_validate: fold {i} returned {p_test.shape[0]} probabilities "

@@ -299,6 +299,12 @@ DEPARTURES = (
      "60/20/20 of the augmented images; threshold not stated; single numbers",
      "patient-grouped splits and folds, threshold chosen on validation patients, bootstrap intervals",
      "copies and patients on both sides inflate scores; a few dozen test ROIs need an interval"),
+    ("06_evaluation", "cross-validated ConvNet",
+     "one ConvNet at 224 px, trained 90 epochs × 80 steps; its filter counts are not given",
+     "classroom: 64 px ROIs, filters 16-32-64-128 (half of notebook 04's), 15 epochs × 10 steps per fold "
+     "(mk.recipes.CONVNET); the paper profile: notebook 04's net at 224 px, Table 2's schedule",
+     "four ConvNet recipes × five folds must fit a class on a CPU; on the development subset the smaller "
+     "net scored a little below the full one, both at chance"),
 )
 
 WORKSHEET = (

@@ -29,6 +29,7 @@ import pandas as pd
 from mammokit.errors import ConfigError
 from mammokit.evaluate import choose_threshold
 from mammokit.features import FEATURES, MARGIN_FEATURES, feature_table, margin_table
+from mammokit.models import PAPER_FILTERS
 from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, build_recipe_rois, crop_side
 from mammokit.splits import split_by_patient
 from mammokit.train import TrainConfig
@@ -196,23 +197,40 @@ def as_recipe(rois: RoiDataset, roi: str, size: int, window_mm: float) -> RoiDat
 
 
 def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm: float = 32.0,
-            filters: Sequence[int] = (32, 64, 128, 256), members: int = 1, tta: bool = False,
-            with_size: bool = False, config: TrainConfig | None = None, seed: int = 0) -> ConvNetModel:
+            filters: Sequence[int] = PAPER_FILTERS, members: int = 1, tta: bool = False,
+            with_size: bool = False, config: TrainConfig | None = None, seed: int = 0,
+            trained: dict | None = None) -> ConvNetModel:
     """Train ``members`` ConvNets (seeds ``seed``, ``seed + 1``, ...) on ``train`` re-cut by ``roi``;
     the best epoch of each is kept on validation patients carved from ``train`` (also used for
     the threshold). ``config``: the training options (a :class:`mammokit.train.TrainConfig`;
-    None: :data:`CONVNET_TRAINING`); its seed is replaced by each member's."""
+    None: :data:`CONVNET_TRAINING`); its seed is replaced by each member's. ``trained``: a dict
+    in which nets are kept by everything that shapes their training, so that recipes differing
+    only in how they predict (``tta``, ``with_size``) train once (:func:`candidates` shares one)."""
+    config = CONVNET_TRAINING if config is None else config
+    data = as_recipe(train, roi, size, window_mm)
+    fit_part, val = carve_validation(data, seed=seed)
+    key = (roi, size, window_mm, tuple(filters), int(members), repr(config), seed,
+           tuple(data.table["image_id"].astype(str)))
+    nets = trained.get(key) if trained is not None else None
+    if nets is None:
+        nets = _train_nets(fit_part, val, roi, size, filters, int(members), config, seed)
+        if trained is not None:
+            trained[key] = nets
+    size_model = size_only(fit_part, seed=seed) if with_size else None
+    model = ConvNetModel(nets, roi, window_mm, size, tta, size_model)
+    model.threshold = _threshold(val, model.predict_proba(val))
+    return model
+
+
+def _train_nets(fit_part: RoiDataset, val: RoiDataset, roi: str, size: int, filters: Sequence[int],
+                members: int, config: TrainConfig, seed: int) -> list:
     from mammokit.augment import online_pipeline
     from mammokit.models import build_convnet
     from mammokit.train import fit
 
-    config = CONVNET_TRAINING if config is None else config
-
-    data = as_recipe(train, roi, size, window_mm)
-    fit_part, val = carve_validation(data, seed=seed)
     shape = (size, size, 3 if roi == "multiscale" else 1)
     nets = []
-    for m in range(int(members)):
+    for m in range(members):
         net = build_convnet(shape, filters=tuple(filters), seed=seed + m)
         # Table 1's kernel filters (sharpen, emboss, edges) are 1-channel; three scales skip them
         augment = config.augment
@@ -221,10 +239,7 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
         fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels),
             config.replace(augment=augment, seed=seed + m))
         nets.append(net)
-    size_model = size_only(fit_part, seed=seed) if with_size else None
-    model = ConvNetModel(nets, roi, window_mm, size, tta, size_model)
-    model.threshold = _threshold(val, model.predict_proba(val))
-    return model
+    return nets
 
 
 # --- every recipe we compare, and the recommended one ---------------------------------------------
@@ -232,10 +247,14 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
 CONVNET = {
     "smoke": dict(size=32, window_mm=32.0, filters=(8, 16),
                   config=CONVNET_TRAINING.replace(epochs=1, steps_per_epoch=2)),
-    "classroom": dict(size=64, window_mm=32.0, config=CONVNET_TRAINING),
-    "paper": dict(size=224, window_mm=32.0, config=CONVNET_TRAINING.replace(epochs=90, steps_per_epoch=80)),
+    "classroom": dict(size=64, window_mm=32.0, filters=(16, 32, 64, 128), config=CONVNET_TRAINING),
+    "paper": dict(size=224, window_mm=32.0, filters=PAPER_FILTERS,
+                  config=CONVNET_TRAINING.replace(epochs=90, steps_per_epoch=80)),
 }
-"""The ConvNet recipes' sizes and schedule per profile (the ROI recipe and extras vary by candidate)."""
+"""The ConvNet recipes' sizes and schedule per profile (the ROI recipe and extras vary by candidate).
+``classroom`` halves notebook 04's filters so that notebook 06's four ConvNet recipes × five folds
+fit a class period: on the development subset that net scored a little below the full one (both
+at chance, inside each other's intervals) in about half the time (``benchmarks/README.md``)."""
 
 FUSED = "ConvNet, fixed window + TTA + size"
 
@@ -245,15 +264,20 @@ development subset in ``benchmarks/bench_recipes.py`` (classroom sizes; no ConvN
 train on the classroom budget beat the annotated radius there). Re-measure before changing it."""
 
 
-def candidates(profile: str = "classroom") -> dict[str, Any]:
+def candidates(profile: str = "classroom", config: TrainConfig | None = None) -> dict[str, Any]:
     """Every recipe notebook 06 and ``benchmarks/bench_recipes.py`` compare, by display name;
-    each is ``recipe(train, seed=0) -> predictor`` (the ConvNets at ``profile``'s sizes)."""
+    each is ``recipe(train, seed=0) -> predictor``. The ConvNets take ``profile``'s sizes
+    (:data:`CONVNET`) and train as ``config`` says (None: the profile's), each net once: the
+    fused recipe reuses the fixed window's nets."""
     if profile not in CONVNET:
         raise ConfigError(f"candidates: profile={profile!r}; use one of {', '.join(CONVNET)}")
-    base = CONVNET[profile]
+    if config is not None and not isinstance(config, TrainConfig):
+        raise ConfigError(f"candidates: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
+    base = {**CONVNET[profile], **({"config": config} if config is not None else {})}
+    trained: dict = {}
 
     def net(**options):
-        return lambda train, seed=0: convnet(train, seed=seed, **{**base, **options})
+        return lambda train, seed=0: convnet(train, seed=seed, trained=trained, **{**base, **options})
 
     return {
         "size only (radius, mm)": lambda train, seed=0: size_only(train, seed=seed),

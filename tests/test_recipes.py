@@ -110,3 +110,26 @@ def test_the_recommended_recipe_is_still_the_radius_alone():
     # re-measured in benchmarks/bench_recipes.py --explored: no image feature beat it over 5 fold seeds
     assert recipes.RECOMMENDED_RECIPE == "size only (radius, mm)"
     assert recipes.recommended(_sized()).columns == ("radius_mm",)
+
+
+def test_candidates_train_each_net_once_with_the_training_options_given(monkeypatch):
+    from mammokit.train import TrainConfig
+
+    trained = []
+    monkeypatch.setattr(recipes, "_train_nets", lambda fit_part, val, roi, size, filters, members, config, seed:
+                        trained.append((roi, config.epochs, seed, len(fit_part))) or ["net"])
+    monkeypatch.setattr("mammokit.train.predict_proba", lambda net, images: np.full(len(images), 0.5))
+    data = _sized()
+    data = RoiDataset(data.images, data.table.assign(crop_side=160), data.labels, data.groups)  # 32 mm at 0.2 mm/px
+    pool = recipes.candidates("smoke", config=TrainConfig(epochs=3, verbose=0))
+    pool["ConvNet, fixed window"](data, seed=0)
+    fused = pool[recipes.FUSED](data, seed=0)
+    assert trained == [("fixed", 3, 0, trained[0][3])], "the fused recipe reuses the fixed window's nets"
+    assert fused.tta and fused.size_model is not None
+    pool[recipes.FUSED](data, seed=1)
+    pool[recipes.FUSED](data.take(np.arange(20)), seed=0)
+    assert len(trained) == 3, "another seed or other training ROIs train anew"
+    assert recipes.candidates("smoke")["ConvNet, fixed window"](data, seed=0) and len(trained) == 4, \
+        "a new candidates() starts with no nets"
+    with pytest.raises(MammokitError, match="TrainConfig"):
+        recipes.candidates("smoke", config={"epochs": 3})
