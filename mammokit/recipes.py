@@ -30,6 +30,7 @@ from mammokit.errors import ConfigError
 from mammokit.evaluate import choose_threshold
 from mammokit.features import FEATURES, MARGIN_FEATURES, feature_table, margin_table
 from mammokit.models import PAPER_FILTERS
+from mammokit.preprocess import PreprocessConfig
 from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, build_recipe_rois, crop_side
 from mammokit.splits import split_by_patient
 from mammokit.train import TrainConfig
@@ -152,10 +153,11 @@ class ConvNetModel:
     tta: bool = False
     size_model: FeatureModel | None = None
     threshold: float = 0.5
+    preprocess: PreprocessConfig | None = None
 
     def rois(self, rois: RoiDataset) -> RoiDataset:
         """The given lesions re-cut by this model's ROI recipe (cached), unless they already are."""
-        return as_recipe(rois, self.roi, self.size, self.window_mm)
+        return as_recipe(rois, self.roi, self.size, self.window_mm, self.preprocess)
 
     def predict_proba(self, rois: RoiDataset) -> np.ndarray:
         from mammokit.train import predict_proba
@@ -177,9 +179,11 @@ def dihedral(images: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def as_recipe(rois: RoiDataset, roi: str, size: int, window_mm: float) -> RoiDataset:
+def as_recipe(rois: RoiDataset, roi: str, size: int, window_mm: float,
+              preprocess: PreprocessConfig | None = None) -> RoiDataset:
     """``rois`` cut by ROI recipe ``roi`` at ``size`` px: as given when they already are, else
-    re-cut (cached) from the films named in their table."""
+    re-cut (cached) from the films named in their table, preprocessed as ``preprocess`` says
+    (None: the defaults; notebook 06 passes notebook 02's choice)."""
     shape = (size, size, 3) if roi == "multiscale" else (size, size)
     if roi == "fixed":
         want = np.full(len(rois), int(round(window_mm / MIAS_MM_PER_PIXEL)))
@@ -190,7 +194,7 @@ def as_recipe(rois: RoiDataset, roi: str, size: int, window_mm: float) -> RoiDat
     if "path" not in rois.table:
         raise ConfigError("these ROIs carry no film paths to re-cut them from; build them with "
                           "mammokit.roi.build_roi_dataset")
-    out = build_recipe_rois(rois.table, roi, size, window_mm)
+    out = build_recipe_rois(rois.table, roi, size, window_mm, cfg=preprocess)
     if not np.array_equal(out.table["image_id"].to_numpy(), rois.table["image_id"].to_numpy()):
         raise ConfigError("re-cutting the ROIs changed their order; pass a RoiDataset built by mammokit.roi")
     return out
@@ -199,17 +203,18 @@ def as_recipe(rois: RoiDataset, roi: str, size: int, window_mm: float) -> RoiDat
 def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm: float = 32.0,
             filters: Sequence[int] = PAPER_FILTERS, members: int = 1, tta: bool = False,
             with_size: bool = False, config: TrainConfig | None = None, seed: int = 0,
-            trained: dict | None = None) -> ConvNetModel:
+            preprocess: PreprocessConfig | None = None, trained: dict | None = None) -> ConvNetModel:
     """Train ``members`` ConvNets (seeds ``seed``, ``seed + 1``, ...) on ``train`` re-cut by ``roi``;
     the best epoch of each is kept on validation patients carved from ``train`` (also used for
     the threshold). ``config``: the training options (a :class:`mammokit.train.TrainConfig`;
-    None: :data:`CONVNET_TRAINING`); its seed is replaced by each member's. ``trained``: a dict
+    None: :data:`CONVNET_TRAINING`); its seed is replaced by each member's. ``preprocess``: how
+    ROIs re-cut from their films are preprocessed (:func:`as_recipe`). ``trained``: a dict
     in which nets are kept by everything that shapes their training, so that recipes differing
     only in how they predict (``tta``, ``with_size``) train once (:func:`candidates` shares one)."""
     config = CONVNET_TRAINING if config is None else config
-    data = as_recipe(train, roi, size, window_mm)
+    data = as_recipe(train, roi, size, window_mm, preprocess)
     fit_part, val = carve_validation(data, seed=seed)
-    key = (roi, size, window_mm, tuple(filters), int(members), repr(config), seed,
+    key = (roi, size, window_mm, tuple(filters), int(members), repr(config), repr(preprocess), seed,
            tuple(data.table["image_id"].astype(str)))
     nets = trained.get(key) if trained is not None else None
     if nets is None:
@@ -217,7 +222,7 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
         if trained is not None:
             trained[key] = nets
     size_model = size_only(fit_part, seed=seed) if with_size else None
-    model = ConvNetModel(nets, roi, window_mm, size, tta, size_model)
+    model = ConvNetModel(nets, roi, window_mm, size, tta, size_model, preprocess=preprocess)
     model.threshold = _threshold(val, model.predict_proba(val))
     return model
 
@@ -264,16 +269,21 @@ development subset in ``benchmarks/bench_recipes.py`` (classroom sizes; no ConvN
 train on the classroom budget beat the annotated radius there). Re-measure before changing it."""
 
 
-def candidates(profile: str = "classroom", config: TrainConfig | None = None) -> dict[str, Any]:
+def candidates(profile: str = "classroom", config: TrainConfig | None = None,
+               preprocess: PreprocessConfig | None = None) -> dict[str, Any]:
     """Every recipe notebook 06 and ``benchmarks/bench_recipes.py`` compare, by display name;
     each is ``recipe(train, seed=0) -> predictor``. The ConvNets take ``profile``'s sizes
-    (:data:`CONVNET`) and train as ``config`` says (None: the profile's), each net once: the
-    fused recipe reuses the fixed window's nets."""
+    (:data:`CONVNET`), re-cut their ROIs preprocessed as ``preprocess`` says (None: the
+    defaults) and train as ``config`` says (None: the profile's), each net once: the fused
+    recipe reuses the fixed window's nets."""
     if profile not in CONVNET:
         raise ConfigError(f"candidates: profile={profile!r}; use one of {', '.join(CONVNET)}")
     if config is not None and not isinstance(config, TrainConfig):
         raise ConfigError(f"candidates: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
-    base = {**CONVNET[profile], **({"config": config} if config is not None else {})}
+    if preprocess is not None and not isinstance(preprocess, PreprocessConfig):
+        raise ConfigError(f"candidates: preprocess must be a mammokit.preprocess.PreprocessConfig, got "
+                          f"{type(preprocess).__name__}")
+    base = {**CONVNET[profile], **({"config": config} if config is not None else {}), "preprocess": preprocess}
     trained: dict = {}
 
     def net(**options):

@@ -133,3 +133,25 @@ def test_candidates_train_each_net_once_with_the_training_options_given(monkeypa
         "a new candidates() starts with no nets"
     with pytest.raises(MammokitError, match="TrainConfig"):
         recipes.candidates("smoke", config={"epochs": 3})
+
+
+def test_convnet_recipes_recut_their_rois_with_the_preprocessing_given(monkeypatch):
+    from mammokit.preprocess import PreprocessConfig
+
+    chosen, seen = PreprocessConfig(otsu_offset=10), []
+
+    def recut(table, roi, size, window_mm, cfg=None):
+        seen.append(cfg)
+        return RoiDataset(np.zeros((len(table), size, size), np.uint8), table, table.label.to_numpy(),
+                          table.patient_id.to_numpy(str))
+
+    monkeypatch.setattr(recipes, "build_recipe_rois", recut)
+    monkeypatch.setattr(recipes, "_train_nets", lambda *args: ["net"])
+    monkeypatch.setattr("mammokit.train.predict_proba", lambda net, images: np.full(len(images), 0.5))
+    data = _sized()
+    data = RoiDataset(data.images, data.table.assign(path="film.pgm"), data.labels, data.groups)
+    model = recipes.candidates("smoke", preprocess=chosen)["ConvNet, fixed window"](data, seed=0)  # must re-cut
+    model.predict_proba(data.take(np.arange(4)))
+    assert seen and all(cfg is chosen for cfg in seen), "training and test ROIs are cut with notebook 02's choice"
+    with pytest.raises(MammokitError, match="PreprocessConfig"):
+        recipes.candidates("smoke", preprocess={"otsu_offset": 10})
