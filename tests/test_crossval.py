@@ -132,6 +132,9 @@ def test_compare_recipes_scores_every_recipe_on_the_same_folds():
     assert (table.auc_low <= table.auc).all() and (table.auc <= table.auc_high).all()
     folds = [r.predictions.sort_values("image_id").fold.to_numpy() for r in results.values()]
     np.testing.assert_array_equal(*folds)
+    alone = cv.cross_validate_recipe(lambda train: _Dark(train), rois, k=3, n_boot=50, progress=False)
+    row = alone.recipe_row("dark", 0.0)  # notebook 06 cross-validates one recipe first, then adds its row
+    assert {k: v for k, v in row.items() if k != "seconds"} == table.drop(columns="seconds").iloc[1].to_dict()
 
 
 class _Dark(_Brightness):
