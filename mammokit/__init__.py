@@ -6,7 +6,8 @@ Submodules load on first use (``mk.models`` imports Keras, which takes seconds),
 The data flow runs left to right; no module imports one to its right::
 
     data -> preprocess -> roi -> features | splits -> augment -> models | transfer -> datasets
-         -> train -> finetune -> evaluate / explain -> crossval / recipes -> leakage / paper / exercises
+         -> train -> finetune | patches -> evaluate / explain -> crossval / recipes / detector
+         -> leakage / paper / exercises
          -> plots -> course (params, notebook, runner, sweep, summary, masters, grading) | cli
 
 Infrastructure any module may use: backend, checks, errors, files, paths, runs, seed.
@@ -23,7 +24,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "augment", "backend", "checks", "cli", "course", "crossval", "data", "datasets", "evaluate", "exercises",
-    "explain", "features", "files", "finetune", "leakage", "models", "paper", "paths", "plots", "preprocess",
+    "detector", "explain", "features", "files", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",
+    "preprocess",
     "recipes", "roi", "runs", "seed", "splits", "train", "transfer", "widgets",
 }
 _SHORT_NAMES = {"params": "course.params", "notebook": "course.notebook"}  # what notebooks call (mk.params.resolve)

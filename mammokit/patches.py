@@ -1,0 +1,268 @@
+"""Lesion vs normal tissue: windows of a fixed physical size, and the sliding-window lesion map.
+
+The paper's other task: "The sliding window technique was adopted to conduct coarse localization
+of suspicious areas ... Each patch is labeled based on whether or not it includes a lesion"; on
+MIAS "We distinguished between normal and abnormal". :func:`build_patch_dataset` cuts
+
+* positives (label 1): windows centred on each annotated lesion, plus ``jitter`` copies whose
+  centre is moved by up to a quarter of the window (the lesion stays in the central half);
+* negatives (label 0): windows centred in the breast mask of normal films AND of abnormal films
+  away from every annotated lesion (no overlap with any lesion circle widened by
+  ``clearance_mm``), so that what tells a film with a lesion from one without cannot carry
+  the answer — only the tissue in the window can.
+
+Every window is ``window_mm`` on the film (``window_mm / mm_per_pixel`` film pixels; MIAS:
+:data:`mammokit.roi.MIAS_MM_PER_PIXEL`), cut from the preprocessed film
+(``PreprocessResult.cleaned``, notebook 02's choice when given its ``PreprocessConfig``) in the
+input's coordinates, flipped with the film, resized to ``size`` px: exactly as
+:func:`mammokit.roi.lesion_roi` cuts a fixed-window ROI. The set is a
+:class:`mammokit.roi.RoiDataset` (labels: 1 = lesion), cached like the ROI sets.
+
+:func:`lesion_map` slides that window over a whole film and returns a probability map.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mammokit.errors import ConfigError, DataError
+from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
+from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, extract_roi
+from mammokit.roi import _save as save_cached
+
+CACHE_VERSION = 1  # bump when the window recipe changes, so old caches are not reused
+WINDOW_MM = 25.6
+"""Default window: 25.6 mm (128 px of a MIAS film) — holds most masses with some context."""
+NORMAL_FILM, ABNORMAL_FILM = "normal film", "abnormal film"
+TABLE_COLUMNS = ("image_id", "patient_id", "label", "kind", "abnormality", "severity", "row", "col",
+                 "radius", "lesion_row", "lesion_col", "copy", "tissue", "window_px", "dataset", "path", "side", "flipped")
+"""One row per window: ``kind`` is the lesion's abnormality code for a positive, else where the
+normal tissue came from (:data:`NORMAL_FILM` / :data:`ABNORMAL_FILM`); ``row, col``: the window
+centre (input array coordinates); ``radius, lesion_row, lesion_col``: the lesion's annotation
+(NaN for negatives); ``copy``: 0 for the centred window, 1.. for jittered copies and negatives;
+``tissue``: the share of the window inside the breast mask."""
+
+
+def window_pixels(window_mm: float, mm_per_pixel: float = MIAS_MM_PER_PIXEL) -> int:
+    """Film pixels of a window ``window_mm`` wide (MIAS: 25.6 mm -> 128 px).
+
+    >>> window_pixels(25.6), window_pixels(25.6, 0.1)
+    (128, 256)
+    """
+    if isinstance(window_mm, bool) or not isinstance(window_mm, (int, float)) or not 1 <= window_mm <= 500:
+        raise ConfigError(f"window_mm={window_mm!r} must be a number of millimetres in [1, 500] (e.g. {WINDOW_MM})")
+    if isinstance(mm_per_pixel, bool) or not isinstance(mm_per_pixel, (int, float)) or not 0.005 <= mm_per_pixel <= 5:
+        raise ConfigError(f"mm_per_pixel={mm_per_pixel!r} must be the film's pixel spacing in mm (MIAS: 0.2)")
+    return max(8, int(round(window_mm / mm_per_pixel)))
+
+
+def cut_windows(result: PreprocessResult, rows: Any, cols: Any, window_px: int, size: int) -> np.ndarray:
+    """Windows of ``window_px`` film pixels centred on input (rows, cols), resized to ``size``:
+    (N, size, size) uint8, cut and flipped as :func:`mammokit.roi.lesion_roi` cuts a fixed window."""
+    rows, cols = np.asarray(rows, float).reshape(-1), np.asarray(cols, float).reshape(-1)
+    if not len(rows):
+        return np.zeros((0, size, size), np.uint8)
+    cleaned = result.cleaned  # computed once, not per window (lesion_roi would redo it each time)
+    out = np.stack([extract_roi(cleaned, r, c, np.nan, size, margin=0.0, min_side=window_px)
+                    for r, c in zip(rows, cols)]).astype(np.uint8)
+    return np.ascontiguousarray(out[:, :, ::-1]) if result.flipped else out
+
+
+def clear_of_lesions(rows: np.ndarray, cols: np.ndarray, half: float, lesions: np.ndarray) -> np.ndarray:
+    """True where the square window (centre rows/cols, half side ``half``) misses every circle of
+    ``lesions`` (K, 3: row, col, radius incl. any clearance): the closest point of the square to
+    each centre is farther than the radius.
+
+    >>> clear_of_lesions(np.array([0., 100.]), np.array([0., 0.]), 10, np.array([[30., 0., 15.]])).tolist()
+    [False, True]
+    """
+    ok = np.ones(len(rows), bool)
+    for lr, lc, rad in np.asarray(lesions, float).reshape(-1, 3):
+        dr = np.maximum(np.abs(rows - lr) - half, 0.0)
+        dc = np.maximum(np.abs(cols - lc) - half, 0.0)
+        ok &= dr ** 2 + dc ** 2 > rad ** 2
+    return ok
+
+
+def _check_catalog(catalog: pd.DataFrame) -> None:
+    missing = [c for c in ("image_id", "patient_id", "path", "abnormality", "row", "col", "radius") if c not in catalog]
+    if missing:
+        raise DataError(f"catalog lacks column(s) {', '.join(missing)}; build it with mammokit.data.load_catalog")
+
+
+def _films(catalog: pd.DataFrame) -> list[tuple[str, pd.DataFrame, bool]]:
+    """(path, rows, usable) per film: a film with an abnormality but no centre for it is not
+    usable (its lesion could be anywhere, so neither positives nor negatives come from it)."""
+    out = []
+    for path, group in catalog.groupby("path", sort=False):
+        abnormal = group[group["abnormality"] != "NORM"]
+        out.append((path, group, not (abnormal["row"].isna() | abnormal["col"].isna()).any()))
+    return out
+
+
+def cache_key(catalog: pd.DataFrame, cfg: PreprocessConfig, options: dict) -> str:
+    """Hash of everything a patch set depends on: config, options, each film's file and annotations."""
+    files = []
+    for path in sorted(set(catalog["path"])):
+        st = os.stat(path) if os.path.exists(path) else None
+        files.append([path, st.st_size if st else None, st.st_mtime_ns if st else None])
+    rows = catalog[["image_id", "patient_id", "abnormality", "severity", "row", "col", "radius"]]
+    payload = {"version": CACHE_VERSION, "cfg": cfg.to_dict(), "options": options, "files": files,
+               "rows": rows.astype(str).values.tolist()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.reindex(columns=list(TABLE_COLUMNS))
+    for name in ("row", "col", "radius", "lesion_row", "lesion_col", "tissue"):
+        table[name] = table[name].astype(float)
+    for name in ("label", "copy", "window_px"):
+        table[name] = table[name].astype(np.int64)
+    table["flipped"] = table["flipped"].astype(bool)
+    for name in ("image_id", "patient_id", "kind", "abnormality", "severity", "dataset", "path", "side"):
+        column = table[name].astype(object)
+        table[name] = column.where(column.notna(), None)
+    return table.reset_index(drop=True)
+
+
+def _dataset(images: np.ndarray, table: pd.DataFrame) -> RoiDataset:
+    table = _typed(table)
+    return RoiDataset(images, table, table["label"].to_numpy(np.int64), table["patient_id"].to_numpy(str))
+
+
+def _load(folder) -> RoiDataset | None:
+    """The cached set, or None when damaged (then it is rebuilt)."""
+    try:
+        table = pd.read_json(folder / "table.json", orient="records", dtype=False)
+        images = np.load(folder / "images.npy")
+        data = _dataset(images, table)
+    except (OSError, ValueError, EOFError, KeyError, TypeError):
+        return None
+    if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(table):
+        return None
+    return data
+
+
+def tissue_share(mask: np.ndarray, window_px: int) -> np.ndarray:
+    """Per pixel, the share of a ``window_px`` window centred there that lies in the breast ``mask``."""
+    import cv2
+
+    return cv2.boxFilter(mask.astype(np.float32), -1, (window_px, window_px), normalize=True,
+                         borderType=cv2.BORDER_CONSTANT)
+
+
+def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int, jitter: int, negatives: int,
+                  clearance_px: float, min_tissue: float, rng: np.random.Generator) -> list[dict]:
+    """The window centres of one film: positives (each lesion + jitter copies), then negatives."""
+    share = tissue_share(result.mask, window_px)
+    h, w = share.shape
+
+    def tissue(r: float, c: float) -> float:
+        return float(share[int(np.clip(round(r), 0, h - 1)), int(np.clip(round(c), 0, w - 1))])
+
+    first = group.iloc[0]
+    base = {c: first.get(c) for c in ("image_id", "patient_id", "dataset", "path", "side")}
+    base.update(window_px=window_px, flipped=result.flipped)
+    lesions = group[group["abnormality"] != "NORM"]
+    out = []
+    for _, les in lesions.iterrows():
+        shifts = np.zeros((1 + jitter, 2))
+        shifts[1:] = rng.uniform(-window_px / 4, window_px / 4, size=(jitter, 2))
+        for k, (dr, dc) in enumerate(shifts):
+            out.append({**base, "label": 1, "kind": les["abnormality"], "abnormality": les["abnormality"],
+                        "severity": les.get("severity"), "row": les["row"] + dr, "col": les["col"] + dc,
+                        "radius": les["radius"], "lesion_row": les["row"], "lesion_col": les["col"], "copy": k,
+                        "tissue": tissue(les["row"] + dr, les["col"] + dc)})
+    rows, cols = np.nonzero(result.mask & (share >= min_tissue))
+    if rows.size and negatives:
+        radius = lesions["radius"].fillna(0.0).to_numpy(float) + clearance_px
+        circles = np.stack([lesions["row"].to_numpy(float), lesions["col"].to_numpy(float), radius], axis=1)
+        keep = clear_of_lesions(rows.astype(float), cols.astype(float), window_px / 2, circles)
+        rows, cols = rows[keep], cols[keep]
+        pick = rng.choice(rows.size, size=min(negatives, rows.size), replace=False) if rows.size else []
+        kind = ABNORMAL_FILM if len(lesions) else NORMAL_FILM
+        for k, i in enumerate(pick, start=1):
+            out.append({**base, "label": 0, "kind": kind, "abnormality": "NORM", "severity": None,
+                        "row": float(rows[i]), "col": float(cols[i]), "radius": np.nan,
+                        "lesion_row": np.nan, "lesion_col": np.nan, "copy": k, "tissue": float(share[rows[i], cols[i]])})
+    return out
+
+
+def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None, *, size: int = 64,
+                        window_mm: float = WINDOW_MM, seed: int = 0, jitter: int = 4, negatives: int = 8,
+                        clearance_mm: float = 2.0, min_tissue: float = 0.5, mm_per_pixel: float = MIAS_MM_PER_PIXEL,
+                        cache: bool = True, progress: bool = True) -> RoiDataset:
+    """Lesion (1) vs normal tissue (0) windows of ``catalog``'s films (module docstring).
+
+    ``size``: model input side in px; ``window_mm``: the window on the film; ``jitter``: shifted
+    copies per lesion (up to a quarter window each way); ``negatives``: normal-tissue windows per
+    film (normal films and abnormal films alike; centres drawn in the breast mask where at least
+    ``min_tissue`` of the window is breast — lesions lie in the breast, so a window of mostly
+    background would be an easy negative — the window clear of every lesion circle widened by
+    ``clearance_mm``); ``cfg``: the preprocessing (None:
+    the defaults; pass notebook 02's, e.g. from :func:`mammokit.roi.config_from_run`); ``seed``:
+    the jitter and negative draws. Films with an abnormality that has no centre are skipped.
+    Cached under ``paths.cache_dir()/patches/<key>``; ``cache=False`` recomputes, writes nothing.
+    ``groups`` are patient ids; the table has :data:`TABLE_COLUMNS`.
+    """
+    from tqdm.auto import tqdm
+
+    from mammokit import paths
+    from mammokit.data.images import read_image
+
+    cfg = cfg or PreprocessConfig()
+    if not isinstance(cfg, PreprocessConfig):
+        raise ConfigError(f"cfg must be a PreprocessConfig, got {type(cfg).__name__}")
+    if not (isinstance(size, (int, np.integer)) and 8 <= size <= 512):
+        raise ConfigError(f"size={size!r} must be an integer number of pixels in [8, 512] (e.g. 64)")
+    for name, value in (("jitter", jitter), ("negatives", negatives)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= 1000:
+            raise ConfigError(f"{name}={value!r} must be an integer in [0, 1000]")
+    if isinstance(min_tissue, bool) or not isinstance(min_tissue, (int, float)) or not 0 <= min_tissue <= 1:
+        raise ConfigError(f"min_tissue={min_tissue!r} must be a share of the window in [0, 1]")
+    if isinstance(clearance_mm, bool) or not isinstance(clearance_mm, (int, float)) or not 0 <= clearance_mm <= 100:
+        raise ConfigError(f"clearance_mm={clearance_mm!r} must be a number of millimetres in [0, 100]")
+    _check_catalog(catalog)
+    window_px = window_pixels(window_mm, mm_per_pixel)
+    options = {"size": int(size), "window_px": window_px, "seed": int(seed), "jitter": int(jitter),
+               "negatives": int(negatives), "clearance_px": clearance_mm / mm_per_pixel,
+               "min_tissue": float(min_tissue)}
+    folder = paths.cache_dir() / "patches" / cache_key(catalog, cfg, options)
+    if cache and (folder / "table.json").is_file():
+        cached = _load(folder)
+        if cached is not None:
+            return cached
+        shutil.rmtree(folder, ignore_errors=True)
+    images, records = [], []
+    for i, (path, group, usable) in enumerate(tqdm(_films(catalog), desc="windows", unit="film",
+                                                   disable=not progress)):
+        if not usable:
+            continue
+        result = preprocess(read_image(path), cfg)
+        rng = np.random.default_rng([int(seed), i])
+        found = _film_windows(result, group, window_px, int(jitter), int(negatives), options["clearance_px"],
+                              float(min_tissue), rng)
+        images.append(cut_windows(result, [r["row"] for r in found], [r["col"] for r in found], window_px, size))
+        records += found
+    if not records:
+        raise DataError(f"build_patch_dataset: no windows could be cut from the catalog ({len(catalog)} rows)")
+    data = _dataset(np.concatenate(images).astype(np.uint8), pd.DataFrame(records, columns=list(TABLE_COLUMNS)))
+    if cache:
+        save_cached(folder, data)
+    return data
+
+
+def kind_counts(data: RoiDataset) -> str:
+    """'2104 windows of 107 patients: lesion 405 (ARCH 70, ...), normal tissue 1699 (...)'."""
+    parts = []
+    for label, name in ((1, "lesion"), (0, "normal tissue")):
+        rows = data.table[data.table["label"] == label]
+        kinds = ", ".join(f"{k} {n}" for k, n in rows["kind"].value_counts().sort_index().items())
+        parts.append(f"{name} {len(rows)}" + (f" ({kinds})" if kinds else ""))
+    return f"{len(data)} windows of {len(set(data.groups))} patients: " + ", ".join(parts)
