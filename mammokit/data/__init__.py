@@ -1,4 +1,4 @@
-"""Catalogs and image reading: MIAS folders, synthetic phantoms and DICOM manifests.
+"""Catalogs and image reading: MIAS folders, synthetic phantoms, DICOM manifests and CBIS-DDSM.
 
 ``load_catalog(source)`` returns one table (see :data:`COLUMNS` and CONTRIBUTING.md) whatever
 the source, and ``read_image(path)`` a 2-D uint8/uint16 array; later stages need nothing else.
@@ -30,9 +30,11 @@ def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
 
     ``source`` is ``"auto"`` (MIAS in ``data/mias`` when installed, else the phantoms — and it
     says so on stderr), ``"synthetic"`` (the default phantom set, generated on first use),
-    ``"mias"`` (the installed copy), a MIAS-layout folder, or a DICOM manifest ``.csv``.
+    ``"mias"`` (the installed copy), a MIAS-layout folder, a DICOM manifest ``.csv``, or a
+    CBIS-DDSM download (a folder holding TCIA's ``*_case_description_*_set.csv``, see
+    :mod:`mammokit.data.cbis`).
     """
-    from mammokit.data import mias, synthetic
+    from mammokit.data import cbis, mias, synthetic
 
     text = str(source)
     folder = Path(text).expanduser()
@@ -51,6 +53,10 @@ def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
               "Run `mammokit data download mias` for the real data. ***", file=sys.stderr)
         return mias.load_folder(synthetic.default_phantoms())
     path = Path(text).expanduser()
+    if cbis.is_cbis_folder(path):
+        return cbis.load_folder(path)
+    if (path.name in cbis.CSV_FILES and path.is_file()) or (path.name == "CBIS-DDSM" and cbis.is_cbis_folder(path.parent)):
+        return cbis.load_folder(path.parent)  # one of its description CSVs, or its image folder: the whole download
     if path.suffix.lower() == ".csv":
         from mammokit.data import dicom
 
@@ -60,4 +66,5 @@ def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
     if path.name == "Info.txt" and path.is_file():
         return mias.load_folder(path.parent)
     raise DataError(f"data source {text!r} not found. Use 'auto', 'synthetic', 'mias', a folder holding "
-                    "MIAS Info.txt + .pgm files, or a DICOM manifest .csv.")
+                    "MIAS Info.txt + .pgm files, a DICOM manifest .csv, or a CBIS-DDSM folder (its description CSVs "
+                    "beside the CBIS-DDSM/ image folder).")

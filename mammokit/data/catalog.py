@@ -12,11 +12,12 @@ import pandas as pd
 
 COLUMNS = (
     "image_id", "patient_id", "path", "dataset", "side", "background", "abnormality",
-    "severity", "label", "x", "y", "radius", "row", "col", "height", "width", "truth",
+    "severity", "label", "x", "y", "radius", "row", "col", "height", "width", "truth", "split",
 )
 BACKGROUNDS = ("F", "G", "D")
 ABNORMALITIES = ("CALC", "CIRC", "SPIC", "MISC", "ARCH", "ASYM", "NORM")
 SEVERITIES = ("B", "M")
+SPLITS = ("train", "test")  # a dataset's own split (CBIS-DDSM); None where the source has none
 LABELS = {"B": 0, "M": 1}
 
 
@@ -24,7 +25,8 @@ def finish(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """A DataFrame with exactly :data:`COLUMNS` in order and the contract's dtypes.
 
     ``label`` is nullable Int64 (``<NA>`` for normal rows); ``x, y, radius, row, col`` are
-    float (NaN when absent); ``height, width`` int; text columns hold ``None`` when absent.
+    float (NaN when absent); ``height, width`` int; text columns hold ``None`` when absent
+    (``split``: the dataset's official ``"train"``/``"test"`` side, None for MIAS, phantoms, DICOM).
     """
     frame = pd.DataFrame(list(records), columns=list(COLUMNS))
     for name in ("x", "y", "radius", "row", "col"):
@@ -32,7 +34,7 @@ def finish(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame["label"] = frame["severity"].map(LABELS).astype("Int64")
     frame["height"] = frame["height"].astype(int)
     frame["width"] = frame["width"].astype(int)
-    for name in ("background", "severity", "truth"):
+    for name in ("background", "severity", "truth", "split"):
         column = frame[name].astype(object)
         frame[name] = column.where(column.notna(), None)
     for name in ("image_id", "patient_id", "path", "dataset", "side", "abnormality"):
@@ -79,6 +81,9 @@ def summarise(catalog: pd.DataFrame) -> str:
     lines.append("side (images):       " + ", ".join(f"{k}={v}" for k, v in by_side.items()))
     by_class = catalog["abnormality"].value_counts().sort_index()
     lines.append("abnormality (rows):  " + ", ".join(f"{k}={v}" for k, v in by_class.items()))
+    if "split" in images and images["split"].notna().any():
+        by_split = images["split"].fillna("-").value_counts().sort_index()
+        lines.append("official split (images): " + ", ".join(f"{k}={v}" for k, v in by_split.items()))
     return "\n".join(lines)
 
 
