@@ -1,13 +1,16 @@
-"""The MIAS downloader, offline: local archives served by file:// and a 127.0.0.1 HTTP server."""
+"""The MIAS downloader (pooch), offline: local archives served by file:// and a 127.0.0.1 HTTP server."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import http.server
 import io
+import sys
 import tarfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -51,21 +54,85 @@ def test_archive_with_a_top_folder(tmp_path: Path):
     assert (dest / "mdb002.pgm").read_bytes() == FILES["mdb002.pgm"]
 
 
-def test_install_over_http_after_a_dead_mirror(tmp_path: Path):
-    make_tar(tmp_path / "all-mias.tar.gz", FILES)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a, **k: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; counts requests per path; answers 503 to the first ``fail[path]`` requests."""
+
+    hits: Counter
+    fail: dict
+
+    def do_GET(self):
+        self.hits[self.path] += 1
+        if self.hits[self.path] <= self.fail.get(self.path, 0):
+            self.send_error(503, "busy")
+        else:
+            super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path, fail: dict | None = None):
+    """``(base URL, hits)`` of an HTTP server on 127.0.0.1 serving ``folder``."""
+    hits: Counter = Counter()
+    handler = type("H", (_Handler,), {"hits": hits, "fail": fail or {}})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        port = server.server_address[1]
-        dead = f"http://127.0.0.1:{port}/missing.tar.gz"  # 404
-        good = f"http://127.0.0.1:{port}/all-mias.tar.gz"
-        dest = tmp_path / "mias"
-        download.install_mias(dest, [dead, good], checksums=SUMS, builtin_mirrors=False, progress=True)
-        assert (dest / "Info.txt").read_bytes() == FILES["Info.txt"]
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
     finally:
         server.shutdown()
+        server.server_close()
+
+
+def test_install_over_http_after_a_dead_mirror(tmp_path: Path):
+    make_tar(tmp_path / "all-mias.tar.gz", FILES)
+    with serve(tmp_path) as (base, hits):
+        dest = tmp_path / "mias"
+        download.install_mias(dest, [f"{base}/missing.tar.gz", f"{base}/all-mias.tar.gz"], checksums=SUMS,
+                              builtin_mirrors=False, progress=False, retries=0)
+        assert (dest / "Info.txt").read_bytes() == FILES["Info.txt"]
+        assert hits == {"/missing.tar.gz": 1, "/all-mias.tar.gz": 1}
+
+
+def test_each_mirror_is_retried_then_the_next_is_tried(tmp_path: Path):
+    """A mirror that keeps failing is tried 1 + retries times; a flaky one succeeds on its retry."""
+    make_tar(tmp_path / "all-mias.tar.gz", FILES)
+    with serve(tmp_path, fail={"/down.tar.gz": 99, "/all-mias.tar.gz": 1}) as (base, hits):
+        dest = tmp_path / "mias"
+        download.install_mias(dest, [f"{base}/down.tar.gz", f"{base}/all-mias.tar.gz"], checksums=SUMS,
+                              builtin_mirrors=False, progress=False, retries=1)
+        assert hits == {"/down.tar.gz": 2, "/all-mias.tar.gz": 2}
+    assert (dest / "mdb002.pgm").read_bytes() == FILES["mdb002.pgm"] and leftovers(tmp_path) == []
+
+
+def test_a_wrong_hash_archive_is_rejected_and_the_next_mirror_used(tmp_path: Path):
+    altered = make_tar(tmp_path / "altered.tar.gz", {**FILES, "mdb001.pgm": b"P5\n2 1\n255\n\x07\x07"})
+    good = make_tar(tmp_path / "good.tar.gz", FILES)
+    dest = tmp_path / "data" / "mias"
+    download.install_mias(dest, [altered.as_uri(), good.as_uri()], checksums=SUMS, builtin_mirrors=False,
+                          progress=False)
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == FILES and leftovers(dest.parent) == []
+
+
+def test_progress_bar_in_a_non_tty(tmp_path: Path, capsys):
+    """pooch's tqdm bar writes plain text to a captured (non-tty) stderr and the install goes on."""
+    make_tar(tmp_path / "all-mias.tar.gz", FILES)
+    assert not sys.stderr.isatty()
+    with serve(tmp_path) as (base, _):
+        dest = download.install_mias(tmp_path / "mias", [f"{base}/all-mias.tar.gz"], checksums=SUMS,
+                                     builtin_mirrors=False, progress=True)
+    err = capsys.readouterr().err
+    assert "100%" in err and sorted(p.name for p in dest.iterdir()) == sorted(FILES)
+
+
+def test_python_without_the_tar_data_filter_is_refused_clearly(tmp_path: Path, monkeypatch):
+    archive = make_tar(tmp_path / "a.tar.gz", FILES)
+    monkeypatch.delattr(tarfile, "data_filter")
+    with pytest.raises(DownloadError, match=r"3\.11\.4") as info:
+        download.install_mias(tmp_path / "mias", [archive.as_uri()], checksums=SUMS, builtin_mirrors=False)
+    assert "by hand" in str(info.value) and str(tmp_path / "mias") in str(info.value)
+    assert not (tmp_path / "mias").exists() and leftovers(tmp_path) == []
 
 
 def test_existing_verified_install_is_kept(tmp_path: Path, capsys):
@@ -86,11 +153,11 @@ def test_checksum_mismatch_installs_nothing(tmp_path: Path):
 
 
 def test_interrupted_download_leaves_nothing(tmp_path: Path, monkeypatch):
-    def interrupted(url, target, **kwargs):
-        Path(target).write_bytes(b"half an archive")
+    def interrupted(url, output_file, pooch=None):  # pooch's downloader, stopped half-way (Ctrl-C)
+        Path(output_file).write_bytes(b"half an archive")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(download, "fetch", interrupted)
+    monkeypatch.setattr(download, "_copy_file", interrupted)
     dest = tmp_path / "data" / "mias"
     with pytest.raises(KeyboardInterrupt):
         download.install_mias(dest, ["file:///nowhere.tar.gz"], checksums=SUMS, builtin_mirrors=False)

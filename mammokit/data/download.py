@@ -1,31 +1,34 @@
 """Download, verify and install MIAS: all or nothing.
 
-The archive differs between mirrors, the files do not, so every extracted file is checked
-against the SHA-256 list shipped in ``mammokit/resources/mias-sha256.txt``. Steps:
+`pooch <https://www.fatiando.org/pooch>`_ fetches the archive (a short connect timeout, a
+retry, a tqdm bar). The archive differs between mirrors, the files do not, so the archive has
+no known hash: every extracted file is checked against the SHA-256 list shipped in
+``mammokit/resources/mias-sha256.txt`` instead. Steps, in a temporary folder beside ``dest``:
 
-1. fetch the archive from the first mirror that answers (short connect timeout, tqdm bar)
-   into a temporary file beside ``dest``;
-2. extract it safely into a temporary folder beside ``dest`` — absolute paths, ``..``,
-   links and device files are refused (an archive must not write outside its folder);
-3. verify every listed file; 4. rename the folder to ``dest`` in one step.
+1. fetch the archive from the first mirror that works (a ``file://`` URL is copied);
+2. extract it with :mod:`tarfile`'s ``"data"`` filter, made stricter: absolute names and links
+   are refused too (an archive must not write outside its folder; MIAS is plain files);
+3. verify every listed file; 4. rename the verified folder to ``dest`` in one step.
 
-Any failure removes the temporaries, so an interrupted download never leaves half a dataset.
+Any failure removes the temporary folder, so an interrupted download never leaves half a dataset.
 """
 from __future__ import annotations
 
-import hashlib
 import os
+import platform
 import shutil
 import socket
 import tarfile
 import tempfile
 import threading
-import urllib.error
 import urllib.request
 import zlib
 from importlib import resources
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Sequence
+from urllib.parse import urlsplit
+
+import pooch
 
 from mammokit import paths
 from mammokit.errors import DataError, DownloadError
@@ -36,6 +39,9 @@ MIRRORS = (
     PEIPA,
     "https://peipa.essex.ac.uk/pix/mias/all-mias.tar.gz",
 )
+SCHEMES = ("http://", "https://", "file://")
+ARCHIVE = "all-mias.tar.gz"  # the name the archive gets in the temporary folder, whatever the mirror
+READ_TIMEOUT = 60.0  # seconds without a byte before a started download counts as failed
 BY_HAND = ("To install by hand: download all-mias.tar.gz (e.g. {mirror}) on a machine with internet, then either "
            "run `mammokit data download mias --mirror file:///full/path/all-mias.tar.gz`, or extract it so "
            "that {dest}/Info.txt and {dest}/mdb001.pgm ... mdb322.pgm exist (see data/README.md).")
@@ -61,47 +67,70 @@ def read_checksums(path: Path | str | None = None) -> dict[str, str]:
     return sums
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def sha256(path: Path | str) -> str:
+    return pooch.file_hash(str(path), alg="sha256")
 
 
-def _open_url(url: str, timeout: float):
-    """urlopen with a hard deadline, DNS included (socket timeouts do not cover name lookup)."""
-    box: dict = {}
+def _copy_file(url: str, output_file: str, pooch_: object = None) -> None:
+    """A pooch downloader for ``file://`` URLs (pooch speaks http, https, ftp and doi only)."""
+    shutil.copyfile(urllib.request.url2pathname(urlsplit(url).path), output_file)
 
-    def target() -> None:
+
+def _resolve(url: str, timeout: float) -> None:
+    """Look the host up within ``timeout`` s: requests' timeouts do not cover DNS, so offline fails fast.
+
+    Skipped behind a proxy (the proxy resolves names, and its connect timeout applies)."""
+    host = urlsplit(url).hostname
+    if not host or urllib.request.getproxies().get(urlsplit(url).scheme):
+        return
+    box: dict[str, OSError] = {}
+    done = threading.Event()
+
+    def lookup() -> None:
         try:
-            box["response"] = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 (http/file only)
-        except BaseException as exc:  # handed to the caller below
+            socket.getaddrinfo(host, None)
+        except OSError as exc:
             box["error"] = exc
+        done.set()
 
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(timeout + 1)
-    if worker.is_alive():
-        raise TimeoutError(f"no answer within {timeout:g} s")
+    threading.Thread(target=lookup, daemon=True).start()
+    if not done.wait(timeout):
+        raise TimeoutError(f"the name {host} was not resolved within {timeout:g} s (offline?)")
     if "error" in box:
         raise box["error"]
-    return box["response"]
 
 
-def fetch(url: str, target: Path, timeout: float = 5.0, progress: bool = True) -> Path:
-    """Stream ``url`` (http, https or file) into ``target`` with a progress bar."""
-    from tqdm.auto import tqdm
+def fetch(url: str, folder: Path, *, timeout: float = 5.0, progress: bool = True, retries: int = 1) -> Path:
+    """Download ``url`` (http, https or file) into ``folder``/:data:`ARCHIVE` with pooch.
 
-    if not url.startswith(("http://", "https://", "file://")):
-        raise DownloadError(f"mirror {url!r}: only http://, https:// and file:// URLs are supported")
-    with _open_url(url, timeout) as response, open(target, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], disable=not progress) as bar:
-            for block in iter(lambda: response.read(1 << 16), b""):
-                out.write(block)
-                bar.update(len(block))
-    return target
+    A failed http(s) download is tried ``retries`` more times; any failure is an :class:`OSError`
+    (requests' errors are ``OSError`` too). No known hash: the installer checks the files inside."""
+    if url.startswith("file://"):
+        downloader = _copy_file
+    else:
+        _resolve(url, timeout)
+        downloader = pooch.HTTPDownloader(progressbar=progress, chunk_size=1 << 16,
+                                          timeout=(timeout, READ_TIMEOUT))
+    store = pooch.create(path=folder, base_url="", registry={ARCHIVE: None}, urls={ARCHIVE: url},
+                         retry_if_failed=retries)
+    return Path(store.fetch(ARCHIVE, downloader=downloader))
+
+
+def _plain_member(archive: Path):
+    """tarfile's ``"data"`` filter, stricter: an absolute name is refused (not made relative), so is a link."""
+    def check(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
+        if member.name.startswith(("/", "\\")):
+            why = "would be written outside the target folder"
+        elif not (member.isfile() or member.isdir()):
+            why = "is a link or special file (MIAS holds plain files only)"
+        else:
+            try:
+                return tarfile.data_filter(member, dest)
+            except tarfile.FilterError as exc:
+                why = f"would be written outside the target folder ({exc})"
+        raise DataError(f"{archive}: member {member.name!r} {why}; refusing this archive. "
+                        "Download it from another mirror.")
+    return check
 
 
 def safe_extract(archive: Path, folder: Path) -> None:
@@ -113,23 +142,10 @@ def safe_extract(archive: Path, folder: Path) -> None:
                         "try again or another mirror (--mirror).") from None
     with tar:
         try:
-            members = tar.getmembers()  # reads the whole archive: a truncated one fails here
+            tar.extractall(folder, filter=_plain_member(archive))
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{archive}: the archive is truncated or damaged ({type(exc).__name__}: {exc}); "
                             "download it again or from another mirror (--mirror).") from None
-        for m in members:
-            name = PurePosixPath(m.name)
-            if name.is_absolute() or ".." in name.parts or m.name.startswith(("/", "\\")) or ":" in m.name:
-                raise DataError(f"{archive}: member {m.name!r} would be written outside the target folder; "
-                                "refusing this archive. Download it from another mirror.")
-            if not (m.isfile() or m.isdir()):
-                raise DataError(f"{archive}: member {m.name!r} is a link or special file; refusing this "
-                                "archive (MIAS holds plain files only). Download it from another mirror.")
-        try:
-            tar.extractall(folder, members=members, filter="data")
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{archive}: extraction failed ({exc}); the archive is truncated or damaged. "
-                            "Download it again.") from None
 
 
 def _locate(folder: Path, name: str) -> Path | None:
@@ -155,31 +171,28 @@ def verify_folder(folder: Path, checksums: dict[str, str], origin: str) -> None:
                             "download again, from another mirror (--mirror), or replace it by hand.")
 
 
-def install_archive(archive: Path, dest: Path, checksums: dict[str, str]) -> Path:
-    """Extract ``archive`` beside ``dest``, verify every file, then rename into ``dest`` (all or nothing)."""
-    work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.extract-"))
-    try:
-        safe_extract(archive, work / "raw")
-        staging = work / "install"
-        staging.mkdir()
-        for name in checksums:
-            found = _locate(work / "raw", name)
-            if found is not None:
-                os.replace(found, staging / name)
-        verify_folder(staging, checksums, origin=str(archive))
-        os.rename(staging, dest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+def _install(archive: Path, work: Path, dest: Path, checksums: dict[str, str]) -> Path:
+    """Extract ``archive`` into ``work`` (beside ``dest``), verify every file, rename into ``dest``."""
+    safe_extract(archive, work / "raw")
+    staging = work / "install"
+    staging.mkdir()
+    for name in checksums:
+        found = _locate(work / "raw", name)
+        if found is not None:
+            os.replace(found, staging / name)
+    verify_folder(staging, checksums, origin=str(archive))
+    os.rename(staging, dest)
     return dest
 
 
 def install_mias(dest: Path | str | None = None, mirrors: Sequence[str] | None = None, *,
                  checksums: Path | str | dict[str, str] | None = None, timeout: float = 5.0,
-                 progress: bool = True, builtin_mirrors: bool = True) -> Path:
+                 progress: bool = True, builtin_mirrors: bool = True, retries: int = 1) -> Path:
     """Download MIAS from the first working mirror, verify it and install it into ``dest``.
 
     ``mirrors`` are tried before the built-in :data:`MIRRORS` (a ``file://`` URL installs a
-    copy you downloaded by hand; ``builtin_mirrors=False`` tries only yours). ``checksums`` is a list file or dict (tests pass their own).
+    copy you downloaded by hand; ``builtin_mirrors=False`` tries only yours), each ``retries``
+    more times before the next. ``checksums`` is a list file or dict (tests pass their own).
     An existing, verified ``dest`` is left as it is. Offline it fails within ~``timeout`` s
     per mirror with :class:`DownloadError` saying how to install by hand.
     """
@@ -196,28 +209,31 @@ def install_mias(dest: Path | str | None = None, mirrors: Sequence[str] | None =
                                 f"Move or delete {dest}, then run `mammokit data download mias` again.") from None
             print(f"MIAS already installed and verified in {dest}")
             return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not hasattr(tarfile, "data_filter"):
+        raise DownloadError(f"Python {platform.python_version()} cannot extract archives safely (tarfile's 'data' "
+                            "filter needs Python 3.10.12, 3.11.4 or newer). Upgrade Python, or download "
+                            f"all-mias.tar.gz ({PEIPA}) and extract it by hand so that {dest}/Info.txt and "
+                            f"{dest}/mdb001.pgm ... mdb322.pgm exist; `mammokit data download mias` then checks them.")
     urls = list(dict.fromkeys([*(mirrors or []), *(MIRRORS if builtin_mirrors else ())]))
     for url in urls:
-        if not url.startswith(("http://", "https://", "file://")):
+        if not url.startswith(SCHEMES):
             raise DownloadError(f"mirror {url!r}: only http://, https:// and file:// URLs work; for an archive "
                                 "on disk give --mirror file:///full/path/all-mias.tar.gz")
+    dest.parent.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
     for url in urls:
-        fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.download-", suffix=".tar.gz")
-        os.close(fd)
-        archive = Path(name)
+        work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.download-"))
         try:
             try:
-                fetch(url, archive, timeout=timeout, progress=progress)
-            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
-                failures.append(f"{url}: {getattr(exc, 'reason', exc)}")
+                archive = fetch(url, work, timeout=timeout, progress=progress, retries=retries)
+            except OSError as exc:  # refused, timed out, 404, no such file (requests' errors included)
+                failures.append(f"{url}: {exc}")
                 continue
             try:
-                return install_archive(archive, dest, sums)
+                return _install(archive, work, dest, sums)
             except DataError as exc:  # a damaged or altered archive: try the next mirror
                 failures.append(f"mirror {url}: {exc}")
         finally:
-            archive.unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
     raise DownloadError("could not download MIAS from any mirror:\n  " + "\n  ".join(failures) + "\n"
                         + BY_HAND.format(mirror=PEIPA, dest=dest))
