@@ -241,3 +241,24 @@ def test_unknown_pathology_names_file_and_line(download: Path):
     path.write_text(path.read_text().replace("MALIGNANT", "UNPROVEN"))
     with pytest.raises(DataError, match=r"mass_case_description_test_set\.csv line 2: pathology 'UNPROVEN'"):
         load_catalog(download)
+
+
+def test_mask_geometry_monochrome1_and_damaged_masks(tmp_path: Path):
+    mask = _disc((10, 20), 4)
+    write_dicom(tmp_path / "m1.dcm", 255 - mask, photometric="MONOCHROME1")  # lesion = low stored values
+    row, col, radius, height, width = cbis.mask_geometry(tmp_path / "m1.dcm")
+    assert (row, col, radius, height, width) == (pytest.approx(10), pytest.approx(20), pytest.approx(4.5), H, W)
+    (tmp_path / "bad.dcm").write_bytes(b"not a dicom")
+    with pytest.raises(DataError, match=r"bad\.dcm"):
+        cbis.mask_geometry(tmp_path / "bad.dcm")
+    write_dicom(tmp_path / "empty.dcm", np.zeros((H, W), np.uint8))
+    with pytest.raises(DataError, match="the ROI mask is empty"):
+        cbis.mask_geometry(tmp_path / "empty.dcm")
+
+
+def test_suspicious_does_not_reread_cbis_films(download: Path, monkeypatch):
+    from mammokit.data import images, suspicious
+
+    c = load_catalog(download)
+    monkeypatch.setattr(images, "read_image", lambda path: (_ for _ in ()).throw(AssertionError(path)))
+    assert suspicious(c) == []
