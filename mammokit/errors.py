@@ -23,3 +23,17 @@ class DownloadError(MammokitError):
 
 class OutputError(MammokitError):
     """An output path cannot be written (a file where a folder belongs, no permission, unknown type)."""
+
+
+class WriteError(OutputError, OSError):
+    """A write failed for lack of room or rights (disk full, quota, read-only, permission).
+
+    Also an :class:`OSError` (with its ``errno``), so code that handles operating-system errors
+    keeps working; the message names the file, the free space and what to do."""
+
+    def __init__(self, message: str, errno: int | None = None, filename: str | None = None):
+        super().__init__(message)
+        self.errno, self.filename = errno, filename
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mammokit.checks import integer, require
-from mammokit.errors import ConfigError, MammokitError
+from mammokit.errors import ConfigError, DataError, MammokitError
 
 METRICS = ("accuracy", "sensitivity", "specificity", "precision", "f_score", "auc")
 """The scores :func:`binary_metrics` returns, in the order tables show them."""
@@ -269,7 +269,20 @@ def metrics_table(predictions: pd.DataFrame, *, by: str = "model", threshold: fl
 
     ``threshold`` is one number or a mapping model -> threshold (chosen on validation).
     With ``ci=True`` adds ``<metric>_low``/``<metric>_high`` columns from :func:`bootstrap_ci`.
+    A missing column or threshold is a :class:`~mammokit.errors.DataError` naming it.
     """
+    if not isinstance(predictions, pd.DataFrame):
+        raise DataError(f"metrics_table: predictions must be a DataFrame (mammokit.runs.read_predictions), "
+                        f"got {type(predictions).__name__}")
+    needed = [by, "label", "proba"] + (["patient_id"] if ci else [])
+    missing = [c for c in needed if c not in predictions.columns]
+    if missing:
+        raise DataError(f"metrics_table: the predictions table lacks column(s) {', '.join(map(repr, missing))} "
+                        f"(it has {', '.join(map(str, predictions.columns)) or 'none'}); it needs {', '.join(needed)}. "
+                        "Read it with mammokit.runs.read_predictions(RUN_DIR), or pass by= the column naming the models.")
+    if isinstance(threshold, Mapping) and (lost := [m for m in predictions[by].unique() if m not in threshold]):
+        raise DataError(f"metrics_table: threshold has no entry for model(s) {', '.join(map(str, lost))}; "
+                        f"give one per model ({', '.join(map(str, threshold))} given) or a single number")
     rows = []
     for name, part in predictions.groupby(by, sort=False):
         t = threshold[name] if isinstance(threshold, Mapping) else threshold

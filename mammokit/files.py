@@ -6,12 +6,16 @@ Two promises the kit keeps for its users:
   file beside the target, renamed over it only when complete), every folder through
   :func:`atomic_folder`. A crash, a full disk or Ctrl-C leaves the old file or nothing — never
   half a cache, table or model, and no temp debris.
+- **A full disk says so.** A write that fails for lack of room or rights (``ENOSPC``,
+  ``EDQUOT``, ``EROFS``, ``EACCES``) raises a :class:`WriteError` naming the file, the free
+  space and the fix, instead of a bare ``OSError`` — and still leaves nothing half-written.
 - **Bad outputs fail first.** :func:`check_output_file` and :func:`check_output_dir` reject a
   file given as a folder, a folder given as a file, an unwritable place or an unknown suffix
   with an :class:`OutputError` naming the parameter, before minutes of work are spent.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -19,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from mammokit.errors import OutputError
+from mammokit.errors import OutputError, WriteError
 
 
 def _umask() -> int:
@@ -31,11 +35,50 @@ def _umask() -> int:
 _UMASK = _umask()  # temp files are private (0600); finished outputs get the usual permissions
 
 
+_NO_ROOM = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "your disk quota is used up",
+            errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied"}
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} bytes"  # pragma: no cover
+
+
+def free_space(path: Path | str) -> str:
+    """Free space on the disk that holds ``path`` (or its nearest existing folder), in words."""
+    try:
+        return _size(shutil.disk_usage(_existing_ancestor(Path(path).absolute())).free) + " free"
+    except OSError:
+        return "free space unknown"
+
+
+def write_error(exc: BaseException, target: Path | str) -> WriteError | None:
+    """The :class:`WriteError` for an ``OSError`` that means no room or no rights, else None."""
+    if isinstance(exc, WriteError) or not isinstance(exc, OSError) or exc.errno not in _NO_ROOM:
+        return None
+    target = Path(target)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = ("Free some disk space (the kit's caches, data/cache or $MAMMOKIT_CACHE, are safe to delete) "
+               "or write somewhere else, then try again")
+    elif exc.errno == errno.EROFS:
+        fix = "Write somewhere else (a folder on a writable disk)"
+    else:
+        fix = "Check the permissions of that file and its folder, or write somewhere else"
+    return WriteError(f"{target}: cannot be written: {_NO_ROOM[exc.errno]} ({exc.strerror or exc}; "
+                      f"{free_space(target.parent)} there). {fix}. Nothing was half-written.",
+                      exc.errno, str(target))
+
+
 @contextmanager
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """Yield a temp path beside ``path``; write it inside the block, it replaces ``path`` at the end.
 
-    On any exception the temp file is removed and ``path`` is left as it was.
+    On any exception the temp file is removed and ``path`` is left as it was; a full disk, a
+    quota, a read-only disk or a permission error becomes a :class:`WriteError` naming ``path``.
 
     >>> import tempfile; target = Path(tempfile.mkdtemp()) / "a.txt"
     >>> with atomic_path(target) as tmp: _ = tmp.write_text("done")
@@ -43,17 +86,24 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     'done'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes))
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes))
+        os.close(fd)
+    except OSError as exc:
+        if (error := write_error(exc, path)) is None:
+            raise
+        raise error from exc
     tmp = Path(name)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise
+        if (error := write_error(exc, path)) is None:
+            raise
+        raise error from exc
 
 
 def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:
@@ -75,11 +125,17 @@ def atomic_folder(folder: Path | str) -> Iterator[Path]:
     """Yield an empty temp folder beside ``folder``; it becomes ``folder`` when the block ends.
 
     If ``folder`` appeared meanwhile (another process wrote the same cache key), the temp copy
-    is dropped and the existing one kept. On any exception the temp folder is removed.
+    is dropped and the existing one kept. On any exception the temp folder is removed (a full
+    disk or missing rights: a :class:`WriteError` naming ``folder``).
     """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+    except OSError as exc:
+        if (error := write_error(exc, folder)) is None:
+            raise
+        raise error from exc
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes it private
@@ -89,9 +145,13 @@ def atomic_folder(folder: Path | str) -> Iterator[Path]:
             if not folder.exists():
                 raise
             shutil.rmtree(tmp, ignore_errors=True)  # someone else finished first: keep theirs
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        failed = Path(os.fsdecode(exc.filename)) if isinstance(exc, OSError) and exc.filename else None
+        where = folder / failed.relative_to(tmp) if failed and failed.is_relative_to(tmp) else folder
+        if (error := write_error(exc, where)) is None:
+            raise
+        raise error from exc
 
 
 def _existing_ancestor(path: Path) -> Path:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,7 +26,7 @@ from mammokit.errors import ConfigError, DataError
 from mammokit.files import atomic_folder
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, centres_inside, preprocess
 
-CACHE_VERSION = 1  # bump when the ROI recipe changes, so old caches are not reused
+CACHE_VERSION = 2  # 2: entries carry a checksum; bump when the ROI recipe changes, so old caches are not reused
 TABLE_COLUMNS = ("image_id", "patient_id", "label", "abnormality", "severity", "row", "col", "radius",
                  "dataset", "path", "side", "crop_side", "in_mask", "flipped")
 
@@ -182,11 +183,16 @@ def cache_key(catalog: pd.DataFrame, cfg: PreprocessConfig, size: int, margin: f
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _digest(folder: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in ("images.npy", "table.json")}
+
+
 def _save(folder: Path, data: RoiDataset) -> None:
     """Write atomically: a crash or a full disk leaves no half-written cache and no temp folder."""
     with atomic_folder(folder) as tmp:
         np.save(tmp / "images.npy", data.images)
         data.table.to_json(tmp / "table.json", orient="records")
+        (tmp / "sha256.json").write_text(json.dumps(_digest(tmp)))
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -208,17 +214,29 @@ def _dataset(images: np.ndarray, table: pd.DataFrame) -> RoiDataset:
     return RoiDataset(images, table, table["label"].to_numpy(np.int64), table["patient_id"].to_numpy(str))
 
 
-def _load(folder: Path) -> RoiDataset | None:
-    """The cached set in ``folder``, or None when it is damaged (truncated, edited): then it is rebuilt."""
+def _load(folder: Path) -> tuple[RoiDataset | None, str]:
+    """The cached set in ``folder``, or (None, what is wrong) when it is damaged (truncated, edited)."""
     try:
+        if json.loads((folder / "sha256.json").read_text()) != _digest(folder):
+            return None, "a file in it was cut short or changed: its checksum does not match"
         table = pd.read_json(folder / "table.json", orient="records", dtype=False)
         images = np.load(folder / "images.npy")
         data = _dataset(images, table)
-    except (OSError, ValueError, EOFError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, EOFError, KeyError, TypeError) as exc:
+        return None, f"{type(exc).__name__}: {str(exc)[:120]}"
     if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(table):
-        return None
-    return data
+        return None, f"images {images.dtype} {images.shape} do not match its {len(table)} table rows"
+    return data, ""
+
+
+def _drop_damaged(folder: Path, why: str) -> None:
+    """Say that the kit's own cache entry ``folder`` is damaged (``why``), and remove it so it is rebuilt."""
+    print(f"mammokit: the ROI cache {folder} is damaged ({why}); rebuilding it.", file=sys.stderr)
+    try:
+        shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
+    except OSError as exc:
+        raise DataError(f"{folder}: a damaged ROI cache entry ({why}) that cannot be removed ({exc.strerror}). "
+                        "Delete that folder by hand (caches are safe to delete) and run again.") from None
 
 
 def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None, size: int = 96,
@@ -244,11 +262,11 @@ def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None
                         "with a centre, so there are no ROIs to cut (normal films only, or lesions without "
                         "x, y?). Use a catalog with located lesions, e.g. load_catalog('synthetic').")
     folder = paths.cache_dir() / "roi" / cache_key(catalog, cfg, size, margin, min_side)
-    if cache and (folder / "table.json").is_file():
-        cached = _load(folder)
+    if cache and (folder.exists() or folder.is_symlink()):
+        cached, why = _load(folder)
         if cached is not None:
             return cached
-        shutil.rmtree(folder, ignore_errors=True)  # the kit's own damaged cache entry
+        _drop_damaged(folder, why)
     images, records = [], []
     for path, group in tqdm(rows.groupby("path", sort=False), desc="ROIs", unit="film", disable=not progress):
         result = preprocess(read_image(path), cfg)

@@ -63,6 +63,18 @@ def _write_csv(path: Path, table: pd.DataFrame) -> Path:
     return path
 
 
+def _read_csv(path: Path, what: str, fix: str, **kwargs) -> pd.DataFrame:
+    """A CSV the kit wrote; an empty, cut or damaged one (a run killed mid-write) is a :class:`DataError`."""
+    try:
+        return pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the {what} is empty or damaged: no header line, 0 bytes or blank (a run "
+                        f"killed while writing it?); {fix}.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise DataError(f"{path}: the {what} is empty or damaged ({type(exc).__name__}: "
+                        f"{str(exc).strip()[:120]}); {fix}.") from None
+
+
 def save_table(run_dir: Path | str, name: str, table: pd.DataFrame) -> Path:
     """Write ``table`` as ``RUN_DIR/tables/<name>.csv`` (atomically, without the index); its path."""
     return _write_csv(table_path(run_dir, name), table)
@@ -90,11 +102,19 @@ def read_predictions(run_dir: Path | str) -> pd.DataFrame:
                         "(notebooks 04 and 05 write predictions/<model>.csv there). Check the spelling.")
     frames = []
     for path in sorted(predictions_dir(run_dir).glob("*.csv")):
-        table = pd.read_csv(path, dtype={"image_id": str, "patient_id": str})
+        table = _read_csv(path, "predictions table", "rerun the notebook that wrote it (04 or 05)",
+                          dtype={"image_id": str, "patient_id": str})
         missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
         if missing:
             raise DataError(f"{path}: missing column(s) {missing}; a predictions table has "
                             f"{', '.join(PREDICTION_COLUMNS)} (see CONTRIBUTING.md)")
+        for column in ("label", "proba"):
+            values = pd.to_numeric(table[column], errors="coerce")
+            if values.isna().any():
+                line = int(values.isna().to_numpy().argmax()) + 2
+                raise DataError(f"{path} line {line}: {column} {table[column].iloc[line - 2]!r} is not a number (a "
+                                "run killed while writing, or an edit?). Delete the file and rerun the notebook "
+                                "that wrote it (04 or 05).")
         frames.append(table.assign(model=path.stem))
     if not frames:
         return pd.DataFrame(columns=[*PREDICTION_COLUMNS, "model"])
@@ -106,14 +126,17 @@ def read_history(path: Path | str) -> pd.DataFrame:
     from a resume removed."""
     if not Path(path).is_file():
         raise DataError(f"read_history: no history file {path}; train first (fit(..., run_dir=...) writes it)")
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, KeyError) as exc:
-        raise DataError(f"read_history: {path} is empty or damaged ({type(exc).__name__}); delete it, train again") from None
+    table = _read_csv(Path(path), "history", "delete it and train again")
     if "epoch" not in table:
         raise DataError(f"read_history: {path} has no 'epoch' column; it is not a history written by fit")
     if table.empty:
         return table
+    epochs = pd.to_numeric(table["epoch"], errors="coerce")
+    if epochs.isna().any() or (epochs % 1 != 0).any():
+        line = int((epochs.isna() | (epochs % 1 != 0)).to_numpy().argmax()) + 2
+        raise DataError(f"read_history: {path} line {line}: epoch {table['epoch'].iloc[line - 2]!r} is not a whole "
+                        "number; the file is damaged (half-written?). Delete it and train again.")
+    table["epoch"] = epochs
     table = table.drop_duplicates("epoch", keep="last").sort_values("epoch").reset_index(drop=True)
     table["epoch"] = table["epoch"].astype(int) + 1
     return table

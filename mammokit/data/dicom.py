@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mammokit.data.catalog import ABNORMALITIES, BACKGROUNDS, finish
+from mammokit.data.tables import read_csv
 from mammokit.data.validate import validate
 from mammokit.errors import DataError
 from mammokit.files import atomic_path
@@ -33,7 +34,18 @@ _LABELS = {"0": "B", "b": "B", "benign": "B", "1": "M", "m": "M", "malignant": "
            "": None, "normal": None, "norm": None, "nan": None, "none": None}
 
 
+_NOT_IMAGES = ("1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1.104.", "1.2.840.10008.5.1.4.1.1.11.")
+"""SOP class prefixes of DICOM objects without pixels: structured reports, PDFs, presentation states."""
+
+
+def _truncated(path: Path, detail: str) -> DataError:
+    return DataError(f"{path}: the DICOM file is truncated (cut short: {path.stat().st_size} bytes, {detail}). "
+                     "Copy or export it again from the PACS/viewer; a download or copy was interrupted.")
+
+
 def _dcmread(path: Path, pixels: bool = True):
+    import struct
+
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -41,9 +53,50 @@ def _dcmread(path: Path, pixels: bool = True):
         raise DataError(f"{path}: DICOM file not found. Check the path (relative to the manifest's folder).")
     try:
         return pydicom.dcmread(path, stop_before_pixels=not pixels)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError) as exc:
-        raise DataError(f"{path}: not a readable DICOM file ({type(exc).__name__}: {exc}). "
-                        "Export it again from the PACS/viewer as DICOM Part 10.") from None
+    except (EOFError, struct.error) as exc:
+        raise _truncated(path, f"ends inside an element: {exc}") from None
+    except (InvalidDicomError, OSError, ValueError, KeyError, AttributeError) as exc:
+        short = " (too short to be one: cut short?)" if path.stat().st_size <= 132 else ""
+        raise DataError(f"{path}: not a readable DICOM file{short} ({path.stat().st_size} bytes; "
+                        f"{type(exc).__name__}: {exc}). Export it again from the PACS/viewer as DICOM Part 10.") from None
+
+
+def _cut_short(path: Path, ds) -> DataError | None:
+    """A :class:`DataError` when the file ends inside its last element (pydicom reads what is there
+    and stops quietly): the value is shorter than its length, or a partial element header is left."""
+    tags = [tag for tag in ds.keys() if tag.group != 0x0002]
+    if not tags:
+        return None
+    raw = ds.get_item(max(tags))
+    tell, length = getattr(raw, "value_tell", None), getattr(raw, "length", None)
+    if tell is None or length is None or length == 0xFFFFFFFF:
+        return None  # already decoded, or a sequence of undefined length: nothing to compare
+    size = path.stat().st_size
+    if tell + length > size:
+        return _truncated(path, f"its last element {raw.tag} holds {size - tell} of {length} bytes")
+    if tell + length < size:
+        return _truncated(path, f"{size - tell - length} stray byte(s) after its last complete element")
+    return None
+
+
+def _no_pixels(path: Path, ds) -> DataError:
+    """A complete DICOM without pixel data: a report or structured document (or pixels removed)."""
+    sop = str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "") or ds.get("SOPClassUID", ""))
+    kind = "a report or structured document" if sop.startswith(_NOT_IMAGES) else "a report or structured document?"
+    return DataError(f"{path}: the DICOM file has no pixel data ({kind}; SOP class {sop or 'unknown'}). "
+                     "Point the manifest at the image file.")
+
+
+def _short_pixels(path: Path, ds) -> DataError | None:
+    """A :class:`DataError` when uncompressed pixel data is shorter than Rows x Columns announce."""
+    if getattr(ds, "file_meta", None) is None or ds.file_meta.get("TransferSyntaxUID") is None \
+            or ds.file_meta.TransferSyntaxUID.is_compressed:
+        return None
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    expected = int(ds.get("Rows", 0)) * int(ds.get("Columns", 0)) * int(ds.get("SamplesPerPixel", 1)) * frames \
+        * int(ds.get("BitsAllocated", 8)) // 8
+    got = len(ds.PixelData)
+    return None if got >= expected else _truncated(path, f"{got} of the {expected} pixel bytes its header announces")
 
 
 def read_dicom(path: Path | str) -> np.ndarray:
@@ -57,9 +110,12 @@ def read_dicom(path: Path | str) -> np.ndarray:
 
     path = Path(path)
     ds = _dcmread(path)
+    if (cut := _cut_short(path, ds)) is not None:
+        raise cut
     if "PixelData" not in ds:
-        raise DataError(f"{path}: the DICOM file has no pixel data (a report or structured document?). "
-                        "Point the manifest at the image file.")
+        raise _no_pixels(path, ds)
+    if (short := _short_pixels(path, ds)) is not None:
+        raise short
     try:
         pixels = ds.pixel_array
     except Exception as exc:  # pydicom raises many kinds for missing codecs or damaged data
@@ -94,13 +150,14 @@ def _laterality(ds) -> str:
     return side if side in ("L", "R") else "U"
 
 
-def _number(frame: pd.DataFrame, column: str, manifest: Path) -> pd.Series:
+def _number(frame: pd.DataFrame, column: str, manifest: Path, lines: list[int]) -> pd.Series:
     raw = frame[column] if column in frame else pd.Series([np.nan] * len(frame))
-    values = pd.to_numeric(raw, errors="coerce")
+    decimal_point = raw.astype(str).str.replace(r"^\s*([+-]?\d+),(\d+)\s*$", r"\1.\2", regex=True)  # 812,5
+    values = pd.to_numeric(decimal_point.where(raw.notna()), errors="coerce")
     bad = raw.notna() & raw.astype(str).str.strip().ne("") & values.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(f"{manifest} line {i + 2}: column {column!r} holds {raw.iloc[i]!r}, not a number. "
+        raise DataError(f"{manifest} line {lines[i]}: column {column!r} holds {raw.iloc[i]!r}, not a number. "
                         "Write a number or leave it empty.")
     return values
 
@@ -111,35 +168,35 @@ def load_manifest(manifest: Path | str) -> pd.DataFrame:
     if not manifest.is_file():
         raise DataError(f"{manifest}: manifest CSV not found. Give the path of a CSV with columns "
                         f"{', '.join(REQUIRED)}.")
-    try:
-        frame = pd.read_csv(manifest, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{manifest}: not a readable CSV ({exc}). Save it as comma-separated UTF-8.") from None
-    frame.columns = [c.strip().lower() for c in frame.columns]
+    table = read_csv(manifest, "manifest")
+    frame, lines, head = table.frame, table.lines, f"{manifest} line {table.header_line}"
+    frame.columns = [c.lower() for c in frame.columns]
     unknown = [c for c in frame.columns if c not in REQUIRED + OPTIONAL]
+    if unknown and len(unknown) == len(frame.columns):
+        raise DataError(f"{head}: no column name the kit knows ({', '.join(repr(c) for c in unknown[:4])}): is the "
+                        f"header line missing? The first line must name the columns, e.g. {','.join(REQUIRED)},x,y,radius.")
     if unknown:
         hints = [f"{c!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(c, REQUIRED + OPTIONAL, 1))
                              else "") for c in unknown]
-        raise DataError(f"{manifest} line 1: unknown column(s) {', '.join(hints)}. Allowed: "
-                        f"{', '.join(REQUIRED + OPTIONAL)}.")
+        raise DataError(f"{head}: unknown column(s) {', '.join(hints)}. Allowed: {', '.join(REQUIRED + OPTIONAL)}.")
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise DataError(f"{manifest} line 1: required column(s) {', '.join(missing)} missing. A manifest needs "
+        raise DataError(f"{head}: required column(s) {', '.join(missing)} missing. A manifest needs "
                         f"{', '.join(REQUIRED)} (+ optional x, y, radius or xmin, ymin, xmax, ymax).")
     if frame.empty:
         raise DataError(f"{manifest}: the manifest lists no images. Add one row per image or abnormality.")
     has_box = any(c in frame for c in ("xmin", "ymin", "xmax", "ymax"))
     if has_box and any(c in frame for c in ("x", "y", "radius")):
-        raise DataError(f"{manifest} line 1: give either x, y, radius or xmin, ymin, xmax, ymax, not both.")
+        raise DataError(f"{head}: give either x, y, radius or xmin, ymin, xmax, ymax, not both.")
     if has_box:
-        x0, y0, x1, y1 = (_number(frame, c, manifest) for c in ("xmin", "ymin", "xmax", "ymax"))
+        x0, y0, x1, y1 = (_number(frame, c, manifest, lines) for c in ("xmin", "ymin", "xmax", "ymax"))
         x, y, radius = (x0 + x1) / 2, (y0 + y1) / 2, np.maximum(x1 - x0, y1 - y0) / 2
     else:
-        x, y, radius = (_number(frame, c, manifest) for c in ("x", "y", "radius"))
+        x, y, radius = (_number(frame, c, manifest, lines) for c in ("x", "y", "radius"))
     headers: dict[Path, object] = {}
     records = []
     for i, row in frame.iterrows():
-        line = int(i) + 2
+        line = lines[int(i)]
         label_text = str(row["label"]).strip().lower()
         if label_text not in _LABELS:
             raise DataError(f"{manifest} line {line}: label {row['label']!r} is not one of 0/1, B/M, "
@@ -166,7 +223,7 @@ def load_manifest(manifest: Path | str) -> pd.DataFrame:
             "radius": radius[i], "row": y[i], "col": x[i],
             "height": height, "width": width, "truth": None,
         })
-    return validate(finish(records), [f"{manifest} line {line}" for line in range(2, len(records) + 2)])
+    return validate(finish(records), [f"{manifest} line {line}" for line in lines])
 
 
 def write_dicom(path: Path | str, image: np.ndarray, *, patient_id: str = "ANON", side: str = "",

@@ -17,8 +17,15 @@ _PGM_MAGIC = (b"P5", b"P2")
 _WHITESPACE = b" \t\r\n\v\f"
 
 
-def _pgm_header(data: bytes, path: Path) -> tuple[bytes, int, int, int, int]:
-    """Parse a PGM header: (magic, width, height, maxval, offset of the pixel data)."""
+class _NeedMore(Exception):
+    """The bytes read so far end inside the PGM header: read more of the file."""
+
+
+def _pgm_header(data: bytes, path: Path, complete: bool = True) -> tuple[bytes, int, int, int, int]:
+    """Parse a PGM header: (magic, width, height, maxval, offset of the pixel data).
+
+    Comments (``# ...`` to the end of the line) may be any length. With ``complete=False``
+    ``data`` is only the start of the file, and running out of it raises :class:`_NeedMore`."""
     magic = data[:2]
     if magic not in _PGM_MAGIC:
         raise DataError(
@@ -29,13 +36,17 @@ def _pgm_header(data: bytes, path: Path) -> tuple[bytes, int, int, int, int]:
     while len(fields) < 3:
         while pos < len(data) and data[pos] in _WHITESPACE:
             pos += 1
-        if pos < len(data) and data[pos:pos + 1] == b"#":  # comment up to end of line
-            end = data.find(b"\n", pos)
-            pos = len(data) if end < 0 else end + 1
+        if pos < len(data) and data[pos:pos + 1] == b"#":  # comment up to end of line (CR, LF or CRLF)
+            ends = [i for i in (data.find(b"\n", pos), data.find(b"\r", pos)) if i >= 0]
+            if not ends and not complete:
+                raise _NeedMore
+            pos = min(ends) + 1 if ends else len(data)
             continue
         start = pos
         while pos < len(data) and data[pos] not in _WHITESPACE and data[pos:pos + 1] != b"#":
             pos += 1
+        if pos >= len(data) and not complete:
+            raise _NeedMore  # the token (or the whitespace after maxval) may go on
         token = data[start:pos]
         if not token:
             raise DataError(f"{path}: PGM header ends early (got {fields}, expected width, height, "
@@ -85,11 +96,21 @@ def read_pgm(path: Path | str) -> np.ndarray:
 
 
 def pgm_shape(path: Path | str) -> tuple[int, int]:
-    """(height, width) from a PGM header alone (fast: reads the first kilobyte)."""
+    """(height, width) from a PGM header alone (fast: reads the first kilobyte, more only when its
+    comments are longer)."""
     path = Path(path)
     with _open(path) as fh:
         head = fh.read(1024)
-    _, width, height, _, _ = _pgm_header(head, path)
+        while True:
+            try:
+                _, width, height, _, _ = _pgm_header(head, path, complete=False)
+                return height, width
+            except _NeedMore:
+                more = fh.read(max(len(head), 1024))
+                if not more:
+                    break
+                head += more
+    _, width, height, _, _ = _pgm_header(head, path)  # the whole file ends inside its header
     return height, width
 
 

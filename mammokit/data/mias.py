@@ -25,6 +25,7 @@ import pandas as pd
 
 from mammokit.data.catalog import ABNORMALITIES, BACKGROUNDS, SEVERITIES, finish
 from mammokit.data.images import pgm_shape
+from mammokit.data.tables import fields, read_text
 from mammokit.data.validate import validate
 from mammokit.errors import DataError
 
@@ -68,7 +69,7 @@ def parse_line(text: str, lineno: int = 0, path: Path | str = "Info.txt") -> Inf
     path = Path(path)
     note_match = _NOTE.search(text)
     note = note_match.group(0).strip() if note_match else None
-    tokens = _NOTE.sub(" ", text).split()
+    tokens = fields(_NOTE.sub(" ", text))
     if len(tokens) < 3:
         raise _bad(path, lineno, text, f"only {len(tokens)} field(s)")
     ref, bg, cls, rest = tokens[0].lower(), tokens[1].upper(), tokens[2].upper(), tokens[3:]
@@ -104,7 +105,7 @@ def parse_line(text: str, lineno: int = 0, path: Path | str = "Info.txt") -> Inf
 
 
 def _looks_like_row(line: str) -> bool:
-    tokens = line.split()
+    tokens = fields(line)
     if not tokens:
         return False
     if _REF.match(tokens[0].lower()):
@@ -119,16 +120,15 @@ def parse_info(path: Path | str) -> list[InfoRow]:
     starts with a reference such as ``mdb001``, or its 2nd and 3rd fields are a background and
     a class (so a typo in the first or last reference is an error, not a lost row); the letter,
     notes and ``=====`` lines around it are skipped. Inside the block blank lines are skipped
-    and every other line must parse. A UTF-8 byte-order mark is ignored.
+    and every other line must parse. The file is read by :func:`mammokit.data.tables.read_text`:
+    UTF-8 with or without a byte-order mark, UTF-16, or Latin-1; fields may also be separated by
+    commas or semicolons (a copy saved from a spreadsheet).
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no Info.txt here. A MIAS folder holds Info.txt and mdbNNN.pgm; "
                         "run `mammokit data download mias` or see data/README.md.")
-    try:
-        lines = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror}).") from None
+    lines = read_text(path, "Info.txt", fallback="latin-1")[0].splitlines()
     is_row = [_looks_like_row(line) for line in lines]
     if any(is_row):
         first, last = is_row.index(True), len(is_row) - 1 - is_row[::-1].index(True)
