@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
-from mammokit.errors import ConfigError, MammokitError
+from mammokit.errors import ConfigError, DataError, MammokitError
 from mammokit.files import check_output_dir, check_output_file, describe_os_error
 from mammokit.course.params import PROFILES
 
@@ -48,25 +49,60 @@ def _data_synth(args: argparse.Namespace) -> None:
     print(f"phantoms written to {path}")
 
 
+SOURCES = "a MIAS folder (Info.txt + mdbNNN.pgm), 'auto', 'synthetic', 'mias' or a DICOM manifest .csv"
+
+
+def _single_file(source: str) -> Path | None:
+    """``source`` when it is one file that is not a data source (an image, not a manifest or Info.txt)."""
+    path = Path(source).expanduser()
+    if source in ("auto", "mias", "synthetic") or not path.is_file():
+        return None
+    return None if path.suffix.lower() == ".csv" or path.name == "Info.txt" else path
+
+
+def _catalog(source: str, what: str):
+    from mammokit.data import load_catalog
+
+    path = _single_file(source)
+    if path is not None:
+        raise DataError(f"{what} {path}: a single file (an image?), not a data set. Give {SOURCES}; "
+                        f"`mammokit data info {path}` describes one image.")
+    return load_catalog(source)
+
+
+def _image_info(path: Path) -> None:
+    from mammokit.data import read_image
+
+    try:
+        image = read_image(path)
+    except DataError as exc:
+        raise DataError(f"{exc} (`mammokit data info` takes {SOURCES}, or one image file)") from None
+    print(f"{path}: a single image, not a data set\n"
+          f"size:        {image.shape[1]} x {image.shape[0]} px (width x height)\n"
+          f"pixels:      {image.dtype}, grey levels {int(image.min())}..{int(image.max())}\n"
+          f"For counts of images, patients and classes give {SOURCES}.")
+
+
 def _data_info(args: argparse.Namespace) -> None:
-    from mammokit.data import load_catalog, summarise
+    from mammokit.data import summarise
     from mammokit.data.validate import suspicious
 
-    catalog = load_catalog(args.source)
+    if (path := _single_file(args.source)) is not None:
+        return _image_info(path)
+    catalog = _catalog(args.source, "source")
     print(summarise(catalog))
     for line in suspicious(catalog):
         print(f"warning: {line}")
 
 
 def _data_contact_sheet(args: argparse.Namespace) -> None:
-    from mammokit.data import load_catalog
     from mammokit.files import atomic_path
     from mammokit.plots import contact_sheet
 
     out = check_output_file(args.out, "out", suffixes=FIGURE_SUFFIXES)
     if not 10 <= args.dpi <= 1200:
         raise ConfigError(f"--dpi {args.dpi}: give dots per inch in [10, 1200] (default 100)")
-    fig = contact_sheet(load_catalog(args.source), size=args.size, preprocessed=args.preprocessed)
+    fig = contact_sheet(_catalog(args.source, "source"), size=args.size, preprocessed=args.preprocessed)
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=args.dpi, bbox_inches="tight", format=out.suffix[1:].lower())
     print(f"contact sheet written to {out}")
