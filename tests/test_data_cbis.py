@@ -262,3 +262,11 @@ def test_suspicious_does_not_reread_cbis_films(download: Path, monkeypatch):
     c = load_catalog(download)
     monkeypatch.setattr(images, "read_image", lambda path: (_ for _ in ()).throw(AssertionError(path)))
     assert suspicious(c) == []
+
+
+def test_a_row_listed_twice_is_kept_once(download: Path, capsys):
+    path = download / "calc_case_description_test_set.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines + lines[1:]))  # the data row (two physical lines) again
+    c = load_catalog(download)
+    assert len(c) == len(LESIONS) and "kept 1 repeated row(s)" in capsys.readouterr().err
