@@ -41,7 +41,8 @@ WINDOW_MM = 25.6
 """Default window: 25.6 mm (128 px of a MIAS film) — holds most masses with some context."""
 NORMAL_FILM, ABNORMAL_FILM = "normal film", "abnormal film"
 TABLE_COLUMNS = ("image_id", "patient_id", "label", "kind", "abnormality", "severity", "row", "col",
-                 "radius", "lesion_row", "lesion_col", "copy", "tissue", "window_px", "dataset", "path", "side", "flipped")
+                 "radius", "lesion_row", "lesion_col", "copy", "tissue", "window_px", "window_mm", "dataset", "path",
+                 "side", "flipped")
 """One row per window: ``kind`` is the lesion's abnormality code for a positive, else where the
 normal tissue came from (:data:`NORMAL_FILM` / :data:`ABNORMAL_FILM`); ``row, col``: the window
 centre (input array coordinates); ``radius, lesion_row, lesion_col``: the lesion's annotation
@@ -79,7 +80,7 @@ def clear_of_lesions(rows: np.ndarray, cols: np.ndarray, half: float, lesions: n
     ``lesions`` (K, 3: row, col, radius incl. any clearance): the closest point of the square to
     each centre is farther than the radius.
 
-    >>> clear_of_lesions(np.array([0., 100.]), np.array([0., 0.]), 10, np.array([[30., 0., 15.]])).tolist()
+    >>> clear_of_lesions(np.array([0., 100.]), np.array([0., 0.]), 10, np.array([[30., 0., 25.]])).tolist()
     [False, True]
     """
     ok = np.ones(len(rows), bool)
@@ -120,7 +121,7 @@ def cache_key(catalog: pd.DataFrame, cfg: PreprocessConfig, options: dict) -> st
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
     table = table.reindex(columns=list(TABLE_COLUMNS))
-    for name in ("row", "col", "radius", "lesion_row", "lesion_col", "tissue"):
+    for name in ("row", "col", "radius", "lesion_row", "lesion_col", "tissue", "window_mm"):
         table[name] = table[name].astype(float)
     for name in ("label", "copy", "window_px"):
         table[name] = table[name].astype(np.int64)
@@ -157,8 +158,8 @@ def tissue_share(mask: np.ndarray, window_px: int) -> np.ndarray:
                          borderType=cv2.BORDER_CONSTANT)
 
 
-def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int, jitter: int, negatives: int,
-                  clearance_px: float, min_tissue: float, rng: np.random.Generator) -> list[dict]:
+def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int, window_mm: float, jitter: int,
+                  negatives: int, clearance_px: float, min_tissue: float, rng: np.random.Generator) -> list[dict]:
     """The window centres of one film: positives (each lesion + jitter copies), then negatives."""
     share = tissue_share(result.mask, window_px)
     h, w = share.shape
@@ -168,7 +169,7 @@ def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int,
 
     first = group.iloc[0]
     base = {c: first.get(c) for c in ("image_id", "patient_id", "dataset", "path", "side")}
-    base.update(window_px=window_px, flipped=result.flipped)
+    base.update(window_px=window_px, window_mm=window_mm, flipped=result.flipped)
     lesions = group[group["abnormality"] != "NORM"]
     out = []
     for _, les in lesions.iterrows():
@@ -190,7 +191,8 @@ def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int,
         for k, i in enumerate(pick, start=1):
             out.append({**base, "label": 0, "kind": kind, "abnormality": "NORM", "severity": None,
                         "row": float(rows[i]), "col": float(cols[i]), "radius": np.nan,
-                        "lesion_row": np.nan, "lesion_col": np.nan, "copy": k, "tissue": float(share[rows[i], cols[i]])})
+                        "lesion_row": np.nan, "lesion_col": np.nan, "copy": k,
+                        "tissue": float(share[rows[i], cols[i]])})
     return out
 
 
@@ -230,7 +232,8 @@ def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = No
         raise ConfigError(f"clearance_mm={clearance_mm!r} must be a number of millimetres in [0, 100]")
     _check_catalog(catalog)
     window_px = window_pixels(window_mm, mm_per_pixel)
-    options = {"size": int(size), "window_px": window_px, "seed": int(seed), "jitter": int(jitter),
+    options = {"size": int(size), "window_px": window_px, "window_mm": float(window_mm), "seed": int(seed),
+               "jitter": int(jitter),
                "negatives": int(negatives), "clearance_px": clearance_mm / mm_per_pixel,
                "min_tissue": float(min_tissue)}
     folder = paths.cache_dir() / "patches" / cache_key(catalog, cfg, options)
@@ -246,8 +249,8 @@ def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = No
             continue
         result = preprocess(read_image(path), cfg)
         rng = np.random.default_rng([int(seed), i])
-        found = _film_windows(result, group, window_px, int(jitter), int(negatives), options["clearance_px"],
-                              float(min_tissue), rng)
+        found = _film_windows(result, group, window_px, float(window_mm), int(jitter), int(negatives),
+                              options["clearance_px"], float(min_tissue), rng)
         images.append(cut_windows(result, [r["row"] for r in found], [r["col"] for r in found], window_px, size))
         records += found
     if not records:
@@ -266,3 +269,72 @@ def kind_counts(data: RoiDataset) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in rows["kind"].value_counts().sort_index().items())
         parts.append(f"{name} {len(rows)}" + (f" ({kinds})" if kinds else ""))
     return f"{len(data)} windows of {len(set(data.groups))} patients: " + ", ".join(parts)
+
+
+# --- the sliding-window lesion map -----------------------------------------------------------------
+
+STRIDE_MM = 3.2
+"""Default step of the lesion map: 3.2 mm (16 MIAS pixels), an eighth of the default window."""
+
+
+def _map_predict(model_or_detector: Any, windows: np.ndarray, window_mm: float, tta: bool) -> np.ndarray:
+    """One probability per window: a detector's ``predict_proba`` on a RoiDataset of the windows
+    (without its test-time augmentation unless ``tta``), or a Keras model through the kit's
+    pixel contract (:func:`mammokit.train.predict_proba`)."""
+    import dataclasses
+
+    if hasattr(model_or_detector, "predict_proba"):
+        detector = model_or_detector
+        if not tta and getattr(detector, "tta", False) and dataclasses.is_dataclass(detector):
+            detector = dataclasses.replace(detector, tta=False)
+        table = pd.DataFrame({"window_mm": np.full(len(windows), float(window_mm)), "label": 0, "patient_id": "map"})
+        data = RoiDataset(windows, table, np.zeros(len(windows), np.int64), table["patient_id"].to_numpy(str))
+        return np.asarray(detector.predict_proba(data), dtype=float).reshape(-1)
+    from mammokit.train import predict_proba
+
+    return predict_proba(model_or_detector, windows, batch_size=256)
+
+
+def lesion_map(model_or_detector: Any, image: np.ndarray | PreprocessResult, cfg: PreprocessConfig | None = None, *,
+               stride_mm: float = STRIDE_MM, window_mm: float | None = None,
+               mm_per_pixel: float = MIAS_MM_PER_PIXEL, tta: bool = False) -> np.ndarray:
+    """Sliding-window lesion probability over a whole film: (H, W) float32 in the INPUT film's
+    coordinates (the catalog's ``row``/``col``), NaN outside the breast mask.
+
+    ``image``: a 2-D film as read (preprocessed here with ``cfg``, as the training windows were;
+    pass notebook 02's choice) or a :class:`mammokit.preprocess.PreprocessResult`.
+    ``model_or_detector``: a detector (:func:`mammokit.detector.lesion_detector`; its window size
+    and ``window_mm`` are used) or a Keras model taking uint8 windows (its input size; the window
+    is ``window_mm``, default :data:`WINDOW_MM`). Windows are centred every ``stride_mm`` on the
+    breast, cut exactly as :func:`build_patch_dataset` cuts them, scored in ONE predict call
+    (``tta``: also the detector's 8 dihedral views, 8× slower), and the grid of probabilities is
+    interpolated back to the film's pixels.
+    """
+    import cv2
+
+    result = image if isinstance(image, PreprocessResult) else preprocess(np.asarray(image), cfg or PreprocessConfig())
+    if window_mm is None:
+        window_mm = getattr(model_or_detector, "window_mm", None) or WINDOW_MM
+    if hasattr(model_or_detector, "size"):
+        size = int(model_or_detector.size)
+    elif hasattr(model_or_detector, "input_shape"):
+        size = int(model_or_detector.input_shape[1])
+    else:
+        raise ConfigError("lesion_map: give a detector (mammokit.detector.lesion_detector) or a Keras model, "
+                          f"got {type(model_or_detector).__name__}")
+    window_px = window_pixels(window_mm, mm_per_pixel)
+    stride = window_pixels(stride_mm, mm_per_pixel) if stride_mm >= 1 else 0
+    if not 1 <= stride <= window_px:
+        raise ConfigError(f"stride_mm={stride_mm!r} must be between {8 * mm_per_pixel:g} mm and the window "
+                          f"({window_mm} mm)")
+    mask = result.mask
+    h, w = mask.shape
+    grid_r, grid_c = np.arange(stride // 2, h, stride), np.arange(stride // 2, w, stride)
+    rr, cc = np.meshgrid(grid_r, grid_c, indexing="ij")
+    inside = mask[rr, cc]
+    grid = np.zeros(rr.shape, np.float32)
+    if inside.any():
+        windows = cut_windows(result, rr[inside], cc[inside], window_px, size)
+        grid[inside] = _map_predict(model_or_detector, windows, window_mm, tta)
+    full = cv2.resize(grid, (len(grid_c) * stride, len(grid_r) * stride), interpolation=cv2.INTER_LINEAR)[:h, :w]
+    return np.where(mask, full, np.nan).astype(np.float32)

@@ -323,3 +323,19 @@ def recommended(train: RoiDataset, *, profile: str = "classroom", seed: int = 0)
     if not isinstance(train, RoiDataset):
         raise ConfigError(f"recommended: train must be a mammokit.roi.RoiDataset, got {type(train).__name__}")
     return candidates(profile)[RECOMMENDED_RECIPE](train, seed=seed)
+
+
+# --- the lesion-vs-normal task (mammokit.detector) -------------------------------------------------
+
+def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int = 0, **options):
+    """The lesion-vs-normal-tissue ConvNet on windows (:func:`mammokit.detector.lesion_detector`)."""
+    from mammokit.detector import lesion_detector as build
+
+    return build(train, profile=profile, seed=seed, **options)
+
+
+def intensity_baseline(train: RoiDataset, *, seed: int = 0):
+    """Window mean and spread of intensity, for comparison (:func:`mammokit.detector.intensity_baseline`)."""
+    from mammokit.detector import intensity_baseline as build
+
+    return build(train, seed=seed)

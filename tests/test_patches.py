@@ -118,3 +118,72 @@ def test_bad_inputs_are_named(phantoms, cache):
         _build(phantoms, negatives=-1)
     with pytest.raises(DataError, match="radius"):
         _build(phantoms.drop(columns="radius"))
+
+
+# --- the detector recipes ---------------------------------------------------------------------------
+
+def test_intensity_baseline_gives_one_probability_per_window(phantoms, cache):
+    from mammokit import recipes
+
+    data = _build(phantoms)
+    model = recipes.intensity_baseline(data, seed=0)
+    p = model.predict_proba(data)
+    assert p.shape == (len(data),) and ((p >= 0) & (p <= 1)).all() and 0 <= model.threshold <= 1
+    with pytest.raises(ConfigError, match="RoiDataset"):
+        recipes.intensity_baseline(data.images)
+
+
+@pytest.mark.slow
+def test_a_tiny_detector_trains_on_phantoms_and_maps_a_film(phantoms, cache):
+    from mammokit import recipes
+
+    data = _build(phantoms)
+    detector = recipes.lesion_detector(data, profile="smoke", seed=0)
+    p = detector.predict_proba(data.take(np.arange(10)))
+    assert p.shape == (10,) and ((p >= 0) & (p <= 1)).all() and 0 <= detector.threshold <= 1
+    assert detector.size == 32 and detector.window_mm == WINDOW_MM
+    with pytest.raises(ConfigError, match="32 px"):
+        detector.predict_proba(_build(phantoms, size=16))
+    with pytest.raises(ConfigError, match="mm windows"):
+        detector.predict_proba(_build(phantoms, window_mm=20.0))
+    # the lesion map: one call over a whole film, in the film's coordinates, NaN off the breast
+    from mammokit.data.images import read_image
+    from mammokit.plots import lesion_map_figure
+
+    film = read_image(phantoms["path"].iloc[0])
+    prob = patches.lesion_map(detector, film, stride_mm=1.6)
+    inside = ~np.isnan(prob)
+    assert prob.shape == film.shape and inside.mean() > 0.2
+    assert (prob[inside] >= 0).all() and (prob[inside] <= 1).all()
+    fig = lesion_map_figure(film, prob, phantoms.iloc[:1])
+    assert len(fig.axes) == 3
+
+
+def test_lesion_map_scores_each_window_as_the_dataset_cuts_it(phantoms, cache):
+    """A stand-in detector whose probability is a window's mean grey level: the map at a grid
+    centre equals that window's score, the windows are cut like build_patch_dataset's, and all
+    windows go to ONE predict call."""
+    from mammokit.data.images import read_image
+    from mammokit.preprocess import preprocess
+
+    class Mean:
+        size, window_mm, calls = 32, WINDOW_MM, 0
+
+        def predict_proba(self, windows):
+            Mean.calls += 1
+            assert windows.images.shape[1:] == (32, 32) and np.allclose(windows.table["window_mm"], WINDOW_MM)
+            return windows.images.reshape(len(windows), -1).mean(axis=1) / 255
+
+    cfg = PreprocessConfig(kernel=3)
+    film = read_image(phantoms["path"].iloc[1])
+    result = preprocess(film, cfg)
+    prob = patches.lesion_map(Mean(), film, cfg, stride_mm=1.6)  # stride 8 px: grid centres at 4, 12, ...
+    assert Mean.calls == 1 and prob.shape == film.shape
+    r, c = np.argwhere(result.mask[4::8, 4::8])[len(np.argwhere(result.mask[4::8, 4::8])) // 2] * 8 + 4
+    window = patches.cut_windows(result, [r], [c], 64, 32)
+    assert prob[r, c] == pytest.approx(window.mean() / 255, abs=0.02)
+    assert np.isnan(prob[~result.mask]).all()
+    with pytest.raises(ConfigError, match="stride_mm"):
+        patches.lesion_map(Mean(), film, stride_mm=50.0)
+    with pytest.raises(ConfigError, match="detector"):
+        patches.lesion_map(object(), film)

@@ -12,3 +12,4 @@ from mammokit.plots.augment import *  # noqa: F401,F403
 from mammokit.plots.training import *  # noqa: F401,F403
 from mammokit.plots.transfer import *  # noqa: F401,F403
 from mammokit.plots.evaluation import *  # noqa: F401,F403
+from mammokit.plots.detection import *  # noqa: F401,F403

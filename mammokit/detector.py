@@ -1,0 +1,171 @@
+"""Lesion detector recipes: windows in, one lesion probability per window out (issue 20).
+
+The recipes of :mod:`mammokit.recipes`, on the paper's other task: a window of a film
+(:func:`mammokit.patches.build_patch_dataset`, label 1 = it holds a lesion) against normal
+tissue. Same contract: ``recipe(train: RoiDataset, *, seed=0) -> predictor`` with
+``predict_proba(windows: RoiDataset) -> (N,)`` and a ``threshold`` chosen on validation patients
+carved from ``train`` itself (:func:`mammokit.recipes.carve_validation`), so
+:func:`mammokit.crossval.cross_validate_recipe` scores them on unseen patients.
+
+* :func:`lesion_detector` — the kit's ConvNet (:func:`mammokit.models.build_convnet`, trained
+  by :func:`mammokit.train.fit`) on the windows, with dihedral test-time augmentation;
+* :func:`intensity_baseline` — logistic regression on each window's mean and spread of grey
+  levels: how far brightness alone goes (dense tissue and masses are both bright).
+
+``mammokit.recipes.lesion_detector`` / ``recipes.intensity_baseline`` are these functions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from mammokit.errors import ConfigError
+from mammokit.models import PAPER_FILTERS
+from mammokit.recipes import _threshold, carve_validation, dihedral
+from mammokit.roi import RoiDataset
+from mammokit.train import TrainConfig
+
+DETECTOR_TRAINING = TrainConfig(epochs=15, steps_per_epoch=20, batch_size=32, learning_rate=1e-3,
+                                restore_best=False, verbose=0)
+"""How :func:`lesion_detector` trains in the classroom profile: the kit's online augmentation on,
+classes weighted (about four normal windows per lesion window), quiet, and the LAST epoch kept:
+on this short schedule the validation loss of the class-weighted, batch-normalised net jumps from
+epoch to epoch (0.7 to 1.9 on MIAS) and its minimum was the first epoch, a net at chance or worse
+(``benchmarks/README.md``); the validation patients still choose the threshold."""
+
+DETECTOR = {
+    "smoke": dict(filters=(8, 16), tta=False, config=DETECTOR_TRAINING.replace(epochs=1, steps_per_epoch=2)),
+    "classroom": dict(filters=(16, 32, 64, 128), tta=True, config=DETECTOR_TRAINING),
+    "paper": dict(filters=PAPER_FILTERS, tta=True, config=DETECTOR_TRAINING.replace(epochs=60, steps_per_epoch=80)),
+}
+"""The detector's net and schedule per profile (``benchmarks/bench_detector.py`` measured them)."""
+
+
+def _check_windows(data: Any, what: str) -> RoiDataset:
+    if not isinstance(data, RoiDataset):
+        raise ConfigError(f"{what} must be a mammokit.roi.RoiDataset of windows (mammokit.patches."
+                          f"build_patch_dataset), got {type(data).__name__}")
+    return data
+
+
+def _window_mm(data: RoiDataset) -> float | None:
+    if "window_mm" not in data.table or not len(data.table):
+        return None
+    return float(data.table["window_mm"].iloc[0])
+
+
+@dataclass
+class LesionDetector:
+    """ConvNets (a seed ensemble of ``len(members)``) on windows of ``window_mm`` resized to
+    ``size`` px; probabilities averaged over members and, with ``tta``, the 8 dihedral views."""
+
+    members: list
+    size: int
+    window_mm: float | None
+    tta: bool = True
+    threshold: float = 0.5
+
+    def predict_proba(self, patches: RoiDataset) -> np.ndarray:
+        """One lesion probability per window of ``patches`` (cut as the training windows were)."""
+        from mammokit.train import predict_proba
+
+        images = _check_windows(patches, "predict_proba: patches").images
+        if images.shape[1:3] != (self.size, self.size):
+            raise ConfigError(f"this detector takes {self.size} px windows but these are {images.shape[1:3]}; "
+                              f"cut them with build_patch_dataset(size={self.size})")
+        got = _window_mm(patches)
+        if got is not None and self.window_mm is not None and not np.isclose(got, self.window_mm):
+            raise ConfigError(f"this detector was trained on {self.window_mm} mm windows but these are {got} mm; "
+                              f"cut them with build_patch_dataset(window_mm={self.window_mm})")
+        if not len(images):
+            return np.zeros(0)
+        views = dihedral(images) if self.tta else [images]
+        p = np.mean([predict_proba(m, v, batch_size=256) for m in self.members for v in views], axis=0)
+        return np.clip(p, 0.0, 1.0)
+
+
+def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int = 0, members: int = 1,
+                    filters: Sequence[int] | None = None, tta: bool | None = None,
+                    config: TrainConfig | None = None) -> LesionDetector:
+    """Train the lesion-vs-normal ConvNet on the windows of ``train`` alone.
+
+    A quarter of ``train``'s patients (:func:`mammokit.recipes.carve_validation`) are held out to
+    choose the threshold (and, with ``config.restore_best``, the epoch kept). ``profile``'s net and schedule
+    (:data:`DETECTOR`) unless ``filters``/``tta``/``config`` (a :class:`mammokit.train.TrainConfig`)
+    say otherwise; ``members`` nets with seeds ``seed``, ``seed + 1``, ... are averaged.
+    """
+    from mammokit.models import build_convnet
+    from mammokit.train import fit
+
+    if profile not in DETECTOR:
+        raise ConfigError(f"lesion_detector: profile={profile!r}; use one of {', '.join(DETECTOR)}")
+    if config is not None and not isinstance(config, TrainConfig):
+        raise ConfigError(f"lesion_detector: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
+    train = _check_windows(train, "lesion_detector: train")
+    if train.images.ndim != 3:
+        raise ConfigError("lesion_detector takes single-channel windows (N, S, S)")
+    spec = DETECTOR[profile]
+    config = spec["config"] if config is None else config
+    filters = tuple(spec["filters"] if filters is None else filters)
+    size = int(train.images.shape[1])
+    fit_part, val = carve_validation(train, seed=seed)
+    nets = []
+    for m in range(int(members)):
+        net = build_convnet((size, size, 1), filters=filters, seed=seed + m, name="lesion_detector")
+        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), config.replace(seed=seed + m))
+        nets.append(net)
+    detector = LesionDetector(nets, size, _window_mm(train), spec["tta"] if tta is None else bool(tta))
+    detector.threshold = _threshold(val, detector.predict_proba(val))
+    return detector
+
+
+# --- the baseline: brightness alone ---------------------------------------------------------------
+
+def intensity_features(patches: RoiDataset) -> np.ndarray:
+    """(N, 2): each window's mean and standard deviation of grey levels (0-255)."""
+    x = _check_windows(patches, "intensity_features: patches").images.reshape(len(patches), -1).astype(np.float32)
+    return np.stack([x.mean(axis=1), x.std(axis=1)], axis=1).astype(float)
+
+
+@dataclass
+class IntensityModel:
+    """Standard scaler → logistic regression (classes balanced) on :func:`intensity_features`."""
+
+    threshold: float = 0.5
+    pipeline: Any = field(default=None, repr=False)
+
+    def fit(self, patches: RoiDataset) -> "IntensityModel":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        if len(np.unique(patches.labels)) < 2:
+            raise ConfigError("the intensity baseline needs lesion and normal windows in its training part")
+        self.pipeline = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=1000))
+        self.pipeline.fit(intensity_features(patches), patches.labels)
+        return self
+
+    def predict_proba(self, patches: RoiDataset) -> np.ndarray:
+        if not len(patches):
+            return np.zeros(0)
+        return self.pipeline.predict_proba(intensity_features(patches))[:, 1]
+
+
+def intensity_baseline(train: RoiDataset, *, seed: int = 0) -> IntensityModel:
+    """Baseline: window mean and spread of intensity. Threshold from a fit on part of ``train``
+    scored on its carved validation patients; the model kept is refitted on all of ``train``."""
+    train = _check_windows(train, "intensity_baseline: train")
+    fit_part, val = carve_validation(train, seed=seed)
+    threshold = _threshold(val, IntensityModel().fit(fit_part).predict_proba(val))
+    model = IntensityModel().fit(train)
+    model.threshold = threshold
+    return model
+
+
+DETECTOR_RECIPES = {
+    "ConvNet lesion detector": lambda train, seed=0: lesion_detector(train, seed=seed),
+    "intensity baseline (window mean, std)": lambda train, seed=0: intensity_baseline(train, seed=seed),
+}
+"""The detector recipes compared in ``benchmarks/bench_detector.py`` (classroom profile)."""
