@@ -52,7 +52,10 @@ def _dcmread(path: Path, pixels: bool = True):
     if not path.is_file():
         raise DataError(f"{path}: DICOM file not found. Check the path (relative to the manifest's folder).")
     try:
-        return pydicom.dcmread(path, stop_before_pixels=not pixels)
+        ds = pydicom.dcmread(path, stop_before_pixels=not pixels)
+        if (cut := _cut_short(path, ds, whole=pixels)) is not None:
+            raise cut
+        return ds
     except (EOFError, struct.error) as exc:
         raise _truncated(path, f"ends inside an element: {exc}") from None
     except (InvalidDicomError, OSError, ValueError, KeyError, AttributeError) as exc:
@@ -61,9 +64,10 @@ def _dcmread(path: Path, pixels: bool = True):
                         f"{type(exc).__name__}: {exc}). Export it again from the PACS/viewer as DICOM Part 10.") from None
 
 
-def _cut_short(path: Path, ds) -> DataError | None:
+def _cut_short(path: Path, ds, whole: bool = True) -> DataError | None:
     """A :class:`DataError` when the file ends inside its last element (pydicom reads what is there
-    and stops quietly): the value is shorter than its length, or a partial element header is left."""
+    and stops quietly): the value is shorter than its length, or (``whole``: the dataset was read
+    to the end) a partial element header is left."""
     tags = [tag for tag in ds.keys() if tag.group != 0x0002]
     if not tags:
         return None
@@ -74,7 +78,7 @@ def _cut_short(path: Path, ds) -> DataError | None:
     size = path.stat().st_size
     if tell + length > size:
         return _truncated(path, f"its last element {raw.tag} holds {size - tell} of {length} bytes")
-    if tell + length < size:
+    if whole and tell + length < size:
         return _truncated(path, f"{size - tell - length} stray byte(s) after its last complete element")
     return None
 
@@ -110,8 +114,6 @@ def read_dicom(path: Path | str) -> np.ndarray:
 
     path = Path(path)
     ds = _dcmread(path)
-    if (cut := _cut_short(path, ds)) is not None:
-        raise cut
     if "PixelData" not in ds:
         raise _no_pixels(path, ds)
     if (short := _short_pixels(path, ds)) is not None:
@@ -209,7 +211,11 @@ def load_manifest(manifest: Path | str) -> pd.DataFrame:
         if path not in headers:
             headers[path] = _dcmread(path, pixels=False)
         ds = headers[path]
-        height, width = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
+        if "Rows" not in ds or "Columns" not in ds:
+            raise DataError(f"{manifest} line {line}: {path} ({path.stat().st_size} bytes) has no image size (Rows, "
+                            "Columns) in its header: it is truncated (cut short), or not an image (a report?). "
+                            "Copy or export the image again.")
+        height, width = int(ds.Rows), int(ds.Columns)
         abnormality = str(row.get("abnormality", "") or ("MISC" if severity else "NORM")).upper()
         background = str(row.get("background", "") or "").upper() or None
         side = str(row.get("side", "") or _laterality(ds)).upper()

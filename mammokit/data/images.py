@@ -151,7 +151,11 @@ def read_png(path: Path | str) -> np.ndarray:
     import cv2
 
     path = Path(path)
-    data = np.frombuffer(_read_bytes(path), dtype=np.uint8)
+    raw = _read_bytes(path)
+    if raw.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" not in raw[-12:]:
+        raise DataError(f"{path}: the PNG is truncated, so it cannot be decoded (cut short: {len(raw)} bytes, "
+                        "no end chunk). Re-export it, or copy it again.")
+    data = np.frombuffer(raw, dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
         raise DataError(f"{path}: OpenCV could not decode this image (damaged or not an image). "

@@ -119,7 +119,7 @@ def read_csv(path: Path | str, what: str) -> CsvTable:
     text, encoding = read_text(path, what)
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = delimiter_of(first)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True, strict=True)
     header: list[str] | None = None
     rows, lines, header_line, line = [], [], 0, 1
     try:
@@ -143,8 +143,8 @@ def read_csv(path: Path | str, what: str) -> CsvTable:
             rows.append(cells[:len(header)] + [""] * (len(header) - len(cells)))
             lines.append(start)
     except csv.Error as exc:
-        raise DataError(f"{path} line {reader.line_num}: the {what} is not a readable CSV ({exc}). "
-                        "Check the quotes on that line.") from None
+        raise DataError(f"{path} line {line}: the {what} is not a readable CSV ({exc}). Check the quotes from "
+                        "that line on: a value that starts with \" must end with \" (write \"\" for a quote inside).") from None
     if header is None:
         raise DataError(f"{path}: the {what} is empty (no header line). Its first line names the columns.")
     return CsvTable(pd.DataFrame(rows, columns=header, dtype=str), lines, header_line, delimiter, encoding)
