@@ -50,6 +50,12 @@ def _check_windows(data: Any, what: str) -> RoiDataset:
     return data
 
 
+def _scales(data: RoiDataset) -> tuple[float, ...]:
+    from mammokit.patches import parse_scales
+
+    return parse_scales(data.table["scales"].iloc[0]) if "scales" in data.table and len(data.table) else (1.0,)
+
+
 def _window_mm(data: RoiDataset) -> float | None:
     if "window_mm" not in data.table or not len(data.table):
         return None
@@ -66,6 +72,7 @@ class LesionDetector:
     window_mm: float | None
     tta: bool = True
     threshold: float = 0.5
+    scales: tuple = (1.0,)
 
     def predict_proba(self, patches: RoiDataset) -> np.ndarray:
         """One lesion probability per window of ``patches`` (cut as the training windows were)."""
@@ -81,6 +88,9 @@ class LesionDetector:
                               f"cut them with build_patch_dataset(window_mm={self.window_mm})")
         if not len(images):
             return np.zeros(0)
+        if "scales" in patches.table and not np.allclose(_scales(patches), self.scales):
+            raise ConfigError(f"this detector was trained on windows at scales {self.scales}, these are at "
+                              f"{_scales(patches)}; cut them with build_patch_dataset(scales={self.scales})")
         views = dihedral(images) if self.tta else [images]
         p = np.mean([predict_proba(m, v, batch_size=256) for m in self.members for v in views], axis=0)
         return np.clip(p, 0.0, 1.0)
@@ -96,6 +106,7 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
     (:data:`DETECTOR`) unless ``filters``/``tta``/``config`` (a :class:`mammokit.train.TrainConfig`)
     say otherwise; ``members`` nets with seeds ``seed``, ``seed + 1``, ... are averaged.
     """
+    from mammokit.augment import online_pipeline
     from mammokit.models import build_convnet
     from mammokit.train import fit
 
@@ -104,19 +115,23 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
     if config is not None and not isinstance(config, TrainConfig):
         raise ConfigError(f"lesion_detector: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
     train = _check_windows(train, "lesion_detector: train")
-    if train.images.ndim != 3:
-        raise ConfigError("lesion_detector takes single-channel windows (N, S, S)")
     spec = DETECTOR[profile]
     config = spec["config"] if config is None else config
     filters = tuple(spec["filters"] if filters is None else filters)
     size = int(train.images.shape[1])
+    channels = 1 if train.images.ndim == 3 else int(train.images.shape[-1])
     fit_part, val = carve_validation(train, seed=seed)
     nets = []
     for m in range(int(members)):
-        net = build_convnet((size, size, 1), filters=filters, seed=seed + m, name="lesion_detector")
-        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), config.replace(seed=seed + m))
+        net = build_convnet((size, size, channels), filters=filters, seed=seed + m, name="lesion_detector")
+        augment = config.augment  # Table 1's kernel filters are 1-channel: scales as channels skip them
+        if augment is True and channels != 1:
+            augment = online_pipeline(seed + m, kernels=False)
+        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels),
+            config.replace(seed=seed + m, augment=augment))
         nets.append(net)
-    detector = LesionDetector(nets, size, _window_mm(train), spec["tta"] if tta is None else bool(tta))
+    detector = LesionDetector(nets, size, _window_mm(train), spec["tta"] if tta is None else bool(tta),
+                              scales=_scales(train))
     detector.threshold = _threshold(val, detector.predict_proba(val))
     return detector
 

@@ -41,13 +41,14 @@ WINDOW_MM = 25.6
 """Default window: 25.6 mm (128 px of a MIAS film) — holds most masses with some context."""
 NORMAL_FILM, ABNORMAL_FILM = "normal film", "abnormal film"
 TABLE_COLUMNS = ("image_id", "patient_id", "label", "kind", "abnormality", "severity", "row", "col",
-                 "radius", "lesion_row", "lesion_col", "copy", "tissue", "window_px", "window_mm", "dataset", "path",
-                 "side", "flipped")
+                 "radius", "lesion_row", "lesion_col", "copy", "tissue", "window_px", "window_mm", "scales", "dataset",
+                 "path", "side", "flipped")
 """One row per window: ``kind`` is the lesion's abnormality code for a positive, else where the
 normal tissue came from (:data:`NORMAL_FILM` / :data:`ABNORMAL_FILM`); ``row, col``: the window
 centre (input array coordinates); ``radius, lesion_row, lesion_col``: the lesion's annotation
 (NaN for negatives); ``copy``: 0 for the centred window, 1.. for jittered copies and negatives;
-``tissue``: the share of the window inside the breast mask."""
+``tissue``: the share of the window inside the breast mask; ``scales``: the window sizes, as
+multiples of ``window_mm``, stacked as channels (:func:`scales_text`)."""
 
 
 def window_pixels(window_mm: float, mm_per_pixel: float = MIAS_MM_PER_PIXEL) -> int:
@@ -73,6 +74,24 @@ def cut_windows(result: PreprocessResult, rows: Any, cols: Any, window_px: int, 
     out = np.stack([extract_roi(cleaned, r, c, np.nan, size, margin=0.0, min_side=window_px)
                     for r, c in zip(rows, cols)]).astype(np.uint8)
     return np.ascontiguousarray(out[:, :, ::-1]) if result.flipped else out
+
+
+def cut_scales(result: PreprocessResult, rows: Any, cols: Any, window_px: int, size: int,
+               scales: tuple[float, ...] = (1.0,)) -> np.ndarray:
+    """:func:`cut_windows` at each of ``scales`` × ``window_px`` around the same centres: (N, S, S)
+    for one scale, else (N, S, S, C) with one channel per scale (the model sees fine detail and
+    context at once, like ``mammokit.roi``'s multiscale ROIs)."""
+    parts = [cut_windows(result, rows, cols, max(8, int(round(window_px * k))), size) for k in scales]
+    return parts[0] if len(parts) == 1 else np.stack(parts, axis=-1)
+
+
+def scales_text(scales: tuple[float, ...]) -> str:
+    """How the table records the scales: ``'0.5,1,2'``."""
+    return ",".join(f"{float(k):g}" for k in scales)
+
+
+def parse_scales(text: Any) -> tuple[float, ...]:
+    return tuple(float(k) for k in str(text).split(",")) if text and str(text) != "nan" else (1.0,)
 
 
 def clear_of_lesions(rows: np.ndarray, cols: np.ndarray, half: float, lesions: np.ndarray) -> np.ndarray:
@@ -126,7 +145,7 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
     for name in ("label", "copy", "window_px"):
         table[name] = table[name].astype(np.int64)
     table["flipped"] = table["flipped"].astype(bool)
-    for name in ("image_id", "patient_id", "kind", "abnormality", "severity", "dataset", "path", "side"):
+    for name in ("image_id", "patient_id", "kind", "abnormality", "severity", "scales", "dataset", "path", "side"):
         column = table[name].astype(object)
         table[name] = column.where(column.notna(), None)
     return table.reset_index(drop=True)
@@ -145,7 +164,7 @@ def _load(folder) -> RoiDataset | None:
         data = _dataset(images, table)
     except (OSError, ValueError, EOFError, KeyError, TypeError):
         return None
-    if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(table):
+    if images.ndim not in (3, 4) or images.dtype != np.uint8 or len(images) != len(table):
         return None
     return data
 
@@ -158,8 +177,9 @@ def tissue_share(mask: np.ndarray, window_px: int) -> np.ndarray:
                          borderType=cv2.BORDER_CONSTANT)
 
 
-def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int, window_mm: float, jitter: int,
-                  negatives: int, clearance_px: float, min_tissue: float, rng: np.random.Generator) -> list[dict]:
+def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int, window_mm: float, scales: str,
+                  jitter: int, negatives: int, clearance_px: float, min_tissue: float,
+                  rng: np.random.Generator) -> list[dict]:
     """The window centres of one film: positives (each lesion + jitter copies), then negatives."""
     share = tissue_share(result.mask, window_px)
     h, w = share.shape
@@ -169,7 +189,7 @@ def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int,
 
     first = group.iloc[0]
     base = {c: first.get(c) for c in ("image_id", "patient_id", "dataset", "path", "side")}
-    base.update(window_px=window_px, window_mm=window_mm, flipped=result.flipped)
+    base.update(window_px=window_px, window_mm=window_mm, scales=scales, flipped=result.flipped)
     lesions = group[group["abnormality"] != "NORM"]
     out = []
     for _, les in lesions.iterrows():
@@ -197,12 +217,15 @@ def _film_windows(result: PreprocessResult, group: pd.DataFrame, window_px: int,
 
 
 def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None, *, size: int = 64,
-                        window_mm: float = WINDOW_MM, seed: int = 0, jitter: int = 4, negatives: int = 8,
+                        window_mm: float = WINDOW_MM, scales: tuple[float, ...] = (1.0,), seed: int = 0,
+                        jitter: int = 4, negatives: int = 8,
                         clearance_mm: float = 2.0, min_tissue: float = 0.5, mm_per_pixel: float = MIAS_MM_PER_PIXEL,
                         cache: bool = True, progress: bool = True) -> RoiDataset:
     """Lesion (1) vs normal tissue (0) windows of ``catalog``'s films (module docstring).
 
-    ``size``: model input side in px; ``window_mm``: the window on the film; ``jitter``: shifted
+    ``size``: model input side in px; ``window_mm``: the window on the film (negatives are clear
+    of lesions at this size); ``scales``: more than one gives (N, S, S, C) windows, channel c
+    ``scales[c] * window_mm`` wide around the same centre (at most 3, the kit's channel limit); ``jitter``: shifted
     copies per lesion (up to a quarter window each way); ``negatives``: normal-tissue windows per
     film (normal films and abnormal films alike; centres drawn in the breast mask where at least
     ``min_tissue`` of the window is breast — lesions lie in the breast, so a window of mostly
@@ -232,10 +255,12 @@ def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = No
         raise ConfigError(f"clearance_mm={clearance_mm!r} must be a number of millimetres in [0, 100]")
     _check_catalog(catalog)
     window_px = window_pixels(window_mm, mm_per_pixel)
-    options = {"size": int(size), "window_px": window_px, "window_mm": float(window_mm), "seed": int(seed),
-               "jitter": int(jitter),
-               "negatives": int(negatives), "clearance_px": clearance_mm / mm_per_pixel,
-               "min_tissue": float(min_tissue)}
+    scales = tuple(float(k) for k in scales)
+    if not 1 <= len(scales) <= 3 or len(scales) == 2 or not all(0.1 <= k <= 10 for k in scales):
+        raise ConfigError(f"scales={scales!r} must be 1 or 3 multiples of window_mm in [0.1, 10], e.g. (0.5, 1, 2)")
+    options = {"scales": scales_text(scales), "size": int(size), "window_px": window_px,
+               "window_mm": float(window_mm), "seed": int(seed), "jitter": int(jitter), "negatives": int(negatives),
+               "clearance_px": clearance_mm / mm_per_pixel, "min_tissue": float(min_tissue)}
     folder = paths.cache_dir() / "patches" / cache_key(catalog, cfg, options)
     if cache and (folder / "table.json").is_file():
         cached = _load(folder)
@@ -249,9 +274,10 @@ def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = No
             continue
         result = preprocess(read_image(path), cfg)
         rng = np.random.default_rng([int(seed), i])
-        found = _film_windows(result, group, window_px, float(window_mm), int(jitter), int(negatives),
-                              options["clearance_px"], float(min_tissue), rng)
-        images.append(cut_windows(result, [r["row"] for r in found], [r["col"] for r in found], window_px, size))
+        found = _film_windows(result, group, window_px, float(window_mm), options["scales"], int(jitter),
+                              int(negatives), options["clearance_px"], float(min_tissue), rng)
+        images.append(cut_scales(result, [r["row"] for r in found], [r["col"] for r in found], window_px, size,
+                                 scales))
         records += found
     if not records:
         raise DataError(f"build_patch_dataset: no windows could be cut from the catalog ({len(catalog)} rows)")
@@ -287,7 +313,8 @@ def _map_predict(model_or_detector: Any, windows: np.ndarray, window_mm: float, 
         detector = model_or_detector
         if not tta and getattr(detector, "tta", False) and dataclasses.is_dataclass(detector):
             detector = dataclasses.replace(detector, tta=False)
-        table = pd.DataFrame({"window_mm": np.full(len(windows), float(window_mm)), "label": 0, "patient_id": "map"})
+        table = pd.DataFrame({"window_mm": np.full(len(windows), float(window_mm)), "label": 0, "patient_id": "map",
+                              "scales": scales_text(getattr(detector, "scales", (1.0,)))})
         data = RoiDataset(windows, table, np.zeros(len(windows), np.int64), table["patient_id"].to_numpy(str))
         return np.asarray(detector.predict_proba(data), dtype=float).reshape(-1)
     from mammokit.train import predict_proba
@@ -334,7 +361,8 @@ def lesion_map(model_or_detector: Any, image: np.ndarray | PreprocessResult, cfg
     inside = mask[rr, cc]
     grid = np.zeros(rr.shape, np.float32)
     if inside.any():
-        windows = cut_windows(result, rr[inside], cc[inside], window_px, size)
+        windows = cut_scales(result, rr[inside], cc[inside], window_px, size, getattr(model_or_detector, "scales",
+                                                                                      (1.0,)))
         grid[inside] = _map_predict(model_or_detector, windows, window_mm, tta)
     full = cv2.resize(grid, (len(grid_c) * stride, len(grid_r) * stride), interpolation=cv2.INTER_LINEAR)[:h, :w]
     return np.where(mask, full, np.nan).astype(np.float32)

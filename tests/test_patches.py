@@ -187,3 +187,15 @@ def test_lesion_map_scores_each_window_as_the_dataset_cuts_it(phantoms, cache):
         patches.lesion_map(Mean(), film, stride_mm=50.0)
     with pytest.raises(ConfigError, match="detector"):
         patches.lesion_map(object(), film)
+
+
+def test_scales_stack_as_channels_around_one_centre(phantoms, cache):
+    data = _build(phantoms, negatives=2, jitter=0)
+    multi = _build(phantoms, negatives=2, jitter=0, scales=(0.5, 1, 2))
+    assert multi.images.shape == (len(data), 32, 32, 3) and (multi.table["scales"] == "0.5,1,2").all()
+    assert np.array_equal(multi.images[..., 1], data.images)  # the middle channel is the plain window
+    pd.testing.assert_frame_equal(multi.table[["row", "col"]], data.table[["row", "col"]])
+    again = _build(phantoms, negatives=2, jitter=0, scales=(0.5, 1, 2))  # read back from the cache
+    assert np.array_equal(again.images, multi.images)
+    with pytest.raises(ConfigError, match="scales"):
+        _build(phantoms, scales=(1, 2))
