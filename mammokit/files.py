@@ -149,6 +149,8 @@ def atomic_folder(folder: Path | str) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         failed = Path(os.fsdecode(exc.filename)) if isinstance(exc, OSError) and exc.filename else None
         where = folder / failed.relative_to(tmp) if failed and failed.is_relative_to(tmp) else folder
+        if isinstance(exc, WriteError):  # a file inside, written atomically itself: name its final place
+            raise WriteError(str(exc).replace(str(tmp), str(folder)), exc.errno, str(where)) from exc
         if (error := write_error(exc, where)) is None:
             raise
         raise error from exc

@@ -86,6 +86,8 @@ def _cut_short(path: Path, ds, whole: bool = True) -> DataError | None:
 def _no_pixels(path: Path, ds) -> DataError:
     """A complete DICOM without pixel data: a report or structured document (or pixels removed)."""
     sop = str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "") or ds.get("SOPClassUID", ""))
+    if sop and not sop.startswith(_NOT_IMAGES) and "Rows" not in ds:
+        return _truncated(path, "it ends before its image size and pixel data")
     kind = "a report or structured document" if sop.startswith(_NOT_IMAGES) else "a report or structured document?"
     return DataError(f"{path}: the DICOM file has no pixel data ({kind}; SOP class {sop or 'unknown'}). "
                      "Point the manifest at the image file.")
