@@ -177,6 +177,13 @@ def films_from_catalog(catalog, n: int = 8) -> dict[str, Film]:
     return films
 
 
+def picture_output(jpeg: bytes) -> dict:
+    """A JPEG as one notebook ``display_data`` output (what an Output widget's ``outputs`` holds)."""
+    import base64
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/jpeg": base64.b64encode(jpeg).decode("ascii"), "text/plain": "<explorer picture>"}}
+
+
 class PreprocessExplorer:
     """The preprocessing explorer: pick a film, move the knobs, see each stage and the readouts.
 
@@ -243,17 +250,23 @@ class PreprocessExplorer:
         return self.chosen
 
     def update(self) -> View:
-        """Recompute and redraw (called on every released control)."""
-        from IPython.display import Image, display
+        """Recompute and redraw (called on every released control).
 
+        The picture replaces the Output widget's ``outputs`` in one state update rather than
+        being displayed inside ``with self.output:``. Output captured that way is mirrored by
+        headless clients (nbclient, hence papermill and ``nbconvert --execute``), whose stand-in
+        for a front end answers each captured output with a message on the kernel's shell socket
+        while it is still waiting on that socket for the cell's reply; with pyzmq's edge-triggered
+        sockets that send can swallow the reply's wake-up, and the run then waits forever
+        (nbclient issue #312). Setting the state sends nothing back, and JupyterLab, Colab and
+        Voilà draw it the same.
+        """
         c = self.controls
         noise = c["noise"].value
         amount = float(c["noise_level"].value) * NOISE_UNITS[noise]
         self.view = render_view(self.films[c["film"].value], self.config, noise, amount, self.preview, self.seed)
         self.readout.value = self.view.readout_html()
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(Image(data=self.view.png, format="jpeg"))
+        self.output.outputs = (picture_output(self.view.png),)
         return self.view
 
     def snapshot(self):

@@ -95,6 +95,31 @@ def test_sweep_rejects_unknown_parameters(course_dir: Path, tmp_path: Path, caps
     assert "04_convnet has no parameter(s) EPOCH" in capsys.readouterr().err
 
 
+def test_sweep_checks_values_before_any_run_starts(course_dir: Path, tmp_path: Path, capsys):
+    out = tmp_path / "s"
+    assert cli.main(["sweep", "04_convnet", "-p", "EPOCHS", "-1", "2", "--out", str(out)]) == 2
+    assert "-p EPOCHS" in capsys.readouterr().err
+    assert not out.exists(), "nothing may start when one value is bad"
+
+
+@pytest.mark.slow
+def test_course_reads_a_relative_data_path_from_the_callers_folder(
+        course_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """-p DATA mias-dev means ./mias-dev where the instructor typed it, although the notebooks
+    run in their own folder; --out is relative to the caller too."""
+    from mammokit.data import synthetic
+
+    write_notebook(course_dir / "01_data.ipynb", "# One\nloads DATA",
+                   [("code", "catalog = mk.data.load_catalog(P.DATA)"),
+                    ("code", RECORD.format(stem="01_data", expr="len(catalog)"))])
+    here = tmp_path / "elsewhere"
+    synthetic.write_phantoms(here / "films", n_patients=2, size=128, seed=0)
+    monkeypatch.chdir(here)
+    assert cli.main(["course", "--out", "run", "-p", "DATA", "films", "--only", "01_data"]) == 0
+    metrics = json.loads((here / "run" / "metrics" / "01_data.json").read_text())
+    assert metrics["value"] > 0
+
+
 def test_params_command_lists_defaults_and_allowed_values(capsys):
     assert cli.main(["params", "04_convnet"]) == 0
     text = capsys.readouterr().out

@@ -161,6 +161,33 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
 }
 
 
+# Parameters that name a file or folder, with the words each also takes that are not paths.
+PATH_PARAMS: dict[str, tuple[str, ...]] = {"DATA": ("auto", "synthetic"), "RUN_DIR": (),
+                                           "WEIGHTS": ("imagenet", "random")}
+
+
+def absolute_paths(values: Mapping[str, Any], cwd: Path | str | None = None) -> dict[str, Any]:
+    """``values`` with each relative path parameter made absolute against ``cwd`` (default: here).
+
+    ``mammokit course``/``sweep`` run the notebooks with ``notebooks/`` as their working folder,
+    so ``-p DATA mias-dev`` must be read where the instructor typed it, not there. Words such
+    as ``auto`` or ``imagenet`` and non-text values pass unchanged.
+
+    >>> absolute_paths({"DATA": "auto", "EPOCHS": 2}, "/course")
+    {'DATA': 'auto', 'EPOCHS': 2}
+    >>> absolute_paths({"DATA": "mias-dev"}, "/course")["DATA"]
+    '/course/mias-dev'
+    """
+    base = Path(cwd or Path.cwd())
+    out = dict(values)
+    for name, words in PATH_PARAMS.items():
+        value = out.get(name)
+        if isinstance(value, str) and value and value not in words:
+            path = Path(value).expanduser()
+            out[name] = str(path if path.is_absolute() else base.absolute() / path)
+    return out
+
+
 def spec(notebook: str) -> tuple[Param, ...]:
     """All parameters of ``notebook`` (its stem, e.g. ``"04_convnet"``), common ones first."""
     name = Path(notebook).stem

@@ -43,12 +43,14 @@ POLL_SLICE_S = 0.5
 def poll_in_slices() -> None:
     """Make the notebook client poll the kernel's sockets in short slices (idempotent).
 
-    With today's jupyter_client/pyzmq on asyncio, an awaited socket poll sometimes misses the
-    wake-up for a message that has arrived (seen here on notebook 02's explorer cell, whose many
-    widget messages arrive together): the client then sits idle until the poll's timeout — the
-    whole cell timeout, or forever without one — although the kernel has finished (nbclient
-    issue #312 describes the same). Polling again every :data:`POLL_SLICE_S` seconds looks at
-    the socket afresh, so a missed wake-up costs half a second instead.
+    nbclient answers output captured by an ``ipywidgets.Output`` (``with out: display(...)``)
+    with a message on the kernel's shell socket while it awaits the cell's reply on that same
+    socket; pyzmq's sockets wake their poller on an edge, and that send can consume the edge of
+    a reply that has just arrived, so the client sits idle until the poll's timeout — the whole
+    cell timeout, or forever — although the kernel has finished (nbclient issue #312). The kit's
+    own widgets no longer capture output that way (see ``PreprocessExplorer.update``), so plain
+    papermill runs them; this guard stays for a student's own Output widget: polling again every
+    :data:`POLL_SLICE_S` seconds looks at the socket afresh, so a lost wake-up costs half a second.
     """
     from queue import Empty
     from time import monotonic
@@ -285,7 +287,9 @@ def run_course(profile: str = "smoke", out: Path | str | None = None,
     from mammokit import paths
     from mammokit.course.summary import write_summary
 
-    parameters = dict(parameters or {})
+    from mammokit.course.params import absolute_paths
+
+    parameters = absolute_paths(parameters or {})
     chosen = course_notebooks(notebooks)
     check_overrides(chosen, parameters)
     check_values(chosen, parameters)

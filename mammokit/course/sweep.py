@@ -79,11 +79,15 @@ def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | No
 
     [nb] = course_notebooks([notebook])
     names = {p.name for p in params.spec(nb.stem)}
-    fixed = dict(parameters or {})
+    fixed = params.absolute_paths(parameters or {})
+    grid = {key: [params.absolute_paths({key: v})[key] for v in values] for key, values in grid.items()}
     unknown = sorted((set(grid) | set(fixed)) - names)
     if unknown:
         raise MammokitError(f"{nb.stem} has no parameter(s) {', '.join(unknown)}; "
                             f"see `mammokit params {nb.stem}`")
+    for key, values in [*((k, [v]) for k, v in fixed.items()), *grid.items()]:
+        for value in values:  # a bad -p EPOCHS -1 fails now, not after the first runs started
+            params.check_value(nb.stem, key, value, source=f"-p {key}")
     if jobs < 1:
         raise MammokitError(f"--jobs must be at least 1, got {jobs}")
     out = Path(out or paths.runs_dir() / f"sweep-{nb.stem}").resolve()
