@@ -85,7 +85,7 @@ def _image_info(path: Path) -> None:
 
 def _data_info(args: argparse.Namespace) -> None:
     from mammokit.data import summarise
-    from mammokit.data.validate import suspicious
+    from mammokit.data.images import suspicious
 
     if (path := _single_file(args.source)) is not None:
         return _image_info(path)

@@ -10,7 +10,7 @@ from bad_inputs import check_case, fifo, file, mias, within
 
 from mammokit.data import load_catalog, read_image
 from mammokit.data.dicom import write_dicom
-from mammokit.data.validate import suspicious
+from mammokit.data.images import suspicious
 from mammokit.errors import DataError
 
 

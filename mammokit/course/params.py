@@ -24,10 +24,9 @@ from typing import Any, Mapping
 
 from mammokit.backend import PAPER_BACKBONES
 from mammokit.checks import Check, boolean, folder, integer, list_of, number, one_of, optional, text
+from mammokit.course.profiles import DEFAULT_PROFILE, PROFILES
 from mammokit.errors import ConfigError
 
-PROFILES = ("smoke", "classroom", "paper")
-DEFAULT_PROFILE = "classroom"
 _UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 

@@ -19,7 +19,7 @@ import os
 import re
 from pathlib import Path
 
-from mammokit.course.params import PROFILES
+from mammokit.course.profiles import PROFILES
 from mammokit.errors import ConfigError
 from mammokit.files import write_text
 

@@ -12,8 +12,7 @@ import pandas as pd
 
 from mammokit import paths
 from mammokit.data.catalog import COLUMNS, counts, pick_images, summarise
-from mammokit.data.images import read_image, read_pgm, write_pgm
-from mammokit.data.validate import suspicious
+from mammokit.data.images import read_image, read_pgm, suspicious, write_pgm
 from mammokit.errors import DataError
 
 __all__ = ["COLUMNS", "counts", "load_catalog", "mias_dir", "pick_images", "read_image", "read_pgm",

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mammokit.errors import DataError
 from mammokit.files import write_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PGM_MAGIC = (b"P5", b"P2")
 _WHITESPACE = b" \t\r\n\v\f"
@@ -189,3 +193,31 @@ def read_image(path: Path | str) -> np.ndarray:
         return read_pgm(path)  # raises the wrong-magic message
     raise DataError(f"{path}: unknown image format (suffix {suffix!r}, first bytes {head[:8]!r}). "
                     "Use PGM, PNG or DICOM.")
+
+
+# --- annotations checked against the pixels -------------------------------------------------------
+
+def suspicious(catalog: pd.DataFrame, dark: int = 16, window: int = 7) -> list[str]:
+    """Legal but worth a look: lesion centres lying on the film background (outside the breast).
+
+    (The table-only checks are :func:`mammokit.data.validate.validate`; this one reads the films,
+    so it lives beside the reader.)
+
+    A centre whose ``window``×``window`` neighbourhood has a median grey level at most
+    ``dark`` /255 of the image's range sits on the black film background: the annotation may be
+    off, or (MIAS calcification clusters) describe a spread-out finding. One line per case.
+    """
+    # CBIS-DDSM centres are computed from ROI masks, not typed in: skip re-reading its ~3,000 large films
+    located = catalog[catalog["row"].notna() & catalog["col"].notna() & (catalog["dataset"] != "cbis-ddsm")]
+    found = []
+    for path, group in located.groupby("path", sort=False):
+        image = read_image(path)
+        top = 255 if image.dtype == np.uint8 else int(image.max()) or 1
+        for r in group.itertuples():
+            row, col, k = int(round(r.row)), int(round(r.col)), window // 2
+            patch = image[max(row - k, 0):row + k + 1, max(col - k, 0):col + k + 1]
+            level = float(np.median(patch)) / top * 255
+            if level <= dark:
+                found.append(f"{r.image_id} {r.abnormality} {r.severity} at x={r.x:g}, y={r.y:g}: the centre lies "
+                             f"on the film background (median grey {level:.0f}/255). Check this annotation.")
+    return found

@@ -1,5 +1,5 @@
 """The catalog as a whole, checked once by every loader: errors for what would silently change
-results, warnings for what is legal but worth a look.
+results. (What is legal but worth a look needs the films: :func:`mammokit.data.images.suspicious`.)
 
 A row-by-row parser cannot see that one image is listed under two patients (which defeats the
 patient-disjoint splits), that a row was pasted twice (a ROI counted twice), or that a radius
@@ -92,28 +92,3 @@ def validate(catalog: pd.DataFrame, where: Sequence[str]) -> pd.DataFrame:
     _check_rows(catalog, where)
     _check_identity(catalog, where)
     return catalog
-
-
-def suspicious(catalog: pd.DataFrame, dark: int = 16, window: int = 7) -> list[str]:
-    """Legal but worth a look: lesion centres lying on the film background (outside the breast).
-
-    A centre whose ``window``×``window`` neighbourhood has a median grey level at most
-    ``dark`` /255 of the image's range sits on the black film background: the annotation may be
-    off, or (MIAS calcification clusters) describe a spread-out finding. One line per case.
-    """
-    from mammokit.data.images import read_image
-
-    # CBIS-DDSM centres are computed from ROI masks, not typed in: skip re-reading its ~3,000 large films
-    located = catalog[catalog["row"].notna() & catalog["col"].notna() & (catalog["dataset"] != "cbis-ddsm")]
-    found = []
-    for path, group in located.groupby("path", sort=False):
-        image = read_image(path)
-        top = 255 if image.dtype == np.uint8 else int(image.max()) or 1
-        for r in group.itertuples():
-            row, col, k = int(round(r.row)), int(round(r.col)), window // 2
-            patch = image[max(row - k, 0):row + k + 1, max(col - k, 0):col + k + 1]
-            level = float(np.median(patch)) / top * 255
-            if level <= dark:
-                found.append(f"{r.image_id} {r.abnormality} {r.severity} at x={r.x:g}, y={r.y:g}: the centre lies "
-                             f"on the film background (median grey {level:.0f}/255). Check this annotation.")
-    return found
