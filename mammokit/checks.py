@@ -16,12 +16,16 @@ mammokit.errors.ConfigError: make_dataset: batch_size='eight' must be a positive
 """
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import functools
 import numbers
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from mammokit.errors import ConfigError
 
 Check = Callable[[Any], "str | None"]  # returns a complaint, or None when the value is fine
+_Class = TypeVar("_Class", bound=type)
 
 
 def require(check: Check, value: Any, what: str, error: type[Exception] = ConfigError, hint: str = "") -> Any:
@@ -33,6 +37,42 @@ def require(check: Check, value: Any, what: str, error: type[Exception] = Config
     if complaint is not None:
         raise error(f"{what}={value!r} must be {complaint}" + (f" {hint}" if hint else ""))
     return value
+
+
+def strict_fields(cls: _Class) -> _Class:
+    """Class decorator for an options dataclass (put it above ``@dataclass``): an unknown keyword
+    (a misspelt key in ``Config(**settings)``, or in ``dataclasses.replace``) is a ConfigError
+    naming it and the closest field, instead of Python's TypeError about ``__init__``.
+
+    >>> @strict_fields
+    ... @dataclasses.dataclass(frozen=True)
+    ... class Knobs:
+    ...     offset: int = 0
+    >>> Knobs(ofset=3)
+    Traceback (most recent call last):
+    ...
+    mammokit.errors.ConfigError: Knobs: unknown option 'ofset' (did you mean 'offset'?); the fields are: offset
+    """
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    generated = cls.__init__
+
+    @functools.wraps(generated)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        unknown = [k for k in kwargs if k not in names]
+        if unknown:
+            hints = []
+            for name in unknown:
+                close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+                hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise ConfigError(f"{cls.__name__}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
+                              f"the fields are: {', '.join(names)}")
+        if len(args) > len(names):
+            raise ConfigError(f"{cls.__name__}: {len(args)} values given by position, but it has {len(names)} "
+                              "fields; name them (field=value)")
+        generated(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+    return cls
 
 
 def _is_int(value: Any) -> bool:

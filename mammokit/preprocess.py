@@ -14,12 +14,13 @@ tunes is what a run uses. Images are 2-D uint8 or uint16 arrays; stages work in 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import NamedTuple
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping, NamedTuple
 
 import cv2
 import numpy as np
 
+from mammokit.checks import strict_fields
 from mammokit.errors import ConfigError, DataError
 
 FILTERS = ("none", "median", "gaussian", "bilateral")
@@ -29,6 +30,7 @@ MASK_WIDTH = 256  # the mask is computed on a copy this wide: same shape, ~16x l
 _T1_BELOW_T2 = np.triu(np.ones((256, 256), bool), 1)  # valid (t1, t2) pairs of 3-class Otsu
 
 
+@strict_fields  # PreprocessConfig(**settings) with a misspelt key: a ConfigError naming it and the close match
 @dataclass(frozen=True)
 class PreprocessConfig:
     """Every preprocessing knob. Sizes are in pixels of the input image; grey levels are 8-bit.
@@ -87,13 +89,11 @@ class PreprocessConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "PreprocessConfig":
-        """Build from a dict; an unknown key is a ConfigError naming it."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"PreprocessConfig has no field(s) {', '.join(unknown)}; "
-                              f"known: {', '.join(sorted(known))}")
+    def from_dict(cls, values: Mapping[str, Any]) -> "PreprocessConfig":
+        """Build from a dict (a run record, notebook 02's ``PREPROCESS``); an unknown key is a
+        ConfigError naming it and the closest field (as ``PreprocessConfig(**values)`` is)."""
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"PreprocessConfig: expected a dict of field values, got {type(values).__name__}")
         return cls(**values)
 
 

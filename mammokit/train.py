@@ -29,7 +29,7 @@ import pandas as pd
 
 from mammokit import runs
 from mammokit.backend import distribution_strategy
-from mammokit.checks import integer, number, optional, require
+from mammokit.checks import integer, number, optional, require, strict_fields
 from mammokit.datasets import check_labels, class_weights, make_dataset  # noqa: F401 (mk.train.class_weights)
 from mammokit.errors import ConfigError, DataError
 from mammokit.models import check_rois
@@ -127,6 +127,7 @@ def _augment_pipeline(augment: Any, seed: int):
     raise ConfigError(f"augment={augment!r}: use True (the kit's online pipeline), False, or a Keras layer")
 
 
+@strict_fields  # a misspelt field is a ConfigError naming the close match, not a TypeError
 @dataclass(frozen=True)
 class TrainConfig:
     """Every training option, in one place; :func:`fit` and everything that trains a ConvNet take one.
@@ -174,22 +175,11 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes`` (field names as in the class)."""
-        return TrainConfig(**{**dataclasses.asdict(self), **changes})
+        # field by field, never through dataclasses.asdict: that deep-copies values (a Keras augment layer)
+        return dataclasses.replace(self, **changes)
 
 
 _FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))
-_generated_init = TrainConfig.__init__
-
-
-@functools.wraps(_generated_init)
-def _init_naming_unknown_fields(self, *args: Any, **kwargs: Any) -> None:
-    unknown = sorted(set(kwargs) - _FIELDS)
-    if unknown:
-        raise ConfigError(f"TrainConfig: unknown option(s) {unknown}; the fields are {', '.join(sorted(_FIELDS))}")
-    _generated_init(self, *args, **kwargs)
-
-
-TrainConfig.__init__ = _init_naming_unknown_fields  # a misspelt field is a ConfigError, not a TypeError
 
 
 def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None,

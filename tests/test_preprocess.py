@@ -1,6 +1,8 @@
 """Preprocessing: each stage on small synthetic films whose truth we know, plus the MIAS check."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -109,6 +111,24 @@ def test_bad_config_names_the_field(field, value):
     assert isinstance(info.value, MammokitError)
     with pytest.raises(ConfigError, match="colour"):
         PreprocessConfig.from_dict({"colour": 1})
+
+
+@pytest.mark.parametrize("build", [
+    lambda d: PreprocessConfig(**d),  # as notebook 02 builds it from its PREPROCESS parameter
+    PreprocessConfig.from_dict,
+    lambda d: dataclasses.replace(PreprocessConfig(), **d),
+])
+def test_a_misspelt_setting_names_itself_and_the_close_field(build):
+    with pytest.raises(ConfigError, match="unknown option 'otsu_ofset' \\(did you mean 'otsu_offset'\\?\\)"):
+        build({"otsu_ofset": 10})
+    with pytest.raises(ConfigError, match="'colour', 'kernal' \\(did you mean 'kernel'\\?\\)"):
+        build({"colour": 1, "kernal": 3})
+    assert build({"otsu_offset": 10, "kernel": 3}) == PreprocessConfig(otsu_offset=10, kernel=3)
+
+
+def test_from_dict_wants_a_dict():
+    with pytest.raises(ConfigError, match="dict"):
+        PreprocessConfig.from_dict([("kernel", 3)])
 
 
 def test_bad_images_raise_data_errors():

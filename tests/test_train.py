@@ -176,6 +176,20 @@ def test_fit_rejects_mismatched_sizes_and_bad_knobs():
         train.load_model("/nonexistent/model.keras")
 
 
+def test_replace_keeps_the_augment_layer_itself_and_checks_the_changes():
+    layer = keras.layers.RandomFlip("horizontal", seed=5)
+    config = TrainConfig(augment=layer, class_weight={0: 1.0, 1: 3.0}, verbose=0)
+    changed = config.replace(epochs=4, seed=9)
+    assert changed.augment is layer, "the same Keras layer, not a deep copy of it"
+    assert changed.class_weight is config.class_weight
+    assert (changed.epochs, changed.seed, changed.batch_size) == (4, 9, config.batch_size)
+    assert config.epochs == 1, "the original is left as it was"
+    with pytest.raises(ConfigError, match="unknown option 'epoch' \\(did you mean 'epochs'\\?\\)"):
+        config.replace(epoch=4)
+    with pytest.raises(ConfigError, match="seed"):
+        config.replace(seed="nine")
+
+
 def test_predict_proba_is_the_malignant_column():
     images, _ = _data(5)
     model = _tiny()
