@@ -13,11 +13,15 @@ What each feature uses matters for honesty:
 """
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
+
 import cv2
 import numpy as np
 import pandas as pd
 
 from mammokit.errors import ConfigError
+from mammokit.preprocess import PreprocessConfig
 from mammokit.roi import MIAS_MM_PER_PIXEL
 
 GLCM_LEVELS = 32
@@ -201,33 +205,58 @@ def margin_features(roi: np.ndarray, radius: float, mm_per_pixel: float = MIAS_M
             "tangential_share": float(np.mean(np.abs(tangential[outside]) / magnitude[outside]))}
 
 
-def margin_table(dataset, mm_per_pixel: float = MIAS_MM_PER_PIXEL) -> pd.DataFrame:
+def margin_table(dataset, cfg: PreprocessConfig | None = None, *,
+                 mm_per_pixel: float = MIAS_MM_PER_PIXEL) -> pd.DataFrame:
     """One row of :data:`MARGIN_FEATURES` per ROI, measured on a window of :data:`MARGIN_WINDOW_MM`
-    at film resolution re-cut (cached) from the films named in ``dataset.table`` — whatever recipe
-    cut ``dataset`` itself. A missing radius gives 5 mm."""
+    at film resolution re-cut from the films named in ``dataset.table`` — whatever recipe cut
+    ``dataset`` itself — preprocessed as ``cfg`` says (notebook 02's choice: pass it; None: the
+    defaults). A missing radius gives 5 mm.
+
+    Each lesion's features are remembered by film (and its size and time stamp), centre, radius,
+    scale and ``cfg``, for the last :data:`MARGIN_MEMO_SIZE` lesions: a cross-validation measures
+    each lesion once, and another preprocessing measures it anew."""
     from mammokit.roi import build_roi_dataset
 
+    cfg = PreprocessConfig() if cfg is None else cfg
+    if not isinstance(cfg, PreprocessConfig):
+        raise ConfigError(f"margin_table: cfg must be a mammokit.preprocess.PreprocessConfig, got {type(cfg).__name__}")
     table = dataset.table.reset_index(drop=True)
     if "path" not in table:
         raise ConfigError("margin_table: the ROI table carries no film paths; build it with mammokit.roi.build_roi_dataset")
-    keys = [_margin_key(p, r, c, rad, mm_per_pixel)
+    keys = [_margin_key(cfg, p, r, c, rad, mm_per_pixel)
             for p, r, c, rad in zip(table["path"], table["row"], table["col"], table["radius"])]
-    missing = [i for i, k in enumerate(keys) if k not in _MARGIN_MEMO]
+    found = {k: _MARGIN_MEMO[k] for k in keys if k in _MARGIN_MEMO}
+    missing = [i for i, k in enumerate(keys) if k not in found]
     if missing:  # each fold's part is a new subset: cut only lesions not measured yet, uncached on disk
         side = int(round(MARGIN_WINDOW_MM / mm_per_pixel))
-        windows = build_roi_dataset(table.iloc[missing], None, side, margin=0.0, min_side=side, cache=False,
+        windows = build_roi_dataset(table.iloc[missing], cfg, side, margin=0.0, min_side=side, cache=False,
                                     progress=False)
         for (_, row), w in zip(windows.table.iterrows(), windows.images):
             rad = float(row["radius"])
-            _MARGIN_MEMO[_margin_key(row["path"], row["row"], row["col"], rad, mm_per_pixel)] = margin_features(w, rad if np.isfinite(rad) else 5.0 / mm_per_pixel, mm_per_pixel)
-    return pd.DataFrame([_MARGIN_MEMO[k] for k in keys], columns=list(MARGIN_FEATURES))
+            key = _margin_key(cfg, row["path"], row["row"], row["col"], rad, mm_per_pixel)
+            found[key] = margin_features(w, rad if np.isfinite(rad) else 5.0 / mm_per_pixel, mm_per_pixel)
+    for key in keys:  # most recently used last; the oldest go first
+        _MARGIN_MEMO[key] = found[key]
+        _MARGIN_MEMO.move_to_end(key)
+    while len(_MARGIN_MEMO) > MARGIN_MEMO_SIZE:
+        _MARGIN_MEMO.popitem(last=False)
+    return pd.DataFrame([found[k] for k in keys], columns=list(MARGIN_FEATURES))
 
 
-def _margin_key(path, row, col, radius, mm_per_pixel) -> tuple:
+def _margin_key(cfg: PreprocessConfig, path, row, col, radius, mm_per_pixel) -> tuple:
     radius = float(radius)
-    return str(path), float(row), float(col), radius if np.isfinite(radius) else -1.0, float(mm_per_pixel)
+    try:
+        stat = os.stat(path)
+        stamp = (stat.st_size, stat.st_mtime_ns)  # a film replaced on disk is measured anew
+    except OSError:
+        stamp = None  # build_roi_dataset says what is wrong with the file
+    return (cfg, str(path), stamp, float(row), float(col), radius if np.isfinite(radius) else -1.0,
+            float(mm_per_pixel))
 
 
-_MARGIN_MEMO: dict[tuple, dict[str, float]] = {}
-"""Margin features by (film, row, col, radius, mm per pixel): a pure function of those, so a
-cross-validation measures each lesion once."""
+MARGIN_MEMO_SIZE = 4096
+"""How many lesions' margin features :func:`margin_table` remembers (a few dozen bytes each)."""
+
+_MARGIN_MEMO: OrderedDict[tuple, dict[str, float]] = OrderedDict()
+"""Margin features by (preprocessing, film, its size and time stamp, row, col, radius, mm per pixel),
+least recently used first."""

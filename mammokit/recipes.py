@@ -43,10 +43,11 @@ ANNOTATION = ("radius_mm", *(f"class_{k}" for k in LESION_CLASSES))
 """The radiologist's annotation as numbers: radius in mm and the abnormality class, one-hot."""
 
 
-def model_inputs(rois: RoiDataset, columns: Sequence[str]) -> pd.DataFrame:
+def model_inputs(rois: RoiDataset, columns: Sequence[str], preprocess: PreprocessConfig | None = None) -> pd.DataFrame:
     """The ``columns`` of ``rois``: from :func:`mammokit.features.feature_table`,
-    :func:`mammokit.features.margin_table` (re-cut from the films) or ``class_<CLASS>`` (1.0 where
-    the table's ``abnormality`` is CLASS), each computed only when asked for."""
+    :func:`mammokit.features.margin_table` (re-cut from the films, preprocessed as ``preprocess``
+    says; None: the defaults) or ``class_<CLASS>`` (1.0 where the table's ``abnormality`` is
+    CLASS), each computed only when asked for."""
     columns = list(columns)
     unknown = [c for c in columns if c not in FEATURES and c not in MARGIN_FEATURES and c not in ANNOTATION]
     if unknown:
@@ -56,7 +57,7 @@ def model_inputs(rois: RoiDataset, columns: Sequence[str]) -> pd.DataFrame:
     if any(c in FEATURES for c in columns):
         parts.append(feature_table(rois))
     if any(c in MARGIN_FEATURES for c in columns):
-        parts.append(margin_table(rois))
+        parts.append(margin_table(rois, preprocess))
     if any(c.startswith("class_") for c in columns):
         kind = rois.table["abnormality"].astype(str).to_numpy()
         parts.append(pd.DataFrame({f"class_{k}": (kind == k).astype(float) for k in LESION_CLASSES}))
@@ -85,6 +86,7 @@ class FeatureModel:
     columns: tuple[str, ...]
     c: float = 0.1
     threshold: float = 0.5
+    preprocess: PreprocessConfig | None = None  # for columns re-cut from the films (margin features)
     pipeline: Any = field(default=None, repr=False)
 
     def fit(self, rois: RoiDataset) -> "FeatureModel":
@@ -97,19 +99,20 @@ class FeatureModel:
             raise ConfigError("a feature model needs benign and malignant ROIs in its training part")
         self.pipeline = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
                                       LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000))
-        self.pipeline.fit(model_inputs(rois, self.columns), rois.labels)
+        self.pipeline.fit(model_inputs(rois, self.columns, self.preprocess), rois.labels)
         return self
 
     def predict_proba(self, rois: RoiDataset) -> np.ndarray:
-        return self.pipeline.predict_proba(model_inputs(rois, self.columns))[:, 1]
+        return self.pipeline.predict_proba(model_inputs(rois, self.columns, self.preprocess))[:, 1]
 
 
-def _feature_recipe(train: RoiDataset, columns: Sequence[str], c: float, seed: int) -> FeatureModel:
+def _feature_recipe(train: RoiDataset, columns: Sequence[str], c: float, seed: int,
+                    preprocess: PreprocessConfig | None = None) -> FeatureModel:
     """Threshold from a fit on part of ``train`` scored on the carved validation patients; the model
     kept is then refitted on all of ``train`` (a linear model on a few numbers barely moves)."""
     fit_part, val = carve_validation(train, seed=seed)
-    threshold = _threshold(val, FeatureModel(tuple(columns), c).fit(fit_part).predict_proba(val))
-    model = FeatureModel(tuple(columns), c).fit(train)  # refit on all training patients
+    threshold = _threshold(val, FeatureModel(tuple(columns), c, preprocess=preprocess).fit(fit_part).predict_proba(val))
+    model = FeatureModel(tuple(columns), c, preprocess=preprocess).fit(train)  # refit on all training patients
     model.threshold = threshold
     return model
 
@@ -124,10 +127,12 @@ def hand_features(train: RoiDataset, *, with_size: bool = False, c: float = 0.1,
     return _feature_recipe(train, FEATURES if with_size else HAND, c, seed)
 
 
-def size_and_margin(train: RoiDataset, *, columns: Sequence[str] = MARGIN_FEATURES, seed: int = 0) -> FeatureModel:
+def size_and_margin(train: RoiDataset, *, columns: Sequence[str] = MARGIN_FEATURES, seed: int = 0,
+                    preprocess: PreprocessConfig | None = None) -> FeatureModel:
     """Measured, not recommended: the radius plus margin features at a fixed physical scale
-    (:data:`mammokit.features.MARGIN_FEATURES`, or the ``columns`` of them given)."""
-    return _feature_recipe(train, ("radius_mm", *columns), 1.0, seed)
+    (:data:`mammokit.features.MARGIN_FEATURES`, or the ``columns`` of them given), measured on
+    films preprocessed as ``preprocess`` says (None: the defaults)."""
+    return _feature_recipe(train, ("radius_mm", *columns), 1.0, seed, preprocess)
 
 
 def annotation_baseline(train: RoiDataset, *, seed: int = 0) -> FeatureModel:

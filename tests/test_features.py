@@ -102,3 +102,48 @@ def test_margin_features_refuse_a_float_image():
 
     with pytest.raises(MammokitError, match="uint8"):
         margin_features(np.zeros((32, 32)), 5.0)
+
+
+def _film_with_a_lesion(folder, size: int = 512):
+    """A MIAS-layout folder: one film, a breast on the left holding a bright lesion with a soft edge."""
+    import cv2
+
+    from mammokit.data import load_catalog, write_pgm
+
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:size, :size]
+    film = np.where((yy - size / 2) ** 2 + xx ** 2 <= (0.45 * size) ** 2, 110.0, 5.0)
+    film += np.where((yy - 256) ** 2 + (xx - 150) ** 2 <= 30 ** 2, 70.0, 0.0)
+    film = cv2.GaussianBlur(film, (0, 0), 3) + rng.normal(0, 12, film.shape)
+    write_pgm(folder / "mdb001.pgm", np.clip(film, 0, 255).astype(np.uint8))
+    # MIAS: x from the left, y from the bottom; one benign circumscribed mass of radius 30
+    (folder / "Info.txt").write_text(f"mdb001 F CIRC B 150 {size - 1 - 256} 30\n")
+    return load_catalog(folder)
+
+
+def test_margin_table_measures_the_preprocessing_it_is_given_and_remembers_each_apart(tmp_path, monkeypatch):
+    from mammokit import roi
+    from mammokit.preprocess import PreprocessConfig
+
+    monkeypatch.setattr(F, "_MARGIN_MEMO", type(F._MARGIN_MEMO)())
+    rois = roi.build_roi_dataset(_film_with_a_lesion(tmp_path), None, 32, cache=False, progress=False)
+    cuts = []
+    cut = roi.build_roi_dataset
+    monkeypatch.setattr(roi, "build_roi_dataset", lambda table, cfg, *a, **k: cuts.append(cfg) or cut(table, cfg, *a, **k))
+    plain = PreprocessConfig(denoise="none", clahe_clip=0.0)
+    smooth = PreprocessConfig(denoise="gaussian", kernel=31, clahe_clip=0.0)
+
+    first = F.margin_table(rois, plain)
+    other = F.margin_table(rois, smooth)
+    assert cuts == [plain, smooth], "another preprocessing is measured, not taken from the memo"
+    assert not np.allclose(first.to_numpy(), other.to_numpy()), "another preprocessing gives other features"
+    assert first["tangential_share"][0] > other["tangential_share"][0], "the noise's gradients are smoothed away"
+    pd.testing.assert_frame_equal(F.margin_table(rois, plain), first)
+    assert cuts == [plain, smooth], "the same preprocessing again: remembered"
+    assert F.margin_table(rois).equals(F.margin_table(rois, PreprocessConfig()))  # None: the defaults
+
+    monkeypatch.setattr(F, "MARGIN_MEMO_SIZE", 1)
+    F.margin_table(rois, plain)
+    assert len(F._MARGIN_MEMO) == 1, "the memo is bounded"
+    with pytest.raises(MammokitError, match="PreprocessConfig"):
+        F.margin_table(rois, {"denoise": "none"})
