@@ -26,13 +26,23 @@ from typing import Iterator, Sequence
 from mammokit.errors import OutputError, WriteError
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process's file-creation mask, read when a file is written (not at import: the user may
+    set it later, and importing the kit must not touch process state).
+
+    Linux reports it in ``/proc/self/status``, which reads it without changing it; elsewhere it is
+    read the only portable way, ``os.umask(0)`` and at once back, inside this function.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-_UMASK = _umask()  # temp files are private (0600); finished outputs get the usual permissions
 
 
 _NO_ROOM = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "your disk quota is used up",
@@ -97,7 +107,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.chmod(tmp, 0o666 & ~current_umask())  # temp files are private (0600); outputs get the usual modes
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
@@ -138,7 +148,7 @@ def atomic_folder(folder: Path | str) -> Iterator[Path]:
         raise error from exc
     try:
         yield tmp
-        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes it private
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it private
         try:
             os.rename(tmp, folder)
         except OSError:
