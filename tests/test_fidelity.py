@@ -58,13 +58,35 @@ def test_worksheet_claims_hold():
     from mammokit import paper
 
     assert paper.inconsistent_f_scores() == (7, 12)  # the issue's "7 of 12", computed from the tables
-    assert 64 + 52 + 207 == 323 and 80 * 32 < round(5568 * 0.6) == 3341
     # activation after pooling: ReLU and max-pooling commute (both monotone)
     x = np.random.default_rng(0).normal(size=(8, 8))
     pool = lambda a: a.reshape(4, 2, 4, 2).max(axis=(1, 3))  # noqa: E731
     relu = lambda a: np.maximum(a, 0)  # noqa: E731
     np.testing.assert_array_equal(relu(pool(x)), pool(relu(x)))
     assert {"activation", "dropout", "patch size", "MIAS counts", "Table 5"} <= set(paper.worksheet()["topic"])
+
+
+def test_the_worksheets_arithmetic_follows_from_what_the_paper_says():
+    import re
+
+    from mammokit import paper
+
+    def numbers(text: str) -> list[int]:
+        return [int(n) for n in re.findall(r"\d+", text)]
+
+    sheet, hp = paper.worksheet().set_index("topic"), paper.HYPERPARAMETERS
+    counts = sheet.loc["MIAS counts"]  # the quoted class counts add up to the total named, not to the film count
+    quoted, films = numbers(counts["the paper says"]), numbers(paper.PROTOCOL["data"])[0]
+    assert len(quoted) == 3 and f"{' + '.join(map(str, quoted))} = {sum(quoted)}" in counts["but"]
+    assert f'"{films} digital' in counts["but"] and sum(quoted) != films
+    steps = sheet.loc["steps per epoch"]  # Table 2's steps x batch against the training share of the inflated set
+    assert numbers(steps["the paper says"]) == [hp["epochs"], hp["steps_per_epoch"], hp["batch_size"]]
+    inflated = int(re.search(r"to (\d+) images", paper.PROTOCOL["augmentation"]).group(1))
+    train, test = round(inflated * hp["train_split"]), round(inflated * hp["test_split"])
+    per_epoch = hp["steps_per_epoch"] * hp["batch_size"]
+    assert f"{hp['steps_per_epoch']} × {hp['batch_size']} = {per_epoch} images per epoch" in steps["but"]
+    assert f"holds {train}" in steps["but"] and per_epoch < train
+    assert f"{train} train and {test} test images ({inflated} × {hp['train_split']}" in paper.PROTOCOL["split"]
 
 
 def test_paper_profile_inflates_with_table1_and_classroom_augments_online(tmp_path):

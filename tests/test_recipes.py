@@ -108,8 +108,20 @@ def test_annotation_baseline_reads_the_lesion_class_and_is_never_a_candidate():
 
 def test_the_recommended_recipe_is_still_the_radius_alone():
     # re-measured in benchmarks/bench_recipes.py --explored: no image feature beat it over 5 fold seeds
-    assert recipes.RECOMMENDED_RECIPE == "size only (radius, mm)"
-    assert recipes.recommended(_sized()).columns == ("radius_mm",)
+    data = _sized()
+    model = recipes.recommended(data)
+    p = model.predict_proba(data)
+
+    def changed(images=None, **columns) -> RoiDataset:
+        return RoiDataset(data.images if images is None else images, data.table.assign(**columns), data.labels,
+                          data.groups)
+
+    noise = changed(np.random.default_rng(9).integers(0, 256, data.images.shape).astype(np.uint8))
+    np.testing.assert_allclose(model.predict_proba(noise), p, err_msg="other pixels, same predictions")
+    np.testing.assert_allclose(model.predict_proba(changed(abnormality="SPIC")), p, err_msg="reads no lesion class")
+    assert (model.predict_proba(changed(radius=data.table.radius * 1.5)) > p).all(), "a larger lesion: more malignant"
+    np.testing.assert_allclose(recipes.recommended(noise).predict_proba(data), p, err_msg="trains on the radius alone")
+    np.testing.assert_allclose(recipes.candidates("smoke")[recipes.RECOMMENDED_RECIPE](data).predict_proba(data), p)
 
 
 def test_candidates_train_each_net_once_with_the_training_options_given(monkeypatch):
