@@ -1,7 +1,8 @@
 """Running the course: what sits around the notebooks rather than in the data flow.
 
 * :mod:`~mammokit.course.params`: each notebook's parameters, checked and resolved (the setup
-  cell's ``mk.params.resolve``); :mod:`~mammokit.course.notebook`: the house layout of a notebook.
+  cell's ``mk.params.resolve``); :mod:`~mammokit.course.notebook`: the house layout of a notebook;
+  :mod:`~mammokit.course.profiles`: the profile names; :mod:`~mammokit.course.timings`: measured times.
 * :mod:`~mammokit.course.runner`: run the notebooks headless (``mammokit course``);
   :mod:`~mammokit.course.sweep`: one notebook over a grid of parameters (``mammokit sweep``);
   :mod:`~mammokit.course.summary`: the run's metrics as one table.
