@@ -13,6 +13,7 @@
     python benchmarks/bench_detector.py                                   # map time + the study, seed 0
     python benchmarks/bench_detector.py --seeds 0 1 2 --skip-map
     python benchmarks/bench_detector.py --only ConvNet --variant '{"tta": false}'
+    python benchmarks/bench_detector.py --patches '{}'                    # one scale: the 25.6 mm window alone
 
 Writes ``benchmarks/results/bench_detector.json`` and prints markdown tables.
 """
@@ -32,7 +33,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(os.environ.get("MAMMOKIT_MIAS_DEV", Path(__file__).resolve().parents[2] / "shared" / "mias-dev"))
 
 
-def map_time(data: str, profile: str) -> dict:
+def map_time(data: str, profile: str, scales: list) -> dict:
     """Seconds of one lesion map of a 1024² film with the profile's detector net (untrained: the
     time does not depend on the weights)."""
     from mammokit import detector, models, patches
@@ -44,10 +45,11 @@ def map_time(data: str, profile: str) -> dict:
     else:
         from mammokit.data import synthetic
 
-        path = load_catalog(synthetic.write_phantoms(RESULTS / "phantoms-1024", n_patients=1, size=1024))["path"].iloc[0]
+        folder = synthetic.write_phantoms(RESULTS / "phantoms-1024", n_patients=1, size=1024)
+        path = load_catalog(folder)["path"].iloc[0]
     film = read_image(path)
-    net = models.build_convnet((64, 64, 1), filters=detector.DETECTOR[profile]["filters"])
-    det = detector.LesionDetector([net], 64, patches.WINDOW_MM, tta=True)
+    net = models.build_convnet((64, 64, len(scales)), filters=detector.DETECTOR[profile]["filters"])
+    det = detector.LesionDetector([net], 64, patches.WINDOW_MM, tta=True, scales=tuple(scales))
     patches.lesion_map(det, film)  # warm-up: Keras builds its predict function once
     times = []
     for _ in range(3):
@@ -56,7 +58,7 @@ def map_time(data: str, profile: str) -> dict:
         times.append(time.perf_counter() - t0)
     stride = patches.window_pixels(patches.STRIDE_MM)
     windows = int((~np.isnan(prob[stride // 2::stride, stride // 2::stride])).sum())
-    return {"film": str(path), "shape": list(film.shape), "seconds_median": statistics.median(times),
+    return {"film": str(path), "shape": list(film.shape), "scales": list(scales), "seconds_median": statistics.median(times),
             "seconds": times, "stride_mm": patches.STRIDE_MM, "windows": windows}
 
 
@@ -88,8 +90,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="recipes whose name contains one of these words")
     parser.add_argument("--variant", action="append", default=[],
                         help="JSON of lesion_detector keywords and TrainConfig fields, e.g. '{\"epochs\": 25}'")
-    parser.add_argument("--patches", default="{}", help="JSON of build_patch_dataset keywords")
+    parser.add_argument("--patches", default=json.dumps({"scales": [0.5, 1, 2]}),
+                        help="JSON of build_patch_dataset keywords (default: the three scales, patches.MULTISCALE)")
     parser.add_argument("--skip-map", action="store_true")
+    parser.add_argument("--figure", action="store_true",
+                        help="also train the detector on fold 1's training patients and save the lesion map of "
+                             "held-out abnormal films to benchmarks/results/lesion_map_<id>.png")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_detector.json")
     args = parser.parse_args()
 
@@ -99,9 +105,9 @@ def main() -> None:
                "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
                "data": args.data, "profile": args.profile, "folds": args.folds, "patches": json.loads(args.patches)}
     if not args.skip_map:
-        payload["map"] = m = map_time(args.data, args.profile)
+        payload["map"] = m = map_time(args.data, args.profile, json.loads(args.patches).get("scales", [1.0]))
         print(f"lesion map of a {m['shape'][0]}x{m['shape'][1]} film: {m['seconds_median']:.2f} s (median of 3; "
-              f"{m['windows']} windows, stride {m['stride_mm']} mm)", flush=True)
+              f"{m['windows']} windows at scales {m['scales']}, stride {m['stride_mm']} mm)", flush=True)
     if not (Path(args.data) / "Info.txt").is_file():
         print(f"study skipped: no MIAS folder at {args.data} (pass --data or set MAMMOKIT_MIAS_DEV)")
         return _write(args.out, payload)
@@ -144,8 +150,36 @@ def main() -> None:
                   f"{kinds['vs abnormal film']:.2f} | {r['seconds']:.0f} s |", flush=True)
     payload["windows"] = patches.kind_counts(windows)
     payload["rows"] = rows
+    if args.figure:
+        payload["figures"] = held_out_maps(windows, kfold_by_patient(windows.table, k=args.folds, seed=args.seeds[0]),
+                                           args.profile, args.seeds[0])
     payload["machine"]["load_average"] = os.getloadavg()
     _write(args.out, payload)
+
+
+def held_out_maps(windows, folds, profile: str, seed: int, n: int = 3) -> list[str]:
+    """Lesion maps of ``n`` abnormal films of fold 1's test patients, by a detector trained on the
+    other folds: what a student sees when the net has learned something."""
+    from mammokit import detector, patches
+    from mammokit.data import read_image
+    from mammokit.plots import lesion_map_figure
+
+    model = detector.lesion_detector(windows.take(folds[0].train), profile=profile, seed=seed)
+    test = windows.table.iloc[folds[0].test]
+    films = test.loc[test["label"] == 1].drop_duplicates("image_id").head(n)
+    out = []
+    for r in films.itertuples():
+        t0 = time.perf_counter()
+        prob = patches.lesion_map(model, read_image(r.path))
+        seconds = time.perf_counter() - t0
+        lesions = test[(test["image_id"] == r.image_id) & (test["copy"] == 0) & (test["label"] == 1)]
+        lesions = lesions.assign(row=lesions["lesion_row"], col=lesions["lesion_col"])
+        path = RESULTS / f"lesion_map_{r.image_id}.png"
+        lesion_map_figure(read_image(r.path), prob, lesions, title=f"{r.image_id} ({r.kind}), held-out patient; "
+                          f"map {seconds:.1f} s").savefig(path, dpi=70)
+        out.append(str(path))
+        print("wrote", path, flush=True)
+    return out
 
 
 def _write(out: Path, payload: dict) -> None:

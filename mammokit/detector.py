@@ -36,9 +36,11 @@ epoch to epoch (0.7 to 1.9 on MIAS) and its minimum was the first epoch, a net a
 (``benchmarks/README.md``); the validation patients still choose the threshold."""
 
 DETECTOR = {
-    "smoke": dict(filters=(8, 16), tta=False, config=DETECTOR_TRAINING.replace(epochs=1, steps_per_epoch=2)),
-    "classroom": dict(filters=(16, 32, 64, 128), tta=True, config=DETECTOR_TRAINING),
-    "paper": dict(filters=PAPER_FILTERS, tta=True, config=DETECTOR_TRAINING.replace(epochs=60, steps_per_epoch=80)),
+    "smoke": dict(filters=(8, 16), tta=False, decay=False,
+                  config=DETECTOR_TRAINING.replace(epochs=1, steps_per_epoch=2)),
+    "classroom": dict(filters=(16, 32, 64, 128), tta=True, decay=False, config=DETECTOR_TRAINING),
+    "paper": dict(filters=PAPER_FILTERS, tta=True, decay=False,
+                  config=DETECTOR_TRAINING.replace(epochs=60, steps_per_epoch=80)),
 }
 """The detector's net and schedule per profile (``benchmarks/bench_detector.py`` measured them)."""
 
@@ -96,15 +98,27 @@ class LesionDetector:
         return np.clip(p, 0.0, 1.0)
 
 
+def cosine_decay(config: TrainConfig) -> Any:
+    """A Keras callback taking the learning rate from ``config.learning_rate`` down to ~0 over the
+    epochs (half a cosine): the last epoch's weights, the ones kept, then move little."""
+    import math
+
+    import keras
+
+    rate, epochs = float(config.learning_rate), int(config.epochs)
+    return keras.callbacks.LearningRateScheduler(lambda epoch: rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs)))
+
+
 def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int = 0, members: int = 1,
-                    filters: Sequence[int] | None = None, tta: bool | None = None,
+                    filters: Sequence[int] | None = None, tta: bool | None = None, decay: bool | None = None,
                     config: TrainConfig | None = None) -> LesionDetector:
     """Train the lesion-vs-normal ConvNet on the windows of ``train`` alone.
 
     A quarter of ``train``'s patients (:func:`mammokit.recipes.carve_validation`) are held out to
-    choose the threshold (and, with ``config.restore_best``, the epoch kept). ``profile``'s net and schedule
-    (:data:`DETECTOR`) unless ``filters``/``tta``/``config`` (a :class:`mammokit.train.TrainConfig`)
-    say otherwise; ``members`` nets with seeds ``seed``, ``seed + 1``, ... are averaged.
+    choose the threshold (and, with ``config.restore_best``, the epoch kept). ``profile``'s net and
+    schedule (:data:`DETECTOR`) unless ``filters``/``tta``/``decay`` (:func:`cosine_decay` of the
+    learning rate)/``config`` (a :class:`mammokit.train.TrainConfig`) say otherwise; ``members``
+    nets with seeds ``seed``, ``seed + 1``, ... are averaged.
     """
     from mammokit.augment import online_pipeline
     from mammokit.models import build_convnet
@@ -118,6 +132,7 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
     spec = DETECTOR[profile]
     config = spec["config"] if config is None else config
     filters = tuple(spec["filters"] if filters is None else filters)
+    decay = spec["decay"] if decay is None else bool(decay)
     size = int(train.images.shape[1])
     channels = 1 if train.images.ndim == 3 else int(train.images.shape[-1])
     fit_part, val = carve_validation(train, seed=seed)
@@ -128,7 +143,8 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
         if augment is True and channels != 1:
             augment = online_pipeline(seed + m, kernels=False)
         fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels),
-            config.replace(seed=seed + m, augment=augment))
+            config.replace(seed=seed + m, augment=augment),
+            callbacks=[cosine_decay(config)] if decay else None)
         nets.append(net)
     detector = LesionDetector(nets, size, _window_mm(train), spec["tta"] if tta is None else bool(tta),
                               scales=_scales(train))

@@ -39,6 +39,10 @@ from mammokit.roi import _save as save_cached
 CACHE_VERSION = 1  # bump when the window recipe changes, so old caches are not reused
 WINDOW_MM = 25.6
 """Default window: 25.6 mm (128 px of a MIAS film) — holds most masses with some context."""
+MULTISCALE = (0.5, 1.0, 2.0)
+"""The scales the detector study chose (``benchmarks/bench_detector.py``): 12.8, 25.6 and 51.2 mm
+around each centre — MIAS' full 0.2 mm resolution for calcifications, and the context of the
+largest masses (radius up to 35 mm)."""
 NORMAL_FILM, ABNORMAL_FILM = "normal film", "abnormal film"
 TABLE_COLUMNS = ("image_id", "patient_id", "label", "kind", "abnormality", "severity", "row", "col",
                  "radius", "lesion_row", "lesion_col", "copy", "tissue", "window_px", "window_mm", "scales", "dataset",

@@ -199,3 +199,20 @@ def test_scales_stack_as_channels_around_one_centre(phantoms, cache):
     assert np.array_equal(again.images, multi.images)
     with pytest.raises(ConfigError, match="scales"):
         _build(phantoms, scales=(1, 2))
+
+
+@pytest.mark.slow
+def test_a_multiscale_detector_with_decay_maps_a_film(phantoms, cache):
+    from mammokit import recipes
+    from mammokit.data.images import read_image
+
+    data = _build(phantoms, scales=(0.5, 1, 2))
+    detector = recipes.lesion_detector(data, profile="smoke", seed=0, decay=True, tta=True)
+    assert detector.scales == (0.5, 1.0, 2.0) and detector.members[0].input_shape[-1] == 3
+    p = detector.predict_proba(data.take(np.arange(5)))
+    assert p.shape == (5,) and ((p >= 0) & (p <= 1)).all()
+    with pytest.raises(ConfigError, match="scales"):
+        detector.predict_proba(_build(phantoms).take(np.arange(5)))
+    film = read_image(phantoms["path"].iloc[2])
+    prob = patches.lesion_map(detector, film, stride_mm=1.6)
+    assert prob.shape == film.shape and np.nanmax(prob) <= 1 and np.nanmin(prob) >= 0
