@@ -10,8 +10,10 @@ import pytest
 
 import mammokit as mk
 from mammokit import exercises as E
+from mammokit.course.masters import load_key
 
 ALL = [ex for stem in E.NOTEBOOK_MODULES for ex in E.for_notebook(stem)]
+KEY = load_key()  # the answer key beside the masters (not in the package)
 KERAS = {"04_convnet", "05_transfer_learning"}
 
 
@@ -49,7 +51,7 @@ def test_answer_names_are_lowercase_identifiers():
     """params.resolve rejects UPPERCASE globals; answers must also be valid names."""
     for ex in ALL:
         assert ex.answer.isidentifier() and ex.answer == ex.answer.lower(), ex.name
-        assert "BEGIN SOLUTION" in ex.solution or "# SOLUTION" in ex.solution, ex.name
+        assert "BEGIN SOLUTION" in KEY[ex.name] or "# SOLUTION" in KEY[ex.name], ex.name
 
 
 def _bound_names(source: str) -> set[str]:
@@ -76,7 +78,7 @@ def test_answer_names_are_not_reused_by_the_notebook():
 
     for stem in E.NOTEBOOK_MODULES:
         nb = nbformat.read(notebooks_dir() / f"{stem}.ipynb", as_version=4)
-        solutions = {ex.solution for ex in E.for_notebook(stem)}
+        solutions = {KEY[ex.name] for ex in E.for_notebook(stem)}
         bound = set().union(*(_bound_names(c.source) for c in nb.cells
                               if c.cell_type == "code" and c.source not in solutions and "..." not in c.source))
         for ex in E.for_notebook(stem):
@@ -85,10 +87,11 @@ def test_answer_names_are_not_reused_by_the_notebook():
 
 @pytest.mark.parametrize("ex", _params(ALL))
 def test_solution_passes_blank_is_not_answered_and_wrong_fails(ex: E.Exercise):
-    E.check(ex.name, _run(ex.solution)[ex.answer])
-    E.check(ex.name, ex.reference)
+    E.check(ex.name, _run(KEY[ex.name])[ex.answer])
+    if ex.fallback is not None:  # the kit's own function for the step, which the notebook falls back to
+        E.check(ex.name, ex.fallback)
     with pytest.raises(E.NotAnswered, match="not answered yet"):
-        E.check(ex.name, _run(_blank(ex.solution))[ex.answer])
+        E.check(ex.name, _run(_blank(KEY[ex.name]))[ex.answer])
     wrong = (lambda *args, **kwargs: 0) if ex.kind == "code" else "nonsense"
     with pytest.raises(E.WrongAnswer, match=ex.name) as info:
         E.check(ex.name, wrong)
@@ -162,13 +165,15 @@ def test_grader_reports_and_never_raises():
         ns["grader"].check("q02_otsu")
 
 
-def test_use_falls_back_to_the_reference_and_says_so(capsys):
+def test_use_falls_back_to_the_kits_function_or_none_and_says_so(capsys):
     ex = E.get("q01_patient_id")
-    assert E.use("q01_patient_id", ...) is ex.reference
-    assert "package's reference" in capsys.readouterr().out
+    assert E.use("q01_patient_id", ...) is ex.fallback is not None
+    assert "the kit's own function" in capsys.readouterr().out
     mine = lambda image_id: f"p{(int(image_id[3:]) + 1) // 2:03d}"  # noqa: E731
     assert E.use("q01_patient_id", mine) is mine
     assert "using your `patient_id`" in capsys.readouterr().out
+    assert E.use("q01_row_index", lambda y, height: y) is None  # the kit has no stand-in: the next cell skips it
+    assert "skipping what uses your `row_index`" in capsys.readouterr().out
 
 
 def test_a_crashing_answer_is_a_wrong_answer_naming_the_error():
@@ -214,3 +219,132 @@ def test_every_cell_that_shows_a_widget_switches_colab_to_its_widget_manager_fir
                 before = cell.source.split("Explorer(")[0]
                 assert "mk.notebook.enable_colab_widgets()" in before, f"{path.name}: {cell.source[:80]}"
     assert shown >= 1
+
+
+# --- the answer key is not in the package; checks see only plain data (issue 21 item 1) ----------
+
+def test_the_installed_package_carries_no_answer_key():
+    """`Exercise.reference`/`.solution` are gone, no exercise module defines a ref_* answer, and no
+    solution body appears anywhere in mammokit/ (the key is notebooks/solutions/key.py)."""
+    from pathlib import Path
+
+    package = Path(mk.__file__).parent
+    assert not Path(load_key.__code__.co_filename).with_name("key.py").exists()
+    for ex in ALL:
+        assert not hasattr(ex, "reference") and not hasattr(ex, "solution"), ex.name
+        module = E._module(ex.notebook)
+        assert not [n for n in vars(module) if n.startswith("ref_")], module.__name__
+    sources = "\n".join(p.read_text() for p in package.rglob("*.py"))
+    for name, solution in KEY.items():
+        body = re.search(r"# BEGIN SOLUTION\n(.*?)\n\s*# END SOLUTION", solution, re.S)
+        if body and len(body.group(1).strip()) > 40:
+            assert body.group(1) not in sources, f"{name}'s solution is in the package"
+    with pytest.raises(AttributeError):
+        E.get("q01_row_index").reference  # noqa: B018 - the instructor's attack: the key is gone
+
+
+class _Rigged:
+    """An answer that claims to equal anything."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+    def __int__(self):
+        return 2
+
+
+def test_plain_data_only_reaches_the_checks():
+    arr = np.arange(6, dtype=np.int16).reshape(2, 3)
+    back = E.unplain(__import__("json").loads(__import__("json").dumps(E.plain(
+        {0: arr, "s": {1, 2}, "t": (1.5, None, "x"), "n": np.float32(2.5), "l": [True]}))))
+    assert back["s"] == {1, 2} and back["t"] == (1.5, None, "x") and back["n"] == 2.5 and back["l"] == [True]
+    assert back[0].dtype == np.int16 and np.array_equal(back[0], arr)
+    for rigged in (_Rigged(), type("Str", (str,), {"__eq__": lambda s, o: True})("x")):
+        with pytest.raises(E.WrongAnswer, match="gave a"):
+            E.unplain(E.plain(rigged))
+    assert E.verdict("q01_side", lambda image_id: _Rigged()).status == "wrong"
+    assert E.verdict("q01_films_per_patient", _Rigged()).status == "wrong"
+    assert E.verdict("q01_class_counts", lambda catalog: {k: _Rigged() for k in ("normal", "benign",
+                                                                                  "malignant")}).status == "wrong"
+
+
+def test_a_record_is_judged_where_the_submission_never_ran(tmp_path, monkeypatch):
+    """record() in a tampered "kernel" (numpy's comparisons and the module's expect patched to
+    accept anything) writes outputs only; judge() replays them with clean code and says wrong."""
+    import json
+
+    monkeypatch.setenv(E.RECORD_ENV, str(tmp_path / "record.jsonl"))
+    monkeypatch.setenv(E.SEED_ENV, "12345")
+    ex01 = E._module("01_data")
+    with monkeypatch.context() as m:
+        m.setattr(np, "array_equal", lambda *a, **k: True)
+        m.setattr(np, "flatnonzero", lambda *a, **k: np.array([], dtype=int))
+        m.setattr(ex01, "expect", lambda ok, message: None)
+        m.setattr(E, "check", lambda *a, **k: None)
+        assert E.verdict("q01_row_index", lambda y, height: y).passed  # the tampered kernel fools itself
+        exec("row_index = lambda y, height: y\nE.record('q01_row_index')\n"  # record() reads answers by name
+             "side = lambda image_id: 'L'\nE.record('q01_side')\n"
+             "patient_id = lambda image_id: f'p{(int(image_id[3:]) + 1) // 2:03d}'\nE.record('q01_patient_id')\n"
+             "E.record('q01_class_counts')", {"E": E})  # no class_counts: recorded as missing
+    entries = {e["name"]: e for e in map(json.loads, (tmp_path / "record.jsonl").read_text().splitlines())}
+    assert entries["q01_class_counts"].get("missing") and entries["q01_row_index"]["seed"] == "12345"
+    assert E.judge("q01_row_index", entries["q01_row_index"]["events"]).status == "wrong"
+    assert E.judge("q01_side", entries["q01_side"]["events"]).status == "wrong"
+    assert E.judge("q01_patient_id", entries["q01_patient_id"]["events"]).passed
+    assert "recorded no answer" in E.judge("q01_patient_id", []).message  # a record cut short
+    forged = [{"out": {"__unsupported__": "Rigged"}}]
+    assert E.judge("q01_films_per_patient", forged).status == "wrong"
+    monkeypatch.setenv(E.SEED_ENV, "999")  # the judge draws other inputs than the run: the outputs no longer fit
+    assert E.judge("q01_patient_id", entries["q01_patient_id"]["events"]).status == "wrong"
+
+
+def test_checks_draw_fresh_inputs_per_grading_seed(monkeypatch):
+    seen = set()
+    for seed in ("0", "1", "2"):
+        monkeypatch.setenv(E.SEED_ENV, seed)
+        got = []
+        E.verdict("q01_side", lambda image_id: got.append(image_id) or "LR"[int(image_id[3:]) % 2])
+        seen.add(tuple(got))
+    assert len(seen) == 3
+
+
+def test_solutions_and_fallbacks_pass_under_any_grading_seed(monkeypatch):
+    for seed in range(1, 9):
+        monkeypatch.setenv(E.SEED_ENV, str(seed * 7919))
+        for ex in ALL:
+            if ex.notebook in KERAS:
+                continue
+            assert E.verdict(ex.name, _run(KEY[ex.name])[ex.answer]).passed, (seed, ex.name)
+            if ex.fallback is not None:
+                assert E.verdict(ex.name, ex.fallback).passed, (seed, ex.name)
+
+
+def test_class_counts_accepts_the_documented_label_column():
+    """Item 5b: the check runs on the catalog notebook 01 really has (phantoms), so `label` works."""
+    by_label = lambda c: {"normal": int(c["label"].isna().sum()), "benign": int((c["label"] == 0).sum()),  # noqa: E731
+                          "malignant": int((c["label"] == 1).sum())}
+    assert E.verdict("q01_class_counts", by_label).passed
+
+
+def test_row_index_feedback_does_not_give_the_answer():
+    message = E.verdict("q01_row_index", lambda y, height: height - y).message
+    assert "expected" not in message and "height - 1" not in message and "BOTTOM" in message
+
+
+@pytest.mark.slow
+def test_freeze_check_covers_batch_norm():
+    """Item 6: a solution that unfreezes batch norm among the top n layers (the old master's) fails."""
+    def unfreezes_batch_norm(model, n):
+        backbone = mk.transfer.backbone_layers(model)
+        weighted = [layer for layer in backbone if layer.weights]
+        top = weighted[len(weighted) - n:] if n else []
+        for layer in backbone:
+            layer.trainable = any(layer is t for t in top)
+        model.get_layer("mk_head").trainable = True
+        return model
+
+    verdict = E.verdict("q05_freeze", unfreezes_batch_norm)
+    assert verdict.status == "wrong" and "batch norm stays frozen" in verdict.message
+    assert "BatchNormalization" in KEY["q05_freeze"] and "BatchNormalization" in E.get("q05_freeze").prompt

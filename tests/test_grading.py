@@ -11,7 +11,8 @@ import pytest
 
 from mammokit import cli, exercises
 from mammokit.course import notebook
-from mammokit.course.grading import GradingError, assign, collect, course_stem, grade, student_cells, summary_path
+from mammokit.course.grading import (JUDGE, GradingError, assign, collect, course_stem, grade, student_cells,
+                                     summary_path, totals_path, written_path)
 from mammokit.course.masters import (MasterError, check_cell_source, grader_source, make_master, make_masters,
                               strip_exercises)
 
@@ -178,11 +179,60 @@ def test_committed_student_notebook_matches_its_master(stem: str, assigned: tupl
     assert all("..." in c.source for c in answers), "every answer cell is blank (otter's ...)"
 
 
+ATTACK = """\
+# Tampering with the grading from inside the submission (issue 21): none of it may score.
+import builtins, sys, types
+import numpy
+import mammokit.exercises as mx
+mk.exercises.check = lambda *a, **k: None  # the instructor's first find
+mx.verdict = lambda name, answer: mx.Verdict(name, "passed")
+mx.judge = lambda name, events: mx.Verdict(name, "passed")
+for module in list(sys.modules.values()):
+    if getattr(module, "__name__", "").startswith("mammokit.exercises"):
+        module.expect = lambda ok, message: None
+numpy.array_equal = numpy.allclose = numpy.isclose = lambda *a, **k: True
+_isinstance = builtins.isinstance
+builtins.isinstance = lambda obj, cls: True if type(obj).__name__ == "Anything" else _isinstance(obj, cls)
+
+class Anything:
+    def __eq__(self, other):
+        return True
+    __hash__ = object.__hash__
+
+side = lambda image_id: Anything()  # rigged __eq__
+try:
+    class_counts = mk.exercises.get("q01_class_counts").reference  # the old answer key
+except AttributeError:
+    class_counts = lambda catalog: {"normal": Anything(), "benign": Anything(), "malignant": Anything()}
+sys.modules["mammokit.exercises"] = types.SimpleNamespace(check=lambda *a, **k: None, record=lambda *a, **k: None)
+"""
+HALF_TYPED = 'def patient_id(image_id):\n    return f"p{(int(image_id[3:]) + 1) // 2:03d"\n'
+
+
+def attacker(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, solved: set[str]) -> nbformat.NotebookNode:
+    """Notebook 01 with ``solved`` answered, q01_patient_id half-typed, PROFILE = "paper", a written
+    answer, and the ATTACK cell last (after every notebook cell, before otter's test cells)."""
+    _solve(nb, master, solved)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    code[0].source = code[0].source.replace("PROFILE = None", 'PROFILE = "paper"')
+    answers = [c for c in code if "otter_answer_cell" in c.metadata.get("tags", [])]
+    next(c for c in answers if c.source.startswith("def patient_id")).source = HALF_TYPED
+    written = next(i for i, c in enumerate(nb.cells) if c.source.startswith("**Written question 1**"))
+    nb.cells[written + 1].source = "Her two films share anatomy, so the model recognises her."
+    nb.cells.append(nbformat.v4.new_code_cell(ATTACK))
+    return nb
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(2400)  # eight real gradings (each executes a notebook); the default 900 s is too short
-def test_grading_a_class_full_blank_and_partial(assigned: tuple[Path, Path], tmp_path: Path):
+def test_grading_a_class_full_blank_partial_and_tampered(assigned: tuple[Path, Path], tmp_path: Path):
     """Issue #14's done-when with real otter-grader: every notebook solved scores full marks (and so
-    runs top to bottom answered), untouched notebooks score 0, a partly solved one partial marks."""
+    runs top to bottom answered), an untouched notebook scores 0. Issue #21: carol answers two
+    questions of notebook 01 and tampers with the rest (ATTACK: rebinds mk.exercises.check, patches
+    mammokit.exercises, numpy and builtins, replaces sys.modules' entry, answers with a rigged
+    __eq__, reaches for the old answer key), half-types one answer and sets PROFILE = "paper": she
+    scores exactly her two answers, the half-typed one is called a syntax error, the profile stays
+    smoke; the written answers, totals and times are written for the instructor."""
     _, autograders = assigned
     subs = tmp_path / "class"
     for student in ("alice", "bob", "carol"):
@@ -197,10 +247,10 @@ def test_grading_a_class_full_blank_and_partial(assigned: tuple[Path, Path], tmp
     first = exercises.for_notebook(STEMS[0])
     solved = {first[0].name, first[-1].name}  # carol answers two questions of notebook 01
     nb = nbformat.read(ROOT / "notebooks" / f"{STEMS[0]}.ipynb", as_version=4)
-    _solve(nb, nbformat.read(MASTERS[0], as_version=4), solved)
-    nbformat.write(nb, subs / "carol" / f"{STEMS[0]}.ipynb")
+    nbformat.write(attacker(nb, nbformat.read(MASTERS[0], as_version=4), solved), subs / "carol" / f"{STEMS[0]}.ipynb")
 
-    scores = grade([subs], tmp_path / "scores.csv", autograders=autograders, jobs=2, quiet=True)
+    out = tmp_path / "scores.csv"
+    scores = grade([subs], out, autograders=autograders, jobs=2, quiet=True)
     assert list(scores.columns[:6]) == ["submission", "student", "notebook", "question", "points", "max_points"]
     assert not scores.error.fillna("").astype(bool).any(), scores[scores.error.fillna("") != ""].error.tolist()
     points = scores.groupby(["student", "notebook"])[["points", "max_points"]].sum()
@@ -210,8 +260,136 @@ def test_grading_a_class_full_blank_and_partial(assigned: tuple[Path, Path], tmp
     bob = scores[scores.student == "bob"]
     assert len(bob) == sum(len(exercises.for_notebook(s)) for s in STEMS[:1]) and (bob.points == 0).all()
     assert bob.feedback.str.contains("not answered yet").all(), "a blank answer's row says why it scored 0"
-    carol = scores[scores.student == "carol"].set_index("question")["points"]
-    assert carol.sum() == sum(ex.points for ex in first if ex.name in solved) < sum(ex.points for ex in first)
-    assert all(carol[name] > 0 for name in solved)
-    summary = pd.read_csv(summary_path(tmp_path / "scores.csv"))
+    carol = scores[scores.student == "carol"].set_index("question")
+    assert carol.points.sum() == sum(ex.points for ex in first if ex.name in solved), carol[["points", "feedback"]]
+    assert all(carol.points[name] > 0 for name in solved)
+    assert "syntax error in your answer cell" in carol.feedback["q01_patient_id"]
+    for name in ("q01_side", "q01_class_counts"):  # tampered: 0, and the row says why
+        assert carol.points[name] == 0 and carol.feedback[name].startswith("wrong"), carol.feedback[name]
+
+    summary = pd.read_csv(summary_path(out))
     assert sorted(set(summary.student)) == ["alice", "bob", "carol"] and len(summary) == len(STEMS) + 2
+    assert (summary.profile == "smoke").all(), "grading pins the profile whatever a submission sets"
+    assert (summary.seconds > 0).all()
+    totals = pd.read_csv(totals_path(out)).set_index("student")
+    assert totals.loc["alice", "notebooks"] == len(STEMS) and totals.loc["alice", "points"] == totals.loc[
+        "alice", "max_points"] and totals.loc["carol", "points"] == len(solved)
+    written = written_path(out).read_text()
+    assert "## carol · 01_data" in written and "Her two films share anatomy" in written
+    assert "_(no answer)_" in written  # bob's
+
+
+# --- the student and instructor loop (issue 21 item 5) ---------------------------------------------
+
+
+
+def _kernel(*cells: str) -> dict:
+    """A namespace as IPython leaves it after running ``cells`` in order (``In`` holds their sources;
+    the last one is the setup cell calling resolve)."""
+    ns: dict = {"In": [""]}
+    for source in cells:
+        ns["In"].append(source)
+        if "resolve(" not in source:
+            exec(source, ns)
+    return ns
+
+
+def _resolve(ns: dict, tmp_path: Path, monkeypatch):
+    from mammokit.course import params
+
+    monkeypatch.setenv("MAMMOKIT_RUN_DIR", str(tmp_path / "run"))
+    return params.resolve("01_data", {k: v for k, v in ns.items() if k != "__builtins__"}, quiet=True)
+
+
+SETUP = 'P = mk.params.resolve("01_data", globals())'
+
+
+def test_a_fixed_parameter_typo_passes_when_the_setup_cell_runs_again(tmp_path: Path, monkeypatch):
+    """NSHOW = 6 stops the setup cell; fixed to N_SHOW = 6 and the parameters cell run again, the
+    setup cell passes although NSHOW is still in the kernel. Re-running the setup cell without the
+    fix still stops."""
+    from mammokit.errors import ConfigError
+
+    typo = "PROFILE = None\nN_SHOW = None\nNSHOW = 6  # typo"
+    with pytest.raises(ConfigError, match=r"unknown parameter\(s\) NSHOW \(did you mean N_SHOW\?\)"):
+        _resolve(_kernel(typo, SETUP), tmp_path, monkeypatch)
+    with pytest.raises(ConfigError, match="NSHOW"):  # run the setup cell again, nothing fixed
+        _resolve(_kernel(typo, SETUP, SETUP), tmp_path, monkeypatch)
+    fixed = _kernel(typo, SETUP, "PROFILE = None\nN_SHOW = 6", SETUP)
+    assert fixed["NSHOW"] == 6 and _resolve(fixed, tmp_path, monkeypatch).N_SHOW == 6
+    # a student's own UPPERCASE name further down is not a parameter, when the setup cell runs again
+    own = _kernel("PROFILE = None\nN_SHOW = None", SETUP, "x = 1", "THRESHOLD = 50", SETUP)
+    assert "THRESHOLD" in own and _resolve(own, tmp_path, monkeypatch).notebook == "01_data"
+    # papermill's injected cell right after the parameters cell counts with it: -p EPOCHZ still stops
+    with pytest.raises(ConfigError, match="EPOCHZ"):
+        _resolve(_kernel("PROFILE = None\nN_SHOW = None", "# Parameters\nEPOCHZ = 5\n", SETUP), tmp_path, monkeypatch)
+    # in the parameters cell itself, a name of your own is flagged: only parameters go there
+    with pytest.raises(ConfigError, match="THRESHOLD"):
+        _resolve(_kernel("PROFILE = None\nN_SHOW = None\nTHRESHOLD = 50", SETUP), tmp_path, monkeypatch)
+
+
+def test_a_parameter_error_is_one_line_in_a_notebook(tmp_path: Path, monkeypatch):
+    from mammokit.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        _resolve(_kernel("PROFILE = None\nNSHOW = 6", SETUP), tmp_path, monkeypatch)
+    lines = info.value._render_traceback_()  # what IPython shows instead of the traceback
+    assert len(lines) == 1 and lines[0].startswith("ConfigError: 01_data: unknown parameter(s) NSHOW")
+
+
+def test_grading_pins_the_profile(tmp_path: Path, monkeypatch, capsys):
+    from mammokit.course import params
+
+    monkeypatch.setenv("MAMMOKIT_RUN_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("MAMMOKIT_PROFILE", "smoke")
+    assert params.resolve("01_data", {"PROFILE": "paper"}, quiet=True).PROFILE == "paper"  # a course run: the notebook wins
+    monkeypatch.setenv("MAMMOKIT_PINNED", "PROFILE")
+    pinned = params.resolve("01_data", {"PROFILE": "paper"})
+    assert pinned.PROFILE == "smoke" and pinned.DATA == "synthetic"
+    assert "PROFILE='paper' from the notebook is ignored" in capsys.readouterr().out
+
+
+def _student_01(tmp_path: Path, **answers: str) -> Path:
+    nb = nbformat.read(ROOT / "notebooks" / "01_data.ipynb", as_version=4)
+    for cell in nb.cells:
+        for name, source in answers.items():
+            if "otter_answer_cell" in cell.metadata.get("tags", []) and cell.source.startswith(f"def {name}("):
+                cell.source = source
+    path = tmp_path / "01_data.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_judge_calls_a_half_typed_answer_a_syntax_error(tmp_path: Path):
+    import json
+
+    from mammokit.course import judge
+
+    path = _student_01(tmp_path, patient_id=HALF_TYPED, side="def side(image_id):\n    %time 1\n    return 'L'")
+    nb = json.loads(path.read_text())
+    cells = judge.answer_cells(nb)
+    assert set(cells) == {ex.name for ex in exercises.for_notebook("01_data")}
+    assert judge.syntax_error(cells["q01_patient_id"][0]).startswith("line 2")
+    assert judge.syntax_error(cells["q01_side"][0]) is None  # IPython magics are fine
+    questions = [{"name": ex.name, "points": ex.points, "answer": ex.answer} for ex in exercises.for_notebook("01_data")]
+    record = {"q01_row_index": {"name": "q01_row_index", "missing": True, "seed": "1"}}
+    rows = {r["question"]: r for r in judge.judge(questions, record, nb, 1, exercises)}
+    assert "syntax error in your answer cell for q01_patient_id (line 2" in rows["q01_patient_id"]["feedback"]
+    assert "`row_index` is not defined" in rows["q01_row_index"]["feedback"]
+    assert "no answer was recorded" in rows["q01_side"]["feedback"]  # e.g. `mk.exercises.record` rebound
+    assert all(r["points"] == 0 for r in rows.values())
+
+
+@pytest.mark.slow
+def test_the_autograder_carries_its_judge(assigned: tuple[Path, Path]):
+    import json
+    import zipfile
+
+    for stem in STEMS:
+        with zipfile.ZipFile(assigned[1] / f"{stem}.zip") as z:
+            names = set(z.namelist())
+            assert {f"{JUDGE}/judge.py", f"{JUDGE}/exercises/__init__.py", f"{JUDGE}/questions.json"} <= names
+            questions = json.loads(z.read(f"{JUDGE}/questions.json"))
+            tests = {n for n in names if n.startswith("tests/")}
+        assert [q["name"] for q in questions] == [ex.name for ex in exercises.for_notebook(stem)]
+        assert len(tests) == len(questions)

@@ -2,20 +2,26 @@
 
 ``assign`` runs ``otter assign`` on each master in ``notebooks/solutions/`` and writes the
 student notebook to ``notebooks/`` (house layout checked, outputs and volatile ids removed) and
-the autograder to ``dist/autograder/<stem>.zip``. ``grade`` scores submissions with otter's
-local runner (no Docker) in a subprocess per submission — a submission's code never runs in
-the instructor's Python — and writes one row per submission × question plus a per-student summary.
+the autograder to ``dist/autograder/<stem>.zip``, with the judge added (``mk_judge/``: the
+checks as of now, the questions, :mod:`mammokit.course.judge`). ``grade`` runs each submission
+with otter's local runner (no Docker) in a subprocess — a submission's code never runs in the
+instructor's Python — where the test cells only record the answers' outputs on inputs drawn from
+a fresh seed; the judge then decides the points in another fresh process (see its docstring for
+why a submission cannot change its own grade). Written: one row per submission × question, a
+summary per submission (points, seconds, profile), totals per student, and the written answers.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +31,8 @@ import nbformat
 import pandas as pd
 
 from mammokit.course import notebook as house
-from mammokit import paths
+from mammokit.course import judge as judge_module
+from mammokit import exercises, paths
 from mammokit.errors import MammokitError
 
 MASTERS = Path("notebooks") / "solutions"
@@ -33,7 +40,9 @@ STUDENTS = Path("notebooks")
 AUTOGRADERS = Path("dist") / "autograder"
 _STEM = re.compile(r'mk\.(?:params\.resolve|exercises\.Grader)\(\s*"(\d\d_[a-z_]+)"')
 SCORE_COLUMNS = ["submission", "student", "notebook", "question", "points", "max_points", "feedback", "error"]
-_REASON = re.compile(r"(?:NotAnswered|WrongAnswer|\w*Error): (.*)")
+JUDGE = "mk_judge"  # the folder in each autograder zip that decides the points
+PINNED = "PROFILE"  # parameters the grader sets whatever a submission says ($MAMMOKIT_PINNED)
+_WRITTEN = re.compile(r"^\*\*Written question (\d+)\*\*[^.]*\.\s*(.*)", re.S)
 
 
 class GradingError(MammokitError):
@@ -93,7 +102,20 @@ def assign_one(master: Path, students: Path, autograders: Path, timeout: float =
         nbformat.write(nb, students / master.name)
         autograders.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(zips[-1], autograders / f"{stem}.zip")
+        add_judge(autograders / f"{stem}.zip", stem)
     return time.perf_counter() - started
+
+
+def add_judge(autograder: Path, stem: str) -> None:
+    """Put the judge into an autograder zip: the judge script, this package's checks (the files
+    of ``mammokit/exercises``, loaded by path at grading) and the notebook's questions."""
+    package = Path(exercises.__file__).parent
+    questions = [{"name": ex.name, "points": ex.points, "answer": ex.answer} for ex in exercises.for_notebook(stem)]
+    with zipfile.ZipFile(autograder, "a") as z:
+        z.write(judge_module.__file__, f"{JUDGE}/judge.py")
+        for path in sorted(package.glob("*.py")):
+            z.write(path, f"{JUDGE}/exercises/{path.name}")
+        z.writestr(f"{JUDGE}/questions.json", json.dumps(questions, indent=1))
 
 
 def assign(masters: Path | str | None = None, students: Path | str | None = None,
@@ -176,9 +198,34 @@ def collect(inputs: Sequence[Path | str]) -> list[Submission]:
     return out
 
 
+def _judge(autograder: Path, tmp: Path, record: Path, submission: Path, seed: int, timeout: float) -> dict:
+    """Run the autograder's judge in a fresh Python: {"rows": [...], "profile": ...}."""
+    folder = tmp / "judge"
+    with zipfile.ZipFile(autograder) as z:
+        members = [m for m in z.namelist() if m.startswith(f"{JUDGE}/") and ".." not in m]
+        if f"{JUDGE}/judge.py" not in members:
+            raise GradingError(f"{autograder} has no judge ({JUDGE}/); rebuild it with `mammokit assign`")
+        z.extractall(folder, members)
+    out = tmp / "verdicts.json"
+    home = folder / JUDGE
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAMMOKIT_GRADING_")}
+    try:
+        proc = subprocess.run([sys.executable, str(home / "judge.py"), "--checks", str(home / "exercises"),
+                               "--questions", str(home / "questions.json"), "--record", str(record),
+                               "--submission", str(submission), "--seed", str(seed), "--out", str(out)],
+                              cwd=tmp, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        raise GradingError(f"the judge ran over {timeout:.0f} s; raise --timeout") from None
+    if proc.returncode != 0 or not out.exists():
+        raise GradingError(f"the judge failed ({(proc.stderr or proc.stdout)[-800:].strip()})")
+    return json.loads(out.read_text())
+
+
 def grade_one(sub: Submission, autograder: Path, *, profile: str = "smoke", timeout: float = 900) -> list[dict]:
-    """Run ``otter run`` on one submission in a fresh folder; one row per question."""
+    """Run ``otter run`` on one submission in a fresh folder (its test cells record the answers'
+    outputs), then the judge; one row per question, each with the run's ``profile``."""
     base = {"submission": str(sub.path), "student": sub.student, "notebook": sub.notebook}
+    seed = secrets.randbelow(2 ** 31 - 1) + 1
     with tempfile.TemporaryDirectory(prefix="mk-grade-") as tmp:
         tmp = Path(tmp)
         work, out = tmp / "work", tmp / "out"
@@ -186,35 +233,65 @@ def grade_one(sub: Submission, autograder: Path, *, profile: str = "smoke", time
         out.mkdir()
         copy = work / f"{sub.notebook}.ipynb"
         shutil.copyfile(sub.path, copy)
-        env = {"MAMMOKIT_PROFILE": profile, "MAMMOKIT_RUN_DIR": str(tmp / "run"), "KERAS_HOME": str(tmp / "keras")}
+        record = tmp / "record.jsonl"
+        env = {"MAMMOKIT_PROFILE": profile, "MAMMOKIT_PINNED": PINNED, "MAMMOKIT_RUN_DIR": str(tmp / "run"),
+               "KERAS_HOME": str(tmp / "keras"), exercises.RECORD_ENV: str(record), exercises.SEED_ENV: str(seed)}
         try:
             proc = _otter(["run", "--no-logo", "-a", str(autograder.resolve()), "-o", str(out), str(copy)],
                           cwd=work, timeout=timeout, env=env)
-            results = out / "results.json"
-            if not results.exists():
+            if not (out / "results.json").exists():
                 raise GradingError(f"otter run wrote no results ({(proc.stderr or proc.stdout)[-500:].strip()})")
-            tests = json.loads(results.read_text())["tests"]
+            verdicts = _judge(autograder, tmp, record, sub.path.resolve(), seed, timeout)
         except GradingError as exc:
-            return [{**base, "question": None, "points": 0.0, "max_points": None, "feedback": "", "error": str(exc)}]
-    rows = []
-    for test in tests:
-        if "max_score" not in test:  # otter's "Public Tests" summary row
-            continue
-        reasons = _REASON.findall(test.get("output") or "")
-        rows.append({**base, "question": test["name"], "points": float(test.get("score") or 0.0),
-                     "max_points": float(test["max_score"]), "feedback": reasons[-1].strip() if reasons else "",
-                     "error": ""})
-    return rows
+            return [{**base, "question": None, "points": 0.0, "max_points": None, "feedback": "", "error": str(exc),
+                     "profile": None}]
+    return [{**base, **row, "error": "", "profile": verdicts.get("profile")} for row in verdicts["rows"]]
+
+
+def written_answers(sub: Submission) -> list[tuple[str, str]]:
+    """(question, answer) for each written question of a submission, in order ("" when unanswered)."""
+    nb = nbformat.read(sub.path, as_version=4)
+    found = []
+    for i, cell in enumerate(nb.cells):
+        match = _WRITTEN.match(cell.source) if cell.cell_type == "markdown" else None
+        if match:
+            nxt = nb.cells[i + 1].source.strip() if i + 1 < len(nb.cells) else ""
+            found.append((match.group(2).strip(), "" if nxt in ("", "_Your answer here._") else nxt))
+    return found
+
+
+def written_markdown(subs: Sequence[Submission]) -> str:
+    """The written answers of every submission, per student and notebook, for the instructor to read."""
+    lines = ["# Written answers", ""]
+    for sub in sorted(subs, key=lambda s: (s.student, s.notebook)):
+        lines += [f"## {sub.student} · {sub.notebook}", f"_{sub.path}_", ""]
+        answers = written_answers(sub)
+        for n, (question, answer) in enumerate(answers, start=1):
+            quoted = "\n".join(f"> {line}" for line in answer.splitlines()) if answer else "> _(no answer)_"
+            lines += [f"**Question {n}.** {question}", "", quoted, ""]
+        if not answers:
+            lines += ["_(no written questions found in this notebook)_", ""]
+    return "\n".join(lines)
 
 
 def summary_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}_summary{out.suffix}")
 
 
+def totals_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}_totals{out.suffix}")
+
+
+def written_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}_written.md")
+
+
 def grade(inputs: Sequence[Path | str], out: Path | str, *, autograders: Path | str | None = None,
           overwrite: bool = False, profile: str = "smoke", timeout: float = 900, jobs: int = 1,
           quiet: bool = False) -> pd.DataFrame:
-    """Grade submissions; writes ``out`` (submission × question) and ``<out>_summary.csv`` (per student).
+    """Grade submissions; writes ``out`` (submission × question), ``<out>_summary.csv`` (per
+    submission: points, seconds, profile), ``<out>_totals.csv`` (per student) and
+    ``<out>_written.md`` (the written answers, per student and notebook).
 
     ``jobs`` submissions are graded at once, each in its own otter process (a class of 30 on an
     8-core machine: ``jobs=4``); rows keep the submissions' order whatever finishes first.
@@ -222,7 +299,7 @@ def grade(inputs: Sequence[Path | str], out: Path | str, *, autograders: Path | 
     out = Path(out)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise GradingError(f"--jobs={jobs!r} must be a positive integer (submissions graded at once)")
-    for target in (out, summary_path(out)):
+    for target in (out, summary_path(out), totals_path(out), written_path(out)):
         if target.exists() and not overwrite:
             raise GradingError(f"{target} exists; pass --overwrite to replace it, or choose another --out")
     autograders = Path(autograders) if autograders else paths.project_root() / AUTOGRADERS
@@ -234,6 +311,8 @@ def grade(inputs: Sequence[Path | str], out: Path | str, *, autograders: Path | 
     def one(sub: Submission) -> list[dict]:
         started = time.perf_counter()
         got = grade_one(sub, autograders / f"{sub.notebook}.zip", profile=profile, timeout=timeout)
+        for row in got:
+            row["seconds"] = round(time.perf_counter() - started, 1)
         if not quiet:
             score = sum(r["points"] for r in got)
             total = sum(r["max_points"] or 0 for r in got)
@@ -245,13 +324,21 @@ def grade(inputs: Sequence[Path | str], out: Path | str, *, autograders: Path | 
         print(f"grading {len(subs)} submission(s), {min(jobs, len(subs))} at a time", flush=True)
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # threads only wait: each grading is a subprocess
         rows = [row for got in pool.map(one, subs) for row in got]
-    scores = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    table = pd.DataFrame(rows, columns=[*SCORE_COLUMNS, "seconds", "profile"])
+    scores = table[SCORE_COLUMNS]
     out.parent.mkdir(parents=True, exist_ok=True)
     scores.to_csv(out, index=False)
-    summary = (scores.groupby(["student", "notebook"], as_index=False)
+    summary = (table.groupby(["submission", "student", "notebook"], as_index=False, sort=False)
                .agg(points=("points", "sum"), max_points=("max_points", "sum"),
-                    errors=("error", lambda e: int((e.fillna("") != "").sum()))))
+                    errors=("error", lambda e: int((e.fillna("") != "").sum())), seconds=("seconds", "max"),
+                    profile=("profile", "first")))
     summary.to_csv(summary_path(out), index=False)
+    totals = (summary.groupby("student", as_index=False)
+              .agg(points=("points", "sum"), max_points=("max_points", "sum"), notebooks=("notebook", "count"),
+                   errors=("errors", "sum"), seconds=("seconds", "sum")))
+    totals.to_csv(totals_path(out), index=False)
+    written_path(out).write_text(written_markdown(subs), encoding="utf-8")
     if not quiet:
-        print(f"scores: {out}\nper student: {summary_path(out)}")
+        print(f"scores: {out}\nper submission: {summary_path(out)}\nper student: {totals_path(out)}\n"
+              f"written answers: {written_path(out)}")
     return scores

@@ -1,22 +1,26 @@
 """Turn a course notebook into an otter-grader master (solution) notebook, from the exercise specs.
 
-The exercises (prompt, solution, check, anchor) live in ``mammokit.exercises``; this module
-only places their cells in otter's assign format after the anchor cell each names:
+The exercises (prompt, check, anchor) live in ``mammokit.exercises``; their solution cells in
+the answer key ``notebooks/solutions/key.py``, outside the installed package. This module only
+places their cells in otter's assign format after the anchor cell each names:
 ``# BEGIN QUESTION`` … ``# END QUESTION`` raw cells around the prompt, the solution cell and a
-test cell ``mk.exercises.check("<name>", <answer>)``, then the optional follow-up cell that
-uses the answer. The house layout stays: parameters cell, setup cell, then a third code cell
+test cell ``mk.exercises.record("<name>")`` (at grading it records the answer's outputs for
+``mammokit.course.judge``, which decides), then the optional follow-up cell that uses the answer. The house layout stays: parameters cell, setup cell, then a third code cell
 ``grader = mk.exercises.Grader("<stem>")`` (otter's own init cell is switched off).
 
     mammokit masters notebooks notebooks/solutions   # the command line (mammokit.cli) calls make_masters
 """
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 import nbformat
 
-from mammokit import exercises
+from mammokit import exercises, paths
 from mammokit.errors import MammokitError
+
+KEY = Path("notebooks") / "solutions" / "key.py"
 
 ASSIGNMENT_CONFIG = "\n".join([
     "# ASSIGNMENT CONFIG",
@@ -39,20 +43,32 @@ def grader_source(stem: str) -> str:
 
 
 def check_cell_source(ex: exercises.Exercise) -> str:
-    return f'mk.exercises.check("{ex.name}", {ex.answer})'
+    return f'mk.exercises.record("{ex.name}")'
+
+
+def load_key(path: Path | str | None = None) -> dict[str, str]:
+    """The answer key: {exercise name: solution cell}, from ``notebooks/solutions/key.py`` (run by
+    path: it is not part of the package students install)."""
+    path = Path(path) if path else paths.project_root() / KEY
+    if not path.is_file():
+        raise MasterError(f"{path}: no answer key (SOLUTIONS = {{name: solution cell}}); the masters need it")
+    solutions = runpy.run_path(str(path)).get("SOLUTIONS")
+    if not isinstance(solutions, dict):
+        raise MasterError(f"{path} defines no SOLUTIONS dict")
+    return solutions
 
 
 def _raw(text: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_raw_cell(text)
 
 
-def question_cells(ex: exercises.Exercise) -> list[nbformat.NotebookNode]:
+def question_cells(ex: exercises.Exercise, solution: str) -> list[nbformat.NotebookNode]:
     """The cells of one exercise in otter's assign format (question, solution, tests)."""
     cells = [
         _raw(f"{QUESTION_MARK}\nname: {ex.name}\npoints: {ex.points}"),
         nbformat.v4.new_markdown_cell(ex.prompt),
         _raw("# BEGIN SOLUTION"),
-        nbformat.v4.new_code_cell(ex.solution),
+        nbformat.v4.new_code_cell(solution),
         _raw("# END SOLUTION"),
         _raw("# BEGIN TESTS"),
         nbformat.v4.new_code_cell(check_cell_source(ex)),
@@ -81,7 +97,7 @@ def _anchor_index(cells: list, anchor: str) -> int | None:
     return None
 
 
-def make_master(notebook: Path | str, out: Path | str) -> Path:
+def make_master(notebook: Path | str, out: Path | str, key: dict[str, str] | None = None) -> Path:
     """Write the master of ``notebook`` (``NN_name.ipynb``) to ``out``; raises MasterError naming
     every anchor it cannot find, so a rewritten notebook's anchors are fixed in one go."""
     notebook, out = Path(notebook), Path(out)
@@ -99,6 +115,10 @@ def make_master(notebook: Path | str, out: Path | str) -> Path:
     if len(code) < 2:
         raise MasterError(f"{notebook}: expected the parameters cell and the setup cell first")
     exs = exercises.for_notebook(stem)
+    key = load_key() if key is None else key
+    unsolved = [ex.name for ex in exs if ex.name not in key]
+    if unsolved:
+        raise MasterError(f"the answer key has no solution for {', '.join(unsolved)}: add it to {KEY}")
     where = {ex.name: _anchor_index(nb.cells, ex.anchor) for ex in exs}
     missing = [f"{ex.name}: {ex.anchor!r}" for ex in exs if where[ex.name] is None]
     if missing:
@@ -112,7 +132,7 @@ def make_master(notebook: Path | str, out: Path | str) -> Path:
             cells.append(nbformat.v4.new_code_cell(grader_source(stem)))
         for ex in exs:
             if where[ex.name] == i:
-                cells.extend(question_cells(ex))
+                cells.extend(question_cells(ex, key[ex.name]))
     at = len(cells) - 1 if cells[-1].cell_type == "markdown" else len(cells)  # before the recap
     cells[at:at] = written_cells(stem)
     for cell in cells:
@@ -153,11 +173,13 @@ def strip_exercises(master: Path | str, out: Path | str) -> Path:
     return out
 
 
-def make_masters(src: Path | str, dest: Path | str) -> list[Path]:
-    """A master in ``dest`` for every course notebook in ``src`` that has exercises."""
+def make_masters(src: Path | str, dest: Path | str, key: Path | str | None = None) -> list[Path]:
+    """A master in ``dest`` for every course notebook in ``src`` that has exercises (solutions from
+    the answer key ``key``, default ``notebooks/solutions/key.py``)."""
     src, dest = Path(src), Path(dest)
     found = [src / f"{stem}.ipynb" for stem in exercises.NOTEBOOK_MODULES if (src / f"{stem}.ipynb").exists()]
     if not found:
         raise MasterError(f"{src}: none of the course notebooks ({', '.join(exercises.NOTEBOOK_MODULES)}) is there")
-    return [make_master(path, dest / path.name) for path in found]
+    solutions = load_key(key)
+    return [make_master(path, dest / path.name, solutions) for path in found]
 

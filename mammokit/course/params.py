@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from mammokit.backend import PAPER_BACKBONES
+from mammokit.course.param_cells import parameter_names, pinned_names
 from mammokit.checks import Check, boolean, folder, integer, list_of, number, one_of, optional, text
 from mammokit.course.profiles import DEFAULT_PROFILE, PROFILES
 from mammokit.errors import ConfigError
@@ -283,14 +284,29 @@ def _literal(value: Any) -> bool:
 def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False) -> Params:
     """Validate a notebook's parameters and fill the ``None`` ones from env and profile.
 
-    ``namespace`` is the notebook's ``globals()``. Any UPPERCASE name there that is not a
+    ``namespace`` is the notebook's ``globals()``. An UPPERCASE name there that is not a
     parameter of this notebook is an error (a misspelled ``-p EPOCHZ 5`` must not pass
-    silently). Also seeds Python/NumPy and creates ``RUN_DIR``.
+    silently) when the latest run of the parameters cell set it (:func:`parameter_names`;
+    outside IPython: any such name). The error shows as one line in a notebook. Names in
+    ``$MAMMOKIT_PINNED`` take their ``$MAMMOKIT_<NAME>`` whatever the notebook says (grading pins
+    ``PROFILE``). Also seeds Python/NumPy and creates ``RUN_DIR``.
     """
+    try:
+        return _resolve(notebook, namespace, quiet)
+    except ConfigError as exc:
+        # IPython shows an exception with _render_traceback_ as those lines: one line, not a traceback
+        lines = [f"ConfigError: {exc}"]
+        exc._render_traceback_ = lambda: lines
+        raise
+
+
+def _resolve(notebook: str, namespace: Mapping[str, Any], quiet: bool) -> Params:
     params = spec(notebook)
     known = {p.name for p in params}
     check_names(notebook, namespace)
-    unknown = sorted(k for k in namespace if _UPPER.match(k) and k not in known and _settable(namespace[k]))
+    cell = parameter_names(namespace, {p.name for ps in NOTEBOOKS.values() for p in COMMON + ps})
+    unknown = sorted(k for k in namespace if _UPPER.match(k) and k not in known and _settable(namespace[k])
+                     and (cell is None or k in cell))
     if unknown:
         hints = []
         for name in unknown:
@@ -301,10 +317,16 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
             f"This notebook takes: {', '.join(p.name for p in params)}. "
             f"See `mammokit params {notebook}`."
         )
+    pinned = {name for name in pinned_names() if name in known and os.environ.get(f"MAMMOKIT_{name}") is not None}
 
     def given(name: str) -> Any:
-        value = namespace.get(name)
+        value = None if name in pinned else namespace.get(name)
         return _from_env(name) if value is None else value
+
+    for name in sorted(pinned):
+        if namespace.get(name) is not None and namespace.get(name) != _from_env(name) and not quiet:
+            print(f"{name}={namespace.get(name)!r} from the notebook is ignored: pinned to {_from_env(name)!r} "
+                  f"by $MAMMOKIT_{name} (grading)")
 
     profile = given("PROFILE") or DEFAULT_PROFILE
     if profile not in PROFILES:
@@ -317,7 +339,7 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
         if value is None:
             values[p.name] = None  # a default of None is a choice ('no limit'), not a gap
             continue
-        from_env = namespace.get(p.name) is None and os.environ.get(f"MAMMOKIT_{p.name}") is not None
+        from_env = (namespace.get(p.name) is None or p.name in pinned) and os.environ.get(f"MAMMOKIT_{p.name}") is not None
         check_value(notebook, p.name, value, source=f"$MAMMOKIT_{p.name}" if from_env else None)
         values[p.name] = value
 

@@ -2,14 +2,27 @@
 
 Each exercise asks the student to write one piece of the pipeline (a function or a value)
 under a name such as ``row_index``. Its check calls the answer on fresh inputs and compares it
-with the package, which is the answer key; it never reads the answer's text. Three entry points:
+with the kit's own pipeline; it never reads the answer's text. The answer key (the solution
+cells) is not in this package: it lives with the masters (``notebooks/solutions/key.py``).
 
-- ``check(name, answer)`` raises :class:`NotAnswered` or :class:`WrongAnswer` (both
-  ``AssertionError``), and returns None when the answer passes: otter's autograder tests call it.
-- ``grader.check(name)`` (a :class:`Grader`) shows the same verdict in the notebook and never
-  raises, so an unanswered exercise does not stop a papermill or ``mammokit course`` run.
-- ``use(name, answer)`` returns the answer when it passes and the package's reference
-  otherwise, and prints which, so the cells after an exercise always run.
+A check reaches the answer only through :func:`call` (a function answer) and :func:`value`
+(a predicted value). Each turns what the answer gives into plain data (numbers, strings,
+numpy arrays of numbers, lists, dicts; :func:`plain`), so an object with a rigged ``__eq__``
+never reaches a comparison. The same check runs three ways:
+
+- live, in the student's kernel: ``check(name, answer)`` raises :class:`NotAnswered` or
+  :class:`WrongAnswer`; ``grader.check(name)`` shows the verdict and never raises;
+- recording, in the submission's kernel at grading time: ``record(name)`` runs the check and
+  writes the answer's outputs (plain data) to ``$MAMMOKIT_GRADING_RECORD``; it decides nothing;
+- judging, in a fresh process that never ran the submission (``mammokit.course.judge``): the
+  check runs again on the same inputs with the recorded outputs replayed, so whatever the
+  submission rebinds in its own kernel (``mk.exercises.check``, numpy, builtins) cannot change
+  the verdict: at most it changes its own outputs.
+
+Inputs are drawn from fixed seeds mixed with ``$MAMMOKIT_GRADING_SEED``, which ``mammokit grade``
+draws afresh for every submission. ``use(name, answer)`` returns the answer when it passes and
+otherwise the kit's own pipeline function for that step (or None where there is none), and
+prints which, so the cells after an exercise always run.
 
 The exercises of notebook ``NN_name`` live in ``mammokit.exercises.exNN_name`` (loaded on first
 use, so notebook 01 never imports TensorFlow).
@@ -18,46 +31,46 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 from mammokit import backend
 from mammokit.errors import ConfigError
+from mammokit.exercises.answers import (Live, NotAnswered, Recorder, Replay, WrongAnswer, call,  # noqa: F401
+                                       is_placeholder, plain, unplain, value)
 
 NOTEBOOK_MODULES = {
     "01_data": "ex01_data", "02_preprocessing": "ex02_preprocessing", "03_augmentation": "ex03_augmentation",
     "04_convnet": "ex04_convnet", "05_transfer_learning": "ex05_transfer_learning", "06_evaluation": "ex06_evaluation",
 }
-
-
-class NotAnswered(AssertionError):
-    """The answer is still otter's ``...`` placeholder (or a function that returns nothing)."""
-
-
-class WrongAnswer(AssertionError):
-    """The answer runs but disagrees with the package; the message says on what input."""
+RECORD_ENV, SEED_ENV = "MAMMOKIT_GRADING_RECORD", "MAMMOKIT_GRADING_SEED"
 
 
 @dataclass(frozen=True)
 class Exercise:
     """One auto-checked exercise, and the cells that put it into a notebook.
 
-    ``check(answer)`` raises :class:`WrongAnswer` with a helpful message or returns None;
-    ``reference`` is what the notebook uses instead of a failing answer. ``anchor`` is a
-    distinctive substring of the notebook cell the exercise goes after; ``prompt`` the markdown
-    shown to students; ``solution`` the code cell (otter's ``# BEGIN SOLUTION`` markers around
-    the part students write); ``follow`` an optional cell after the check that uses the answer.
+    ``check(answer)`` raises :class:`WrongAnswer` with a helpful message or returns None (it
+    reaches the answer through :func:`call`/:func:`value` only). ``fallback`` is the kit's own
+    pipeline function for the step, which the notebook uses instead of a failing answer (None:
+    the cells after the exercise skip it). ``anchor`` is a distinctive substring of the notebook
+    cell the exercise goes after; ``prompt`` the markdown shown to students; ``follow`` an
+    optional cell after the check that uses the answer. The solution cell is in the answer key
+    beside the masters, not here.
     """
 
     name: str
     notebook: str
     answer: str
     check: Callable[[Any], None]
-    reference: Any
     anchor: str
     prompt: str
-    solution: str
+    fallback: Any = None
     follow: str = ""
     points: int = 1
     kind: str = "code"  # "code" (write a function/value) or "predict" (predict-then-run)
@@ -70,7 +83,7 @@ def _module(notebook: str):
     name = f"exercises.{NOTEBOOK_MODULES[notebook]}"
     if name in backend.TENSORFLOW_MODULES:
         backend.load_tensorflow()  # the same quiet import as `mk.<module>`: its checks import Keras
-    return importlib.import_module(f"mammokit.{name}")
+    return importlib.import_module(f"{__name__}.{NOTEBOOK_MODULES[notebook]}")
 
 
 def for_notebook(notebook: str) -> list[Exercise]:
@@ -94,26 +107,13 @@ def get(name: str) -> Exercise:
     raise ConfigError(f"unknown exercise {name!r}; names look like 'q01_row_index' (see mammokit.exercises)")
 
 
-def is_placeholder(value: Any) -> bool:
-    """True for otter's ``...`` placeholder and for None (a body of ``...`` returns None)."""
-    return value is Ellipsis or value is None
-
-
-def call(answer: Callable, *args: Any, what: str = "your function", **kwargs: Any) -> Any:
-    """Call the student's function; placeholders raise NotAnswered, crashes a WrongAnswer naming the input."""
-    if is_placeholder(answer):
-        raise NotAnswered("not answered yet: replace the ... with your code")
-    if not callable(answer):
-        raise WrongAnswer(f"{what} should be a function, got {type(answer).__name__}")
+def rng(*seed: int) -> np.random.Generator:
+    """A check's random inputs: its fixed ``seed`` mixed with the grading seed (0 outside grading)."""
     try:
-        out = answer(*args, **kwargs)
-    except (NotAnswered, WrongAnswer):
-        raise
-    except Exception as exc:  # the student's bug: report it as a failed check, not a crash
-        raise WrongAnswer(f"{what} raised {type(exc).__name__}: {exc}") from None
-    if is_placeholder(out):
-        raise NotAnswered("not answered yet: your function returns nothing (still ...?)")
-    return out
+        salt = int(os.environ.get(SEED_ENV, "0"))
+    except ValueError:
+        salt = 0
+    return np.random.default_rng([*seed, salt] if salt else list(seed))
 
 
 def expect(ok: bool, message: str) -> None:
@@ -122,19 +122,21 @@ def expect(ok: bool, message: str) -> None:
         raise WrongAnswer(message)
 
 
+def _run(ex: Exercise, handle: Live | Replay) -> None:
+    try:
+        ex.check(handle)
+    except NotAnswered as exc:
+        raise NotAnswered(f"{ex.name}: {exc}") from None
+    except WrongAnswer as exc:
+        raise WrongAnswer(f"{ex.name}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a check must report, never crash the notebook
+        raise WrongAnswer(f"{ex.name}: checking `{ex.answer}` failed with {type(exc).__name__}: {exc}") from None
+
+
 def check(name: str, answer: Any) -> None:
     """Raise NotAnswered/WrongAnswer unless ``answer`` passes exercise ``name``; return None."""
     ex = get(name)
-    if is_placeholder(answer):
-        raise NotAnswered(f"{name}: not answered yet: replace the ... in `{ex.answer}` with your answer")
-    try:
-        ex.check(answer)
-    except NotAnswered as exc:
-        raise NotAnswered(f"{name}: {exc}") from None
-    except WrongAnswer as exc:
-        raise WrongAnswer(f"{name}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - a check must report, never crash the notebook
-        raise WrongAnswer(f"{name}: checking `{ex.answer}` failed with {type(exc).__name__}: {exc}") from None
+    _run(ex, Live(answer, ex.answer))
 
 
 @dataclass
@@ -161,27 +163,67 @@ class Verdict:
         return f"{icon} **{self.name}** — {repr(self).split(': ', 1)[1]}"
 
 
+def _verdict(ex: Exercise, handle: Live | Replay) -> Verdict:
+    try:
+        _run(ex, handle)
+    except NotAnswered as exc:
+        return Verdict(ex.name, "not answered", str(exc).split(": ", 1)[-1].removeprefix("not answered yet: "))
+    except WrongAnswer as exc:
+        return Verdict(ex.name, "wrong", str(exc).split(": ", 1)[-1])
+    return Verdict(ex.name, "passed")
+
+
 def verdict(name: str, answer: Any) -> Verdict:
     """The result of :func:`check` as a value (never raises on a wrong or missing answer)."""
-    try:
-        check(name, answer)
-    except NotAnswered as exc:
-        return Verdict(name, "not answered", str(exc).split(": ", 1)[-1].removeprefix("not answered yet: "))
-    except WrongAnswer as exc:
-        return Verdict(name, "wrong", str(exc).split(": ", 1)[-1])
-    return Verdict(name, "passed")
+    ex = get(name)
+    return _verdict(ex, Live(answer, ex.answer))
+
+
+def judge(name: str, events: list) -> Verdict:
+    """The verdict on a recorded answer (:func:`record`'s events), with no submission code running."""
+    return _verdict(get(name), Replay(events))
 
 
 def use(name: str, answer: Any, *, quiet: bool = False) -> Any:
-    """The student's answer if it passes, else the package's reference; prints which."""
+    """The student's answer if it passes, else the kit's own function for that step (None where
+    the kit has none: the next cell skips it); prints which."""
     ex = get(name)
     v = verdict(name, answer)
     if not quiet:
+        reason = repr(v).split(": ", 1)[1]
         if v.passed:
             print(f"{name}: using your `{ex.answer}` (it passed its check)")
+        elif ex.fallback is not None:
+            print(f"{name}: using the kit's own function instead of your `{ex.answer}` ({reason})")
         else:
-            print(f"{name}: using the package's reference for `{ex.answer}` ({repr(v).split(': ', 1)[1]})")
-    return answer if v.passed else ex.reference
+            print(f"{name}: skipping what uses your `{ex.answer}` ({reason})")
+    return answer if v.passed else ex.fallback
+
+
+def record(name: str, answer: Any = inspect.Parameter.empty) -> None:
+    """Grading, in the submission's kernel: run exercise ``name``'s check on the answer (by default
+    the answer variable in the caller's namespace) and append its outputs, as plain data, to the
+    file ``$MAMMOKIT_GRADING_RECORD`` names. Decides nothing: the judge does, in another process."""
+    ex = get(name)
+    namespace = _caller_namespace()
+    entry: dict[str, Any] = {"name": name, "seed": os.environ.get(SEED_ENV)}
+    try:
+        entry["profile"] = str(namespace["P"]["PROFILE"])
+    except Exception:  # noqa: BLE001 - the setup cell did not run; the judge says so if it matters
+        entry["profile"] = None
+    if answer is inspect.Parameter.empty and ex.answer not in namespace:
+        entry["missing"] = True
+    else:
+        recorder = Recorder(namespace.get(ex.answer) if answer is inspect.Parameter.empty else answer, ex.answer)
+        try:
+            ex.check(recorder)
+        except Exception:  # noqa: BLE001 - the verdict is the judge's; the outputs so far are what counts
+            pass
+        entry["events"] = recorder.events
+    path = os.environ.get(RECORD_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
 
 
 class Grader:

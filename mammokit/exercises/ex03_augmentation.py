@@ -9,34 +9,25 @@ import numpy as np
 import pandas as pd
 
 from mammokit.augment import flip, inflate, rotate
-from mammokit.exercises import Exercise, WrongAnswer, call, expect
+from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
 from mammokit.splits import PatientLeakError, Split, check_patient_disjoint, split_by_patient
 
 NB = "03_augmentation"
 
 
-def ref_patient_split(table: pd.DataFrame, seed: int = 0) -> Split:
+def _patient_split(table: pd.DataFrame, seed: int = 0) -> Split:
     return split_by_patient(table, ratios=(0.6, 0.2, 0.2), seed=seed)
 
 
-def ref_leaked_patients(table: pd.DataFrame, split: Split) -> set:
-    patients = table["patient_id"].to_numpy()
-    return set(patients[split.train]) & set(patients[split.test])
-
-
-def ref_flip_left_right(image: np.ndarray) -> np.ndarray:
-    return flip(image, "left")
-
-
-def ref_rotate90(image: np.ndarray, k: int) -> np.ndarray:
+def _rotate90(image: np.ndarray, k: int) -> np.ndarray:
     return rotate(image, 90 * k)
 
 
 def _table(seed: int, n_patients: int = 30) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    per = rng.integers(1, 4, n_patients)
-    patients = np.repeat([f"p{i:03d}" for i in rng.permutation(n_patients)], per)
-    return pd.DataFrame({"patient_id": patients, "label": rng.integers(0, 2, len(patients))})
+    draw = rng(seed)
+    per = draw.integers(1, 4, n_patients)
+    patients = np.repeat([f"p{i:03d}" for i in draw.permutation(n_patients)], per)
+    return pd.DataFrame({"patient_id": patients, "label": draw.integers(0, 2, len(patients))})
 
 
 def check_patient_split(answer) -> None:
@@ -63,23 +54,27 @@ def check_patient_split(answer) -> None:
 def check_leaked_patients(answer) -> None:
     for seed in (311, 312):
         table = _table(seed)
-        order = np.random.default_rng(seed).permutation(len(table))
+        order = rng(seed).permutation(len(table))
         naive = Split(*np.split(order, [int(0.6 * len(order)), int(0.8 * len(order))]))
-        for split in (naive, ref_patient_split(table, seed)):
+        for split in (naive, _patient_split(table, seed)):
             got = call(answer, table.copy(), split, what="leaked_patients(table, split)")
-            want = ref_leaked_patients(table, split)
-            expect(set(got) == want, f"on a {len(table)}-row table you found {len(set(got))} patient(s) in both train "
+            patients = table["patient_id"].to_numpy()
+            want = set(np.intersect1d(patients[split.train], patients[split.test]).tolist())
+            expect(isinstance(got, (set, list, tuple, np.ndarray)), f"leaked_patients should return a set of patient "
+                                                                    f"ids, got {type(got).__name__}")
+            got = set(got.tolist()) if isinstance(got, np.ndarray) else set(got)
+            expect(got == want, f"on a {len(table)}-row table you found {len(set(got))} patient(s) in both train "
                                      f"and test, expected {len(want)}: compare the patient_id values of the rows")
 
 
 def _rois(seed: int, n: int = 4) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (n, 12, 12), dtype=np.uint8)
+    return rng(seed).integers(0, 256, (n, 12, 12), dtype=np.uint8)
 
 
 def check_flip(answer) -> None:
     for image in _rois(321):
         got = np.asarray(call(answer, image.copy(), what="flip_left_right(image)"))
-        expect(got.shape == image.shape and np.array_equal(got, ref_flip_left_right(image)),
+        expect(got.shape == image.shape and np.array_equal(got, flip(image, "left")),
                "your flip differs from Table 1's left/right flip (mirror the columns, keep the rows)")
 
 
@@ -87,7 +82,7 @@ def check_rotate90(answer) -> None:
     for k in (0, 1, 2, 3):
         image = _rois(330 + k)[0]
         got = np.asarray(call(answer, image.copy(), k, what="rotate90(image, k)"))
-        expect(got.shape == image.shape and np.array_equal(got, ref_rotate90(image, k)),
+        expect(got.shape == image.shape and np.array_equal(got, _rotate90(image, k)),
                f"rotate90(image, {k}) differs from augment.rotate(image, {90 * k}) (counter-clockwise, like np.rot90)")
 
 
@@ -97,6 +92,7 @@ def _inflated_size(n: int, factor: int) -> int:
 
 
 def check_inflated_size(answer) -> None:
+    answer = value(answer, "inflated_size_guess")
     try:
         got = int(answer)
     except (TypeError, ValueError):
@@ -106,6 +102,7 @@ def check_inflated_size(answer) -> None:
 
 
 def check_same_flip(answer) -> None:
+    answer = value(answer, "same_flip_guess")
     expect(isinstance(answer, bool), f"answer True or False, got {answer!r}")
     image = _rois(351)[0]
     want = bool(np.array_equal(flip(image, "top"), flip(image, "bottom")))
@@ -114,59 +111,42 @@ def check_same_flip(answer) -> None:
 
 EXERCISES = [
     Exercise(
-        "q03_patient_split", NB, "patient_split", check_patient_split, ref_patient_split,
-        anchor="mk.splits.split_by_patient(",
+        "q03_patient_split", NB, "patient_split", check_patient_split, fallback=_patient_split, anchor="mk.splits.split_by_patient(",
         prompt="**Exercise (q03_patient_split).** Write `patient_split(table, seed)` returning "
                "`mk.splits.Split(train, val, test)`: index arrays into `table` (60/20/20 of the ROIs, roughly) such "
                "that **no patient has ROIs on two sides**. The check runs `mk.splits.check_patient_disjoint` on it. "
                "Your split replaces `split` for the rest of the notebook.",
-        solution="def patient_split(table, seed):\n    \"\"\"Shuffle the PATIENTS, then cut: each patient lands on one side.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n"
-                 "    patients = np.random.default_rng(seed).permutation(table[\"patient_id\"].unique())\n"
-                 "    cut1, cut2 = int(0.6 * len(patients)), int(0.8 * len(patients))\n"
-                 "    side = {p: 0 if i < cut1 else 1 if i < cut2 else 2 for i, p in enumerate(patients)}\n"
-                 "    where = table[\"patient_id\"].map(side).to_numpy()\n"
-                 "    return mk.splits.Split(*(np.flatnonzero(where == s) for s in range(3)))\n    # END SOLUTION",
         follow="split = mk.exercises.use(\"q03_patient_split\", patient_split)(rois.table, P.SEED)\n"
                "mk.splits.split_summary(rois.table, split)"),
     Exercise(
-        "q03_leaked_patients", NB, "leaked_patients", check_leaked_patients, ref_leaked_patients,
-        anchor="naive = mk.splits.Split(",
+        "q03_leaked_patients", NB, "leaked_patients", check_leaked_patients, anchor="naive = mk.splits.Split(",
         prompt="**Exercise (q03_leaked_patients).** Write `leaked_patients(table, split)`: the set of patient ids "
                "with ROIs in both `split.train` and `split.test`.",
-        solution="def leaked_patients(table, split):\n    \"\"\"Patients on both sides: the leak a random split makes.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    patients = table[\"patient_id\"].to_numpy()\n"
-                 "    return set(patients[split.train]) & set(patients[split.test])\n    # END SOLUTION",
-        follow="print(\"patients in both train and test of the random split:\",\n"
-               "      len(mk.exercises.use(\"q03_leaked_patients\", leaked_patients)(rois.table, naive)))"),
+        follow="leaked = mk.exercises.use(\"q03_leaked_patients\", leaked_patients)  # None until yours passes\n"
+               "if leaked is not None:\n"
+               "    print(\"patients in both train and test of the random split:\", len(leaked(rois.table, naive)))"),
     Exercise(
-        "q03_same_flip", NB, "same_flip_guess", check_same_flip, True, kind="predict",
+        "q03_same_flip", NB, "same_flip_guess", check_same_flip, kind="predict",
         anchor="mk.augment.table1_frame()",
         prompt="**Predict, then run (q03_same_flip).** Table 1 lists a *top* flip and a *bottom* flip. Do they give "
                "different images? Answer `True` if they give the same image, `False` if different.",
-        solution="same_flip_guess = True  # SOLUTION",
         follow="print(\"top flip == bottom flip:\", bool((mk.augment.flip(rois.images[0], \"top\") == "
                "mk.augment.flip(rois.images[0], \"bottom\")).all()))"),
     Exercise(
-        "q03_flip", NB, "flip_left_right", check_flip, ref_flip_left_right, anchor="mk.plots.table1_gallery(",
+        "q03_flip", NB, "flip_left_right", check_flip, anchor="mk.plots.table1_gallery(",
         prompt="**Exercise (q03_flip).** Write Table 1's left/right flip, `flip_left_right(image)`, for one 2-D "
-               "uint8 ROI.",
-        solution="def flip_left_right(image):\n    \"\"\"Mirror the columns: a left breast looks like a right one.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    return image[:, ::-1].copy()\n    # END SOLUTION"),
+               "uint8 ROI."),
     Exercise(
-        "q03_rotate90", NB, "rotate90", check_rotate90, ref_rotate90, anchor="mk.plots.table1_gallery(",
+        "q03_rotate90", NB, "rotate90", check_rotate90, fallback=_rotate90, anchor="mk.plots.table1_gallery(",
         prompt="**Exercise (q03_rotate90).** Write `rotate90(image, k)`: rotate a square ROI by `k` × 90° "
                "counter-clockwise (Table 1's rotations by multiples of 90° lose no pixel).",
-        solution="def rotate90(image, k):\n    \"\"\"k quarter turns counter-clockwise, exact for square ROIs.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    return np.rot90(image, k).copy()\n    # END SOLUTION",
         follow="mk.plots.image_grid(np.stack([mk.exercises.use(\"q03_rotate90\", rotate90)(example, k) for k in range(4)]),\n"
                "                    ncols=4, suptitle=\"Your rotations by 0, 90, 180, 270 degrees\")"),
     Exercise(
-        "q03_inflated_size", NB, "inflated_size_guess", check_inflated_size, 80, kind="predict",
+        "q03_inflated_size", NB, "inflated_size_guess", check_inflated_size, kind="predict",
         anchor="mk.plots.table1_gallery(",
         prompt="**Predict, then run (q03_inflated_size).** `mk.augment.inflate` with `factor=8` on 10 training ROIs: "
-               "how many images come out?",
-        solution="inflated_size_guess = 80  # SOLUTION"),
+               "how many images come out?"),
 ]
 
 WRITTEN = [

@@ -8,31 +8,19 @@ from __future__ import annotations
 import numpy as np
 
 from mammokit.datasets import class_weights
-from mammokit.exercises import Exercise, WrongAnswer, call, expect
+from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
 from mammokit.models import build_convnet
 
 NB = "04_convnet"
 
 
-def ref_conv_block(x, filters: int):
-    """The paper's block: 3×3 conv (no bias: batch norm adds its own) → BN → ReLU → 2×2 max-pool."""
-    from keras import layers
-
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.Activation("relu")(x)
-    return layers.MaxPooling2D(2)(x)
+def _pool_side(size: int, n_blocks: int) -> int:
+    """The side of the last feature map of the kit's ConvNet with ``n_blocks`` blocks: notebook 04's stand-in."""
+    model = build_convnet((size, size, 1), filters=(4,) * n_blocks, dense=None, dropout=0.0)
+    return int(model.get_layer(f"block{n_blocks}_pool").output.shape[1])
 
 
-def ref_conv_params(kernel: int, c_in: int, c_out: int, bias: bool) -> int:
-    return kernel * kernel * c_in * c_out + (c_out if bias else 0)
-
-
-def ref_output_side(size: int, n_blocks: int) -> int:
-    return size // 2 ** n_blocks
-
-
-def ref_class_weights(labels) -> dict[int, float]:
+def _balanced(labels) -> dict[int, float]:
     return class_weights(labels, "balanced")
 
 
@@ -43,37 +31,50 @@ def _kind(layer) -> str:
     return name
 
 
+def _block_summary(out, x, filters) -> dict:
+    """What the check needs of a built block, as plain data (computed where the answer runs)."""
+    import keras
+
+    try:
+        model = keras.Model(x, out)
+    except Exception as exc:  # noqa: BLE001 - not a Keras tensor built from x
+        raise WrongAnswer(f"conv_block must return the Keras tensor it built from x ({type(exc).__name__}: {exc})")
+    conv = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    return {"kinds": [_kind(layer) for layer in model.layers if type(layer).__name__ != "InputLayer"],
+            "kernel": [int(k) for k in conv[0].kernel_size] if conv else None,
+            "padding": str(conv[0].padding) if conv else None,
+            "output_shape": [None if d is None else int(d) for d in model.output_shape],
+            "params": int(model.count_params())}
+
+
 def check_conv_block(answer) -> None:
     import keras
 
     for channels, filters in ((1, 8), (3, 16)):
         inputs = keras.Input((32, 32, channels))
-        out = call(answer, inputs, filters, what="conv_block(x, filters)")
-        try:
-            model = keras.Model(inputs, out)
-        except Exception as exc:  # noqa: BLE001 - not a Keras tensor built from x
-            raise WrongAnswer(f"conv_block must return the Keras tensor it built from x ({type(exc).__name__}: {exc})")
-        kinds = [_kind(layer) for layer in model.layers if type(layer).__name__ != "InputLayer"]
+        got = call(answer, inputs, filters, what="conv_block(x, filters)", encode=_block_summary)
+        expect(isinstance(got, dict), "conv_block must return the Keras tensor it built from x")
+        kinds = got.get("kinds")
         want = ["Conv2D", "BatchNormalization", "ReLU", "MaxPooling2D"]
         expect(kinds == want, f"your block's layers are {kinds}; the paper's block is {want}")
-        conv = next(layer for layer in model.layers if type(layer).__name__ == "Conv2D")
-        expect(tuple(conv.kernel_size) == (3, 3) and conv.padding == "same",
-               f"use a 3×3 kernel with padding='same' (yours: {conv.kernel_size}, {conv.padding!r})")
-        expect(tuple(model.output_shape) == (None, 16, 16, filters),
-               f"output shape {model.output_shape}, expected (None, 16, 16, {filters}): the pool halves H and W")
+        expect(got.get("kernel") == [3, 3] and got.get("padding") == "same",
+               f"use a 3×3 kernel with padding='same' (yours: {got.get('kernel')}, {got.get('padding')!r})")
+        shape = tuple(got.get("output_shape") or ())
+        expect(shape == (None, 16, 16, filters),
+               f"output shape {shape}, expected (None, 16, 16, {filters}): the pool halves H and W")
         reference = build_convnet((32, 32, channels), filters=(filters,), dense=None, dropout=0.0)
         want_params = sum(reference.get_layer(n).count_params() for n in ("block1_conv", "block1_bn"))
-        expect(model.count_params() == want_params, f"{model.count_params()} parameters, the package's block has "
-                                                    f"{want_params}: no bias in the conv (batch norm adds its own)")
+        expect(got.get("params") == want_params, f"{got.get('params')} parameters, the package's block has "
+                                                 f"{want_params}: no bias in the conv (batch norm adds its own)")
 
 
 def check_conv_params(answer) -> None:
     from keras import layers
 
-    rng = np.random.default_rng(401)
+    draw = rng(401)
     for kernel, c_in, c_out, bias in [(3, 1, 32, False), (3, 32, 64, True), *[(int(k), int(i), int(o), bool(b))
-                                      for k, i, o, b in zip(rng.choice([1, 3, 5], 3), rng.integers(1, 64, 3),
-                                                            rng.integers(1, 64, 3), rng.integers(0, 2, 3))]]:
+                                      for k, i, o, b in zip(draw.choice([1, 3, 5], 3), draw.integers(1, 64, 3),
+                                                            draw.integers(1, 64, 3), draw.integers(0, 2, 3))]]:
         conv = layers.Conv2D(c_out, kernel, use_bias=bias)
         conv.build((None, 16, 16, c_in))
         got = call(answer, kernel, c_in, c_out, bias, what="conv_params(kernel, c_in, c_out, bias)")
@@ -90,12 +91,12 @@ def check_output_side(answer) -> None:
 
 
 def check_class_weights(answer) -> None:
-    rng = np.random.default_rng(411)
+    draw = rng(411)
     for n, p in ((20, 0.3), (101, 0.75), (9, 0.5)):
-        labels = (rng.random(n) < p).astype(int)
+        labels = (draw.random(n) < p).astype(int)
         labels[:2] = [0, 1]
         got = call(answer, labels.copy(), what="class_weights(labels)")
-        want = ref_class_weights(labels)
+        want = _balanced(labels)
         try:
             ok = all(np.isclose(float(got[c]), want[c]) for c in (0, 1))
         except (TypeError, KeyError, IndexError):
@@ -105,6 +106,7 @@ def check_class_weights(answer) -> None:
 
 
 def check_param_guess(answer) -> None:
+    answer = value(answer, "param_count_guess")
     try:
         got = float(answer)
     except (TypeError, ValueError):
@@ -116,40 +118,28 @@ def check_param_guess(answer) -> None:
 
 EXERCISES = [
     Exercise(
-        "q04_conv_params", NB, "conv_params", check_conv_params, ref_conv_params, anchor="train_xy = (",
+        "q04_conv_params", NB, "conv_params", check_conv_params, anchor="train_xy = (",
         prompt="**Exercise (q04_conv_params).** Write `conv_params(kernel, c_in, c_out, bias)`: the number of "
-               "weights of a `kernel`×`kernel` Conv2D layer from `c_in` to `c_out` channels, with or without bias.",
-        solution="def conv_params(kernel, c_in, c_out, bias):\n    \"\"\"One k×k×c_in filter per output channel (+ a bias each).\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    return kernel * kernel * c_in * c_out + (c_out if bias else 0)\n    # END SOLUTION"),
+               "weights of a `kernel`×`kernel` Conv2D layer from `c_in` to `c_out` channels, with or without bias."),
     Exercise(
-        "q04_param_count", NB, "param_count_guess", check_param_guess, 422_434, kind="predict", anchor="train_xy = (",
+        "q04_param_count", NB, "param_count_guess", check_param_guess, kind="predict", anchor="train_xy = (",
         prompt="**Predict, then run (q04_param_count).** The paper's ConvNet has four blocks of 32, 64, 128 and 256 "
                "3×3 filters (plus batch norm), a 128-unit dense layer and a 2-way softmax. About how many "
-               "parameters does it have? (Within 5 % counts; `conv_params` helps.)",
-        solution="param_count_guess = 422_434  # SOLUTION"),
+               "parameters does it have? (Within 5 % counts; `conv_params` helps.)"),
     Exercise(
-        "q04_conv_block", NB, "conv_block", check_conv_block, ref_conv_block, anchor="mk.models.build_convnet(",
+        "q04_conv_block", NB, "conv_block", check_conv_block, anchor="mk.models.build_convnet(",
         prompt="**Exercise (q04_conv_block).** Write one block of the paper's ConvNet in Keras: "
                "`conv_block(x, filters)` applies a 3×3 `Conv2D` (padding `'same'`, no bias), `BatchNormalization`, "
-               "a ReLU and a 2×2 `MaxPooling2D`, and returns the new tensor.",
-        solution="from keras import layers\n\ndef conv_block(x, filters):\n    \"\"\"Conv -> BN -> ReLU -> pool: the unit the ConvNet repeats.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    x = layers.Conv2D(filters, 3, padding=\"same\", use_bias=False)(x)\n"
-                 "    x = layers.BatchNormalization()(x)\n    x = layers.Activation(\"relu\")(x)\n"
-                 "    return layers.MaxPooling2D(2)(x)\n    # END SOLUTION"),
+               "a ReLU and a 2×2 `MaxPooling2D`, and returns the new tensor."),
     Exercise(
-        "q04_output_side", NB, "output_side", check_output_side, ref_output_side, anchor="mk.models.build_convnet(",
+        "q04_output_side", NB, "output_side", check_output_side, fallback=_pool_side, anchor="mk.models.build_convnet(",
         prompt="**Exercise (q04_output_side).** Write `output_side(size, n_blocks)`: the side of the last feature "
                "map after `n_blocks` blocks on a `size`×`size` ROI.",
-        solution="def output_side(size, n_blocks):\n    \"\"\"Each 2×2 pool halves the side (rounding down).\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    return size // 2 ** n_blocks\n    # END SOLUTION",
         follow="print(\"last feature map:\", mk.exercises.use(\"q04_output_side\", output_side)(P.ROI_SIZE, 4), \"px per side\")"),
     Exercise(
-        "q04_class_weights", NB, "class_weights", check_class_weights, ref_class_weights, anchor="ds = mk.train.make_dataset(",
+        "q04_class_weights", NB, "class_weights", check_class_weights, fallback=_balanced, anchor="ds = mk.train.make_dataset(",
         prompt="**Exercise (q04_class_weights).** Eq. 6 re-weights the loss so each class counts equally. Write "
                "`class_weights(labels)` returning `{0: w0, 1: w1}` with `w_c = N / (2 * N_c)`.",
-        solution="import numpy as np\n\ndef class_weights(labels):\n    \"\"\"Eq. 6: rarer class, bigger weight; each class carries half the loss.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    counts = np.bincount(labels, minlength=2)\n"
-                 "    return {c: len(labels) / (2 * counts[c]) for c in (0, 1)}\n    # END SOLUTION",
         follow="weights = mk.exercises.use(\"q04_class_weights\", class_weights)(train_xy[1])\nprint(\"class weights:\", weights)"),
 ]
 

@@ -7,34 +7,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from mammokit.exercises import Exercise, WrongAnswer, call, expect
+from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
 from mammokit.transfer import BACKBONES, backbone_layers, build_transfer, input_size_for, set_trainable
 
 NB = "05_transfer_learning"
 _CHECK_BACKBONE = "VGG19"  # the quickest to build (no batch norm), 32 px minimum
+_BN_BACKBONE = "ResNet152V2"  # batch norm throughout, up to the top weighted layer; 32 px minimum
 
 
-def ref_input_side(backbone: str, size: int) -> int:
-    return input_size_for(backbone, size)
-
-
-def ref_gray_to_rgb(images: np.ndarray) -> np.ndarray:
-    return np.repeat(images, 3, axis=-1)
-
-
-def ref_vgg_preprocess(rgb: np.ndarray) -> np.ndarray:
+def _vgg_reference(rgb: np.ndarray) -> np.ndarray:
     from keras.applications import vgg19
 
     return vgg19.preprocess_input(np.array(rgb, dtype="float32"))
 
 
-def ref_inception_preprocess(rgb: np.ndarray) -> np.ndarray:
+def _inception_reference(rgb: np.ndarray) -> np.ndarray:
     from keras.applications import inception_v3
 
     return inception_v3.preprocess_input(np.array(rgb, dtype="float32"))
 
 
-def ref_freeze_all_but_top(model, n: int):
+def _freeze(model, n: int):
+    """The kit's ``set_trainable`` (batch norm stays frozen): notebook 05's stand-in."""
     set_trainable(model, n)
     return model
 
@@ -49,19 +43,19 @@ def check_input_side(answer) -> None:
 
 
 def check_gray_to_rgb(answer) -> None:
-    rng = np.random.default_rng(501)
+    draw = rng(501)
     for shape in ((2, 8, 8, 1), (1, 5, 7, 1)):
-        images = rng.random(shape).astype("float32")
+        images = draw.random(shape).astype("float32")
         got = np.asarray(call(answer, images.copy(), what="gray_to_rgb(images)"))
-        want = ref_gray_to_rgb(images)
+        want = np.broadcast_to(images, shape[:-1] + (3,))
         expect(got.shape == want.shape, f"gray_to_rgb on {shape} gave shape {got.shape}, expected {want.shape}")
         expect(np.allclose(got, want), "each of the three channels must be a copy of the grey channel")
 
 
 def _check_preprocess(answer, reference, what: str, hint: str) -> None:
-    rng = np.random.default_rng(511)
+    draw = rng(511)
     for shape in ((2, 4, 4, 3), (1, 3, 5, 3)):
-        rgb = rng.uniform(0, 255, shape).astype("float32")
+        rgb = draw.uniform(0, 255, shape).astype("float32")
         got = np.asarray(call(answer, rgb.copy(), what=what), dtype="float32")
         want = reference(rgb)
         expect(got.shape == want.shape, f"{what} changed the shape {shape} to {got.shape}")
@@ -70,32 +64,49 @@ def _check_preprocess(answer, reference, what: str, hint: str) -> None:
 
 
 def check_vgg_preprocess(answer) -> None:
-    _check_preprocess(answer, ref_vgg_preprocess, "vgg_preprocess(rgb)",
+    _check_preprocess(answer, _vgg_reference, "vgg_preprocess(rgb)",
                       "'caffe' mode: reverse RGB to BGR, then subtract the ImageNet means [103.939, 116.779, 123.68]")
 
 
 def check_inception_preprocess(answer) -> None:
-    _check_preprocess(answer, ref_inception_preprocess, "inception_preprocess(rgb)",
+    _check_preprocess(answer, _inception_reference, "inception_preprocess(rgb)",
                       "'tf' mode: scale 0..255 to -1..1")
 
 
-def _flags(model) -> dict[str, bool]:
-    return {layer.name: bool(layer.trainable) for layer in model.layers}
+def _flags(model) -> list[bool]:
+    """Each layer's trainable flag, in the model's order (two builds name unnamed layers differently)."""
+    return [bool(layer.trainable) for layer in model.layers]
+
+
+def _flags_after(out, model, n) -> list[bool]:
+    """The trainable flags the answer left (on the model it returned, else the one it was given)."""
+    return _flags(out if hasattr(out, "layers") else model)
 
 
 def check_freeze(answer) -> None:
-    theirs = build_transfer(_CHECK_BACKBONE, 32, weights=None)
-    ours = build_transfer(_CHECK_BACKBONE, 32, weights=None)
-    for n in (0, 2, 5):
-        out = call(answer, theirs, n, what="freeze_all_but_top(model, n)")
-        set_trainable(ours, n)
-        got, want = _flags(out if out is not None and hasattr(out, "layers") else theirs), _flags(ours)
-        wrong = [name for name in want if got.get(name) != want[name]]
-        expect(not wrong, f"with n={n}, these layers have the wrong trainable flag: {wrong[:5]}. Train the head "
-                          f"(mk_head) and the top n backbone layers that have weights; freeze the rest")
+    from keras import layers
+
+    for backbone in (_CHECK_BACKBONE, _BN_BACKBONE):
+        theirs = build_transfer(backbone, 32, weights=None)
+        ours = build_transfer(backbone, 32, weights=None)
+        for n in (0, 2, 5):
+            got = call(answer, theirs, n, what="freeze_all_but_top(model, n)", encode=_flags_after)
+            set_trainable(ours, n)
+            want = _flags(ours)
+            expect(isinstance(got, list) and len(got) == len(want),
+                   "freeze_all_but_top should return the model it was given, with its layers")
+            wrong = [layer for layer, g, w in zip(ours.layers, got, want) if g != w]
+            norms = [layer.name for layer in wrong if isinstance(layer, layers.BatchNormalization)]
+            expect(not norms, f"{backbone}, n={n}: batch-norm layer(s) {norms[:3]} train; batch norm stays frozen "
+                              "(in inference mode) even among the top n layers: small batches would spoil its "
+                              "ImageNet statistics")
+            expect(not wrong, f"{backbone}, n={n}: these layers have the wrong trainable flag: "
+                              f"{[layer.name for layer in wrong[:5]]}. Train the head (mk_head) and the top n "
+                              "backbone layers that have weights; freeze the rest")
 
 
 def check_trainable_guess(answer) -> None:
+    answer = value(answer, "trainable_guess")
     try:
         got = int(answer)
     except (TypeError, ValueError):
@@ -107,53 +118,36 @@ def check_trainable_guess(answer) -> None:
 
 EXERCISES = [
     Exercise(
-        "q05_input_side", NB, "input_side", check_input_side, ref_input_side, anchor="mk.roi.rois_for_run(",
+        "q05_input_side", NB, "input_side", check_input_side, anchor="mk.roi.rois_for_run(",
         prompt="**Exercise (q05_input_side).** InceptionV3 and InceptionResNetV2 refuse inputs under 75 px; the other "
                "backbones take 32 px. Write `input_side(backbone, size)`: the side the backbone will see for a "
-               "`size`-px ROI (the ROI's own size, raised to the backbone's minimum).",
-        solution="def input_side(backbone, size):\n    \"\"\"Upsample only when the backbone cannot take the ROI as it is.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    return max(size, mk.transfer.backbone_spec(backbone).min_size)\n    # END SOLUTION"),
+               "`size`-px ROI (the ROI's own size, raised to the backbone's minimum)."),
     Exercise(
-        "q05_gray_to_rgb", NB, "gray_to_rgb", check_gray_to_rgb, ref_gray_to_rgb, anchor="mk.roi.rois_for_run(",
+        "q05_gray_to_rgb", NB, "gray_to_rgb", check_gray_to_rgb, anchor="mk.roi.rois_for_run(",
         prompt="**Exercise (q05_gray_to_rgb).** ImageNet backbones expect three channels. Write `gray_to_rgb(images)` "
-               "that turns a batch `(N, H, W, 1)` into `(N, H, W, 3)` by copying the grey channel.",
-        solution="def gray_to_rgb(images):\n    \"\"\"Three identical channels: the backbone's RGB filters all see the film.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    return np.concatenate([images] * 3, axis=-1)\n    # END SOLUTION"),
+               "that turns a batch `(N, H, W, 1)` into `(N, H, W, 3)` by copying the grey channel."),
     Exercise(
-        "q05_vgg_preprocess", NB, "vgg_preprocess", check_vgg_preprocess, ref_vgg_preprocess,
-        anchor="mk.roi.rois_for_run(",
+        "q05_vgg_preprocess", NB, "vgg_preprocess", check_vgg_preprocess, anchor="mk.roi.rois_for_run(",
         prompt="**Exercise (q05_vgg_preprocess).** VGG19 was trained on Caffe-style inputs. Write "
                "`vgg_preprocess(rgb)` for RGB pixels in 0–255: reverse the channels to BGR, then subtract the ImageNet "
                "means `[103.939, 116.779, 123.68]` (B, G, R). The check compares it with "
-               "`keras.applications.vgg19.preprocess_input`.",
-        solution="def vgg_preprocess(rgb):\n    \"\"\"Caffe mode: BGR order, ImageNet mean removed, no scaling.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    return rgb[..., ::-1] - np.array([103.939, 116.779, 123.68])\n    # END SOLUTION"),
+               "`keras.applications.vgg19.preprocess_input`."),
     Exercise(
-        "q05_inception_preprocess", NB, "inception_preprocess", check_inception_preprocess, ref_inception_preprocess,
-        anchor="mk.roi.rois_for_run(",
+        "q05_inception_preprocess", NB, "inception_preprocess", check_inception_preprocess, anchor="mk.roi.rois_for_run(",
         prompt="**Exercise (q05_inception_preprocess).** InceptionV3 expects pixels scaled from 0–255 to −1…1. "
-               "Write `inception_preprocess(rgb)`.",
-        solution="def inception_preprocess(rgb):\n    \"\"\"TF mode: 0..255 -> -1..1.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    return rgb / 127.5 - 1.0\n    # END SOLUTION"),
+               "Write `inception_preprocess(rgb)`."),
     Exercise(
-        "q05_trainable", NB, "trainable_guess", check_trainable_guess, 0, kind="predict",
+        "q05_trainable", NB, "trainable_guess", check_trainable_guess, kind="predict",
         anchor="mk.roi.rois_for_run(",
         prompt="**Predict, then run (q05_trainable).** Right after `mk.transfer.build_transfer(...)`, how many of "
-               "the backbone's layers with weights will train?",
-        solution="trainable_guess = 0  # SOLUTION"),
+               "the backbone's layers with weights will train?"),
     Exercise(
-        "q05_freeze", NB, "freeze_all_but_top", check_freeze, ref_freeze_all_but_top,
-        anchor="mk.transfer.build_transfer(",
+        "q05_freeze", NB, "freeze_all_but_top", check_freeze, fallback=_freeze, anchor="mk.transfer.build_transfer(",
         prompt="**Exercise (q05_freeze).** Fine-tuning unfreezes only the top of the backbone. Write "
                "`freeze_all_but_top(model, n)` for a `build_transfer` model: the head `mk_head` trains, the top `n` "
                "backbone layers that have weights train (`mk.transfer.backbone_layers(model)` lists the backbone, "
-               "input to output), every other backbone layer is frozen. Return the model.",
-        solution="def freeze_all_but_top(model, n):\n    \"\"\"Small data: keep ImageNet's early filters, adapt only the top.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    backbone = mk.transfer.backbone_layers(model)\n"
-                 "    weighted = [layer for layer in backbone if layer.weights]\n"
-                 "    top = weighted[len(weighted) - n:] if n else []\n    for layer in backbone:\n"
-                 "        layer.trainable = any(layer is t for t in top)\n"
-                 "    model.get_layer(\"mk_head\").trainable = True\n    return model\n    # END SOLUTION",
+               "input to output) except `BatchNormalization` layers, which stay frozen (in inference mode) like "
+               "every other backbone layer. Return the model.",
         follow="vgg = mk.transfer.build_transfer(\"VGG19\", P.ROI_SIZE, weights=None)\n"
                "vgg = mk.exercises.use(\"q05_freeze\", freeze_all_but_top)(vgg, 2)\n"
                "print(sum(layer.trainable for layer in mk.transfer.backbone_layers(vgg)), \"of\",\n"

@@ -8,36 +8,21 @@ from __future__ import annotations
 import numpy as np
 
 from mammokit.evaluate import binary_metrics, choose_threshold, confusion, roc
-from mammokit.exercises import Exercise, WrongAnswer, call, expect
+from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
 
 NB = "06_evaluation"
 METRICS = ("accuracy", "sensitivity", "precision", "f_score")  # Eq. 8-11
 
 
-def ref_confusion_matrix(labels, predicted) -> np.ndarray:
-    return confusion(labels, predicted)
-
-
-def ref_metrics_from_confusion(cm) -> dict[str, float]:
-    (tn, fp), (fn, tp) = np.asarray(cm)
-    precision, sensitivity = tp / (tp + fp), tp / (tp + fn)
-    return {"accuracy": (tp + tn) / (tp + tn + fp + fn), "sensitivity": sensitivity, "precision": precision,
-            "f_score": 2 * precision * sensitivity / (precision + sensitivity)}
-
-
-def ref_youden_threshold(labels, proba) -> float:
+def _youden_threshold(labels, proba) -> float:
     return choose_threshold(labels, proba, rule="youden")
 
 
-def ref_auc(labels, proba) -> float:
-    return binary_metrics(labels, proba)["auc"]
-
-
 def _scores(seed: int, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, n)
+    draw = rng(seed)
+    labels = draw.integers(0, 2, n)
     labels[:2] = [0, 1]
-    proba = np.clip(0.3 * labels + rng.uniform(0, 0.7, n), 0, 1).round(3)  # informative, with ties
+    proba = np.clip(0.3 * labels + draw.uniform(0, 0.7, n), 0, 1).round(3)  # informative, with ties
     return labels, proba
 
 
@@ -84,7 +69,7 @@ def check_youden(answer) -> None:
         best = float((table.tpr - table.fpr).max())
         j = _youden(labels, proba, got)
         expect(np.isclose(j, best), f"at your threshold {got:.3f}, sensitivity + specificity - 1 = {j:.3f}; the best "
-                                    f"on these scores is {best:.3f} (at {ref_youden_threshold(labels, proba):.3f}). "
+                                    f"on these scores is {best:.3f} (at {_youden_threshold(labels, proba):.3f}). "
                                     "Try every distinct score as a threshold (proba >= t is malignant)")
 
 
@@ -92,12 +77,13 @@ def check_auc(answer) -> None:
     for seed in (631, 632, 633):
         labels, proba = _scores(seed)
         got = call(answer, labels.copy(), proba.copy(), what="rank_auc(labels, proba)")
-        want = ref_auc(labels, proba)
+        want = binary_metrics(labels, proba)["auc"]
         expect(np.isclose(float(got), want), f"rank_auc gave {float(got):.4f}, expected {want:.4f}: the chance that a "
                                              "random malignant case scores above a random benign one (ties count ½)")
 
 
 def check_sensitivity_direction(answer) -> None:
+    answer = value(answer, "sensitivity_guess")
     choices = ("up", "down", "same")
     expect(isinstance(answer, str) and answer.lower() in choices, f"answer one of {choices}, got {answer!r}")
     labels, proba = _scores(641, 200)
@@ -108,54 +94,30 @@ def check_sensitivity_direction(answer) -> None:
 
 EXERCISES = [
     Exercise(
-        "q06_confusion_matrix", NB, "confusion_matrix", check_confusion_matrix, ref_confusion_matrix,
-        anchor="mk.evaluate.EQUATIONS",
+        "q06_confusion_matrix", NB, "confusion_matrix", check_confusion_matrix, anchor="mk.evaluate.EQUATIONS",
         prompt="**Exercise (q06_confusion_matrix).** Write `confusion_matrix(labels, predicted)` for 0/1 arrays: "
-               "`[[TN, FP], [FN, TP]]` (rows: truth, columns: prediction), as a numpy array.",
-        solution="def confusion_matrix(labels, predicted):\n    \"\"\"Count the four outcomes; every metric below is built from them.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    labels, predicted = np.asarray(labels), np.asarray(predicted)\n"
-                 "    return np.array([[np.sum((labels == t) & (predicted == p)) for p in (0, 1)] for t in (0, 1)])\n"
-                 "    # END SOLUTION"),
+               "`[[TN, FP], [FN, TP]]` (rows: truth, columns: prediction), as a numpy array."),
     Exercise(
-        "q06_metrics", NB, "metrics_from_confusion", check_metrics, ref_metrics_from_confusion,
-        anchor="mk.evaluate.EQUATIONS",
+        "q06_metrics", NB, "metrics_from_confusion", check_metrics, anchor="mk.evaluate.EQUATIONS",
         prompt="**Exercise (q06_metrics).** Write `metrics_from_confusion(cm)` returning Eq. 8–11 as a dict with keys "
-               "`accuracy`, `sensitivity`, `precision`, `f_score`, from `cm = [[TN, FP], [FN, TP]]`.",
-        solution="def metrics_from_confusion(cm):\n    \"\"\"Eq. 8-11 of the paper from the four counts.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    (tn, fp), (fn, tp) = cm\n"
-                 "    precision, sensitivity = tp / (tp + fp), tp / (tp + fn)\n"
-                 "    return {\"accuracy\": (tp + tn) / (tp + tn + fp + fn), \"sensitivity\": sensitivity,\n"
-                 "            \"precision\": precision, \"f_score\": 2 * precision * sensitivity / (precision + sensitivity)}\n"
-                 "    # END SOLUTION"),
+               "`accuracy`, `sensitivity`, `precision`, `f_score`, from `cm = [[TN, FP], [FN, TP]]`."),
     Exercise(
-        "q06_sensitivity_direction", NB, "sensitivity_guess", check_sensitivity_direction, "up", kind="predict",
+        "q06_sensitivity_direction", NB, "sensitivity_guess", check_sensitivity_direction, kind="predict",
         anchor="mk.evaluate.EQUATIONS",
         prompt="**Predict, then run (q06_sensitivity_direction).** If the threshold drops from 0.5 to 0.2, does "
-               "sensitivity go `'up'`, `'down'` or stay the `'same'`?",
-        solution="sensitivity_guess = \"up\"  # SOLUTION"),
+               "sensitivity go `'up'`, `'down'` or stay the `'same'`?"),
     Exercise(
-        "q06_youden", NB, "youden_threshold", check_youden, ref_youden_threshold,
-        anchor="threshold = mk.evaluate.choose_threshold(",
+        "q06_youden", NB, "youden_threshold", check_youden, fallback=_youden_threshold, anchor="threshold = mk.evaluate.choose_threshold(",
         prompt="**Exercise (q06_youden).** Write `youden_threshold(labels, proba)`: the threshold `t` (a case is "
                "malignant when `proba >= t`) that maximises Youden's J = sensitivity + specificity − 1. Pick it "
                "on VALIDATION scores only, as the cell above does.",
-        solution="def youden_threshold(labels, proba):\n    \"\"\"Best balance of sensitivity and specificity, on validation data.\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    labels, proba = np.asarray(labels), np.asarray(proba)\n"
-                 "    best, best_t = -2.0, 0.5\n    for t in np.unique(proba):\n        pred = proba >= t\n"
-                 "        j = pred[labels == 1].mean() + (~pred[labels == 0]).mean() - 1\n"
-                 "        if j > best:\n            best, best_t = j, t\n    return float(best_t)\n    # END SOLUTION",
         follow="if len(val):\n    print(\"your threshold:\", mk.exercises.use(\"q06_youden\", youden_threshold)(val.label, val.proba),\n"
                "          \"| the package's:\", round(threshold, 3))"),
     Exercise(
-        "q06_auc", NB, "rank_auc", check_auc, ref_auc, anchor="mk.evaluate.EQUATIONS",
+        "q06_auc", NB, "rank_auc", check_auc, anchor="mk.evaluate.EQUATIONS",
         prompt="**Exercise (q06_auc).** Write `rank_auc(labels, proba)` without scikit-learn: the fraction of "
                "(malignant, benign) pairs in which the malignant case has the higher score (a tie counts ½). "
-               "That is the area under the ROC curve.",
-        solution="def rank_auc(labels, proba):\n    \"\"\"AUC as a ranking probability (Mann-Whitney).\"\"\"\n"
-                 "    # BEGIN SOLUTION\n    labels, proba = np.asarray(labels), np.asarray(proba)\n"
-                 "    pos, neg = proba[labels == 1], proba[labels == 0]\n"
-                 "    diff = pos[:, None] - neg[None, :]\n"
-                 "    return float(((diff > 0) + 0.5 * (diff == 0)).mean())\n    # END SOLUTION"),
+               "That is the area under the ROC curve."),
 ]
 
 WRITTEN = [

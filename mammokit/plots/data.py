@@ -84,7 +84,7 @@ def origin_trap(catalog: pd.DataFrame, image_id: str) -> Figure:
     fig, (wrong, right) = subplots(1, 2, figsize=(9, 4.6), constrained_layout=True)
     imshow_gray(wrong, image, title="WRONG: row = y (origin top-left)")
     _circles(wrong, rows, rowcol="wrong")
-    imshow_gray(right, image, title="RIGHT: row = height - 1 - y")
+    imshow_gray(right, image, title="RIGHT: y counted up from the bottom edge")
     _circles(right, rows)
     fig.suptitle(f"{image_id}: MIAS measures y from the BOTTOM edge")
     return fig
