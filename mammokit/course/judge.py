@@ -84,7 +84,7 @@ def read_record(path: Path) -> dict[str, dict]:
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # the record is the submission's output: damaged is empty
             continue
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             entries[entry["name"]] = entry

@@ -5,7 +5,8 @@ the answer key ``notebooks/solutions/key.py``, outside the installed package. Th
 places their cells in otter's assign format after the anchor cell each names:
 ``# BEGIN QUESTION`` … ``# END QUESTION`` raw cells around the prompt, the solution cell and a
 test cell ``mk.exercises.record("<name>")`` (at grading it records the answer's outputs for
-``mammokit.course.judge``, which decides), then the optional follow-up cell that uses the answer. The house layout stays: parameters cell, setup cell, then a third code cell
+``mammokit.course.judge``, which decides), then the optional follow-up cell that uses the
+answer. The house layout stays: parameters cell, setup cell, then a third code cell
 ``grader = mk.exercises.Grader("<stem>")`` (otter's own init cell is switched off).
 
     mammokit masters notebooks notebooks/solutions   # the command line (mammokit.cli) calls make_masters
