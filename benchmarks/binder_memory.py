@@ -4,9 +4,9 @@ Binder gives a session about 2 GiB for the Jupyter server and its kernels togeth
 the kernel when they pass it. This puts itself, a JupyterLab server (idle, as a student's
 would be between messages) and ``mammokit course`` into one Linux memory cgroup limited to
 ``--limit-gib``, samples every process's resident memory twice a second, and reports per
-notebook: the peak of kernel + server + runner RSS (what cannot be reclaimed), the cgroup's own
-peak (which also counts page cache the kernel may drop), and whether the cgroup hit its limit
-or killed anything. Needs root and a cgroup v1 memory controller (``/sys/fs/cgroup/memory``) or
+notebook: the peak of kernel + server + runner memory (PSS, shared pages counted once; RSS too),
+the cgroup's own charge (page cache included, but not pages another cgroup touched first), and
+whether the cgroup hit its limit or killed anything. Needs root and a cgroup v1 memory controller (``/sys/fs/cgroup/memory``) or
 cgroup v2; refuses clearly otherwise. Not part of ``make benchmarks`` (it runs the whole course).
 
     sudo .venv/bin/python benchmarks/binder_memory.py --profile classroom \
@@ -54,34 +54,38 @@ def make_cgroup(name: str, limit: int) -> tuple[Path, dict[str, Path]]:
     raise SystemExit("no writable memory cgroup here (run as root on Linux with cgroup v1 or v2)")
 
 
-def rss_by_process(procs: Path) -> dict[int, tuple[int, str]]:
-    """``{pid: (RSS bytes, command line)}`` of every process in the cgroup."""
+def memory_by_process(procs: Path) -> dict[int, tuple[int, int, str]]:
+    """``{pid: (RSS bytes, PSS bytes, command line)}`` of every process in the cgroup.
+
+    RSS counts a page shared by two processes (Python's libraries) in both; PSS splits it, so
+    the PSS of all processes adds up to the memory they really hold together."""
     out = {}
     for pid in procs.read_text().split():
         try:
-            status = Path(f"/proc/{pid}/status").read_text()
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        kb = re.search(r"VmRSS:\s+(\d+) kB", status)
-        out[int(pid)] = (int(kb.group(1)) * 1024 if kb else 0, cmd)
+        kb = {k: int(v) * 1024 for k, v in re.findall(r"^(Rss|Pss):\s+(\d+) kB", rollup, re.M)}
+        out[int(pid)] = (kb.get("Rss", 0), kb.get("Pss", 0), cmd)
     return out
 
 
 def sample(files: dict[str, Path], peaks: dict[str, dict[str, float]], stop: threading.Event) -> None:
     """Twice a second: total RSS in the cgroup, charged to the notebook whose worker is running."""
     while not stop.is_set():
-        procs = rss_by_process(files["procs"])
-        names = [m.group(1) for _, cmd in procs.values() if "mammokit.course.runner" in cmd
+        procs = memory_by_process(files["procs"])
+        names = [m.group(1) for *_, cmd in procs.values() if "mammokit.course.runner" in cmd
                  for m in [NOTEBOOK.search(cmd)] if m]
-        total = sum(rss for rss, _ in procs.values())
-        kernel = max((rss for rss, cmd in procs.values() if "ipykernel" in cmd), default=0)
-        usage = int(files["usage"].read_text())
+        sums = {"pss_total": sum(pss for _, pss, _ in procs.values()),
+                "rss_total": sum(rss for rss, _, _ in procs.values()),
+                "kernel": max((rss for rss, _, cmd in procs.values() if "ipykernel" in cmd), default=0),
+                "server": max((rss for rss, _, cmd in procs.values() if "jupyter-lab" in cmd), default=0),
+                "cgroup": int(files["usage"].read_text())}
         for name in names[:1]:
-            row = peaks.setdefault(name, {"rss_total": 0, "kernel": 0, "cgroup": 0})
-            row["rss_total"] = max(row["rss_total"], total)
-            row["kernel"] = max(row["kernel"], kernel)
-            row["cgroup"] = max(row["cgroup"], usage)
+            row = peaks.setdefault(name, dict.fromkeys(sums, 0))
+            for key, value in sums.items():
+                row[key] = max(row[key], value)
         stop.wait(0.5)
 
 
@@ -124,9 +128,11 @@ def main() -> int:
               "cgroup_peak_mib": int(files["peak"].read_text()) / 2**20 if files["peak"].exists() else None,
               "limit_hits": files["fails"].read_text().strip(), "oom": oom.strip(),
               "notebooks": {k: {m: round(v / 2**20) for m, v in row.items()} for k, row in sorted(peaks.items())}}
-    print(f"{'notebook':24} {'kernel+server+runner RSS':>26} {'kernel RSS':>11} {'cgroup (with cache)':>20}")
+    print("peaks in MiB; all = kernel + JupyterLab server + course runner; PSS counts shared pages once")
+    print(f"{'notebook':24} {'all PSS':>8} {'all RSS':>8} {'kernel RSS':>11} {'server RSS':>11} {'cgroup':>7}")
     for name, row in result["notebooks"].items():
-        print(f"{name:24} {row['rss_total']:>22} MiB {row['kernel']:>7} MiB {row['cgroup']:>16} MiB")
+        print(f"{name:24} {row['pss_total']:>8} {row['rss_total']:>8} {row['kernel']:>11} {row['server']:>11} "
+              f"{row['cgroup']:>7}")
     print(f"course exit {code}, {seconds:.0f} s; limit {args.limit_gib} GiB; {oom.replace(chr(10), ', ')}")
     out = ROOT / "benchmarks" / "results" / f"binder_memory_{args.profile}.json"
     out.parent.mkdir(exist_ok=True)
