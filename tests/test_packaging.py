@@ -3,6 +3,7 @@ and the Colab setup cell really installs the kit from the one repository URL."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -147,3 +148,20 @@ def test_colab_setup_cell_installs_the_kit_from_github(tmp_path: Path):
     out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     calls = out.cells[-1].outputs[0]["text"]
     assert f'install --quiet \\"mammokit @ git+{notebook.REPO_URL}\\"' in calls
+
+
+def test_binder_start_sets_the_profile_measured_to_fit_and_runs_the_server():
+    """binder/start (repo2docker runs it before the server) picks the profile whose notebooks
+    were measured under a 2 GiB limit, leaves a user's choice alone, and hands over to the command."""
+    from mammokit.course.profiles import PROFILES
+
+    start = ROOT / "binder" / "start"
+    assert os.access(start, os.X_OK), "binder/start must be executable"
+    env = {k: v for k, v in os.environ.items() if k != "MAMMOKIT_PROFILE"}
+    out = subprocess.run([str(start), "sh", "-c", "echo $MAMMOKIT_PROFILE"], env=env,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "classroom" and out in PROFILES
+    env["MAMMOKIT_PROFILE"] = "smoke"
+    out = subprocess.run([str(start), "sh", "-c", "echo $MAMMOKIT_PROFILE"], env=env,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "smoke"
