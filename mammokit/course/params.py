@@ -289,7 +289,9 @@ def resolve(notebook: str, namespace: Mapping[str, Any], *, quiet: bool = False)
     silently) when the latest run of the parameters cell set it (:func:`parameter_names`;
     outside IPython: any such name). The error shows as one line in a notebook. Names in
     ``$MAMMOKIT_PINNED`` take their ``$MAMMOKIT_<NAME>`` whatever the notebook says (grading pins
-    ``PROFILE``). Also seeds Python/NumPy and creates ``RUN_DIR``.
+    ``PROFILE``). Also seeds Python/NumPy and creates ``RUN_DIR``. Unless ``quiet``, prints the values, the
+    data ``DATA`` names (:func:`mammokit.data.describe_source`: loudly when it is phantoms) and the
+    measured times.
     """
     try:
         return _resolve(notebook, namespace, quiet)
@@ -360,7 +362,10 @@ def _resolve(notebook: str, namespace: Mapping[str, Any], quiet: bool) -> Params
     if not quiet:
         from mammokit.course.timings import describe as measured_time
 
+        from mammokit.data import describe_source
+
         print(resolved)
+        print(describe_source(resolved.values["DATA"]))
         print(measured_time(resolved.notebook))
     return resolved
 

@@ -15,7 +15,7 @@ from mammokit.data.catalog import COLUMNS, counts, pick_images, summarise
 from mammokit.data.images import read_image, read_pgm, suspicious, write_pgm
 from mammokit.errors import DataError
 
-__all__ = ["COLUMNS", "counts", "load_catalog", "mias_dir", "pick_images", "read_image", "read_pgm",
+__all__ = ["COLUMNS", "counts", "describe_source", "load_catalog", "mias_dir", "pick_images", "read_image", "read_pgm",
            "summarise", "suspicious", "write_pgm"]
 
 
@@ -67,3 +67,50 @@ def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
     raise DataError(f"data source {text!r} not found. Use 'auto', 'synthetic', 'mias', a folder holding "
                     "MIAS Info.txt + .pgm files, a DICOM manifest .csv, or a CBIS-DDSM folder (its description CSVs "
                     "beside the CBIS-DDSM/ image folder).")
+
+
+def describe_source(source: str | Path = "auto") -> str:
+    """One line naming the data :func:`load_catalog` would read from ``source``, without reading it.
+
+    Every notebook's setup cell prints it, so the first output says what the numbers below come
+    from: a MIAS folder, synthetic phantoms, a DICOM manifest or a CBIS-DDSM download. Falling back
+    from ``"auto"`` to the phantoms, and phantoms in general, are said loudly.
+
+    >>> describe_source("synthetic").startswith("Data: SYNTHETIC PHANTOMS")
+    True
+    """
+    from mammokit.data import cbis, mias
+
+    def folder_line(folder: Path, how: str) -> str:
+        films = sum(1 for _ in folder.glob("*.pgm"))
+        if (folder / mias.PHANTOM_MARKER).is_file():
+            return (f"Data: SYNTHETIC PHANTOMS in {folder} ({films} films, {how}) — not MIAS: "
+                    "made-up films, the numbers below show the mechanics only")
+        return f"Data: MIAS-layout folder {folder} ({films} films, {how})"
+
+    text = str(source)
+    path = Path(text).expanduser()
+    if text == "synthetic":
+        return ("Data: SYNTHETIC PHANTOMS (DATA='synthetic') — not MIAS: made-up films, "
+                "the numbers below show the mechanics only")
+    if text in ("auto", "mias"):
+        if mias.is_mias_folder(mias_dir()):
+            return folder_line(mias_dir(), f"the installed copy, DATA={text!r}")
+        if text == "mias":
+            return f"Data: DATA='mias' but no MIAS copy in {mias_dir()}: loading it will stop with what to do"
+        return (f"*** Data: no MIAS found in {mias_dir()} — FALLING BACK to SYNTHETIC PHANTOMS, not MIAS: "
+                "the numbers below show the mechanics only. Run `mammokit data download mias` for the real "
+                "data, or set DATA to a MIAS folder. ***")
+    if not mias.is_mias_folder(path) and mias.is_mias_folder(path / "mias"):
+        return folder_line(path / "mias", "DATA")
+    if cbis.is_cbis_folder(path) or (path.name == "CBIS-DDSM" and cbis.is_cbis_folder(path.parent)):
+        return f"Data: CBIS-DDSM download in {path if cbis.is_cbis_folder(path) else path.parent}"
+    if path.name in cbis.CSV_FILES and path.is_file():
+        return f"Data: CBIS-DDSM download in {path.parent}"
+    if path.suffix.lower() == ".csv":
+        return f"Data: DICOM manifest {path}"
+    if path.is_dir():
+        return folder_line(path, "DATA")
+    if path.name == "Info.txt" and path.is_file():
+        return folder_line(path.parent, "DATA")
+    return f"Data: {text!r} not found: loading it will stop with what DATA takes"
