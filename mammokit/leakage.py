@@ -1,6 +1,7 @@
 """The data-leakage lab: the paper's evaluation protocol against an honest one, same model, same budget.
 
-The paper inflated its ROIs eight times and then split the 5568 copies 60/20/20 "at random".
+The paper inflated its ROIs eight times and, as its split counts suggest (60/20/20 of the 5568
+images, not multiples of 8; the text does not say), then split the copies "randomly".
 Copies of one ROI (a flip, a 90° rotation, a slight blur of it) then sit in training AND in
 the test set, and the test set partly measures memory instead of generalisation. This lab
 trains the same small ConvNet twice per seed:
@@ -37,8 +38,8 @@ from mammokit.checks import integer, require
 from mammokit.errors import ConfigError
 from mammokit.train import TrainConfig
 
-__all__ = ["LabConfig", "PROTOCOLS", "protocol_data", "run_once", "run_lab", "summarise", "resize_rois",
-           "expected_overlap"]
+__all__ = ["LabConfig", "PROTOCOLS", "protocol_data", "run_once", "run_lab", "summarise", "gap_sentence",
+           "resize_rois", "expected_overlap"]
 
 PROTOCOLS = ("paper", "roi", "honest")
 GAPS = {"gap": ("paper", "honest"), "gap_roi_copies": ("paper", "roi"), "gap_same_patient": ("roi", "honest")}
@@ -253,6 +254,27 @@ def summarise(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         out[name] = gap
     columns = [f"{m}_{s}" for m in metrics for s in ("mean", "sd", "ci_low", "ci_high")] + ["n_seeds"]
     return pd.DataFrame(out).T.reindex(columns=columns)
+
+
+def gap_sentence(mean: float, low: float, high: float, *, name: str = "gap", seeds: int | None = None,
+                 metric: str = "AUC") -> str:
+    """One line for a gap of :func:`summarise` (``name`` in :data:`GAPS`) with its 95% interval, and what
+    the interval allows one to say; notebooks 03 and 06 print it from the lab's (recorded) numbers.
+
+    >>> gap_sentence(0.18, -0.04, 0.40, seeds=5)
+    'AUC gap paper − honest: +0.18 (95% CI -0.04 to +0.40, 5 seeds): the interval includes 0, so this run does not show a gap beyond seed-to-seed noise'
+    """
+    a, b = GAPS[name]
+    where = f"{metric} gap {a} − {b}"
+    if mean is None or not math.isfinite(mean):
+        return f"{where}: not measured"
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return f"{where}: {mean:+.2f} from one seed, with no interval: no evidence either way"
+    n = f", {seeds} seeds" if seeds else ""
+    verdict = ("the interval lies above 0: this run measured a gap" if low > 0 else
+               "the interval lies below 0: this run measured the opposite gap" if high < 0 else
+               "the interval includes 0, so this run does not show a gap beyond seed-to-seed noise")
+    return f"{where}: {mean:+.2f} (95% CI {low:+.2f} to {high:+.2f}{n}): {verdict}"
 
 
 def expected_overlap(n_rois: int, factor: int = 8, ratios: Sequence[float] = (0.6, 0.2, 0.2)) -> dict[str, float]:

@@ -4,8 +4,8 @@ Mahmood et al., PLoS ONE 17(1): e0263126, 2022 — Tables 2, 3 and 4 and the hea
 figures of the abstract and text, typed in from ``shared/paper/`` (values as printed,
 two decimals). :data:`PROTOCOL` spells out the evaluation protocol the paper describes and
 :data:`KIT_PROTOCOL` the one this kit uses, because the two are not the same experiment:
-the paper inflates the pooled data eightfold *before* splitting (copies of one ROI can sit
-in training and test), reports single numbers without intervals, and does not say how the
+the paper inflates the pooled data eightfold and, as its split counts suggest, *then* splits
+(copies of one ROI can sit in training and test), reports single numbers without intervals, and does not say how the
 threshold was set.
 """
 from __future__ import annotations
@@ -62,6 +62,16 @@ HYPERPARAMETERS = MappingProxyType({  # Table 2
     "optimizer": "Adam", "train_split": 0.6, "test_split": 0.2,
 })
 
+COUNTS = MappingProxyType({
+    "factor": 8, "augmented": 5568, "benign": 1296, "malignant": 4272,
+    "train": 3341, "test": 1114, "validation": 1113,
+})
+"""Image counts as the paper prints them: it "artificially inflates the datasets eight times" and
+"creates the 5568 mammogram images that contain 1296 benign and 4272 malignant"; "We employed 3341
+mammography images (60% of the dataset) in the training set, 1114 (20% of the dataset) in the test
+set, and 1113 (20% of the dataset) in the validation set". Notebook 03 reads from them when the
+split happened (the text does not say)."""
+
 HEADLINE = MappingProxyType({
     # Abstract and conclusion (Private dataset, ConvNet)
     "private_train_accuracy": 0.98, "private_test_accuracy": 0.97, "private_sensitivity": 0.99,
@@ -75,7 +85,9 @@ HEADLINE = MappingProxyType({
 PROTOCOL = MappingProxyType({
     "data": "MIAS (322 films; benign/malignant ROIs) and a private set of 580 mammograms (482 malignant, 98 benign)",
     "roi": "224×224 crops around the annotated centre after denoising, CLAHE and an Otsu breast crop",
-    "augmentation": "the pooled ROIs inflated 8× (Table 1) to 5568 images (1296 benign, 4272 malignant) BEFORE splitting",
+    "augmentation": "the pooled ROIs inflated 8× (Table 1) to 5568 images (1296 benign, 4272 malignant), apparently "
+                    "BEFORE splitting: the text does not say, but its split counts are 60/20/20 of the 5568 and "
+                    "not multiples of 8 (notebook 03)",
     "split": "60% train / 20% test (Table 2) of the inflated images: 3341 train and 1114 test images "
              "(5568 × 0.6 and × 0.2); no mention of keeping a patient or an original ROI on one side",
     "cross_validation": "'stratified 5-fold cross-validation' is named; how folds relate to the 60/20 split, "
@@ -286,7 +298,7 @@ DEPARTURES = (
      "class-balanced weights N / (2·N_class) for every model",
      "the rarer class counts as much as the common one; probabilities lean towards 0.5 (notebook 06)"),
     ("04_convnet", "augmentation",
-     "Table 1 inflation ×8 of the pooled data before the split, and ImageDataGenerator batches",
+     "Table 1 inflation ×8 of the pooled data, before the split as its counts suggest, and ImageDataGenerator batches",
      "the training split only, after a patient split: Table 1 inflation ×8 in the paper profile (notebook 04), "
      "online Keras preprocessing layers in classroom; notebook 03 shows both",
      "augmenting before splitting leaks copies of test ROIs into training (notebook 03)"),
