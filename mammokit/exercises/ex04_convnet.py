@@ -101,7 +101,7 @@ def check_class_weights(answer) -> None:
             ok = all(np.isclose(float(got[c]), want[c]) for c in (0, 1))
         except (TypeError, KeyError, IndexError):
             raise WrongAnswer(f"class_weights should return {{0: w0, 1: w1}}, got {got!r}") from None
-        expect(ok, f"for {np.bincount(labels).tolist()} benign/malignant you gave {got}, Eq. 6 gives "
+        expect(ok, f"for {np.bincount(labels).tolist()} benign/malignant you gave {got}, balanced weights are "
                    f"{ {c: round(w, 4) for c, w in want.items()} } (w_c = N / (2 N_c))")
 
 
@@ -123,9 +123,12 @@ EXERCISES = [
                "weights of a `kernel`×`kernel` Conv2D layer from `c_in` to `c_out` channels, with or without bias."),
     Exercise(
         "q04_param_count", NB, "param_count_guess", check_param_guess, kind="predict", anchor="train_xy = (",
-        prompt="**Predict, then run (q04_param_count).** The paper's ConvNet has four blocks of 32, 64, 128 and 256 "
-               "3×3 filters (plus batch norm), a 128-unit dense layer and a 2-way softmax. About how many "
-               "parameters does it have? (Within 5 % counts; `conv_params` helps.)"),
+        prompt="**Predict, then run (q04_param_count).** The kit's version of the paper's ConvNet (the paper gives "
+               "neither filter counts nor a dense width: these numbers are the kit's, and the architecture section "
+               "below says why) has four blocks of 32, 64, 128 and 256 3×3 filters without bias, each followed by "
+               "batch norm (4 numbers per channel); then **global average pooling**, which averages each of the "
+               "256 feature maps to one number and has no weights; a 128-unit dense layer and a 2-way softmax. "
+               "About how many parameters does it have? (Within 5 % counts; `conv_params` helps.)"),
     Exercise(
         "q04_conv_block", NB, "conv_block", check_conv_block, anchor="mk.models.build_convnet(",
         prompt="**Exercise (q04_conv_block).** Write one block of the paper's ConvNet in Keras: "
@@ -138,8 +141,10 @@ EXERCISES = [
         follow="print(\"last feature map:\", mk.exercises.use(\"q04_output_side\", output_side)(P.ROI_SIZE, 4), \"px per side\")"),
     Exercise(
         "q04_class_weights", NB, "class_weights", check_class_weights, fallback=_balanced, anchor="ds = mk.train.make_dataset(",
-        prompt="**Exercise (q04_class_weights).** Eq. 6 re-weights the loss so each class counts equally. Write "
-               "`class_weights(labels)` returning `{0: w0, 1: w1}` with `w_c = N / (2 * N_c)`.",
+        prompt="**Exercise (q04_class_weights).** Eq. 6 multiplies each image's loss by w_n, in the paper's words "
+               "*\"a manual re-scaling weight assigned to the loss\"*; the paper gives no values. The kit's choice "
+               "makes each class count equally: write `class_weights(labels)` returning `{0: w0, 1: w1}` with "
+               "`w_c = N / (2 * N_c)`.",
         follow="weights = mk.exercises.use(\"q04_class_weights\", class_weights)(train_xy[1])\nprint(\"class weights:\", weights)"),
 ]
 
