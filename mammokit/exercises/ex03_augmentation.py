@@ -150,6 +150,6 @@ EXERCISES = [
 ]
 
 WRITTEN = [
-    "The paper augmented the pooled data before splitting. In your own words, why does that flatter the test "
-    "score, and what did the leakage lab measure?",
+    "The paper's split counts suggest it augmented the pooled data before splitting. In your own words, why would "
+    "that flatter the test score, and what did the leakage lab measure in this run — and how sure is it?",
 ]
