@@ -121,6 +121,7 @@ EXERCISES = [
 ]
 
 WRITTEN = [
-    "The paper reports 0.95 AUC; this notebook's patient-level cross-validation gives much less. List two "
-    "differences in protocol that explain the gap, and say which number you would quote to a radiologist.",
+    "The paper reports 0.95 AUC on MIAS; set it beside this notebook's patient-level cross-validated AUC and its "
+    "interval. Name two candidate explanations of the difference (in the protocol, the task scored or the model), "
+    "say what this course's evidence says for or against each, and which number you would quote to a radiologist.",
 ]
