@@ -335,8 +335,8 @@ def lesion_map(model_or_detector: Any, image: np.ndarray | PreprocessResult, cfg
     ``image``: a 2-D film as read (preprocessed here with ``cfg``, as the training windows were;
     pass notebook 02's choice) or a :class:`mammokit.preprocess.PreprocessResult`.
     ``model_or_detector``: a detector (:func:`mammokit.detector.lesion_detector`; its window size
-    and ``window_mm`` are used) or a Keras model taking uint8 windows (its input size; the window
-    is ``window_mm``, default :data:`WINDOW_MM`). Windows are centred every ``stride_mm`` on the
+    ``window_mm`` and ``scales`` are used) or a Keras model taking one-scale uint8 windows (its
+    input size; the window is ``window_mm``, default :data:`WINDOW_MM`). Windows are centred every ``stride_mm`` on the
     breast, cut exactly as :func:`build_patch_dataset` cuts them, scored in ONE predict call
     (``tta``: also the detector's 8 dihedral views, 8× slower), and the grid of probabilities is
     interpolated back to the film's pixels.

@@ -122,6 +122,17 @@ def test_bad_inputs_are_named(phantoms, cache):
 
 # --- the detector recipes ---------------------------------------------------------------------------
 
+def test_platt_scaling_recovers_a_logistic_link():
+    from mammokit.detector import _calibrated, platt
+
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0.01, 0.99, 5000)
+    true = 1 / (1 + np.exp(-(2.0 * np.log(raw / (1 - raw)) - 1.0)))
+    slope, intercept = platt(rng.uniform(size=raw.size) < true, raw)
+    assert slope == pytest.approx(2.0, abs=0.25) and intercept == pytest.approx(-1.0, abs=0.25)
+    assert np.array_equal(np.argsort(_calibrated(raw, (slope, intercept))), np.argsort(raw))  # ranks kept
+
+
 def test_intensity_baseline_gives_one_probability_per_window(phantoms, cache):
     from mammokit import recipes
 
@@ -207,7 +218,8 @@ def test_a_multiscale_detector_with_decay_maps_a_film(phantoms, cache):
     from mammokit.data.images import read_image
 
     data = _build(phantoms, scales=(0.5, 1, 2))
-    detector = recipes.lesion_detector(data, profile="smoke", seed=0, decay=True, tta=True)
+    detector = recipes.lesion_detector(data, profile="smoke", seed=0, decay=True, tta=True, calibrate=True)
+    assert detector.calibration is not None and np.isfinite(detector.calibration).all()
     assert detector.scales == (0.5, 1.0, 2.0) and detector.members[0].input_shape[-1] == 3
     p = detector.predict_proba(data.take(np.arange(5)))
     assert p.shape == (5,) and ((p >= 0) & (p <= 1)).all()
