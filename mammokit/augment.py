@@ -386,3 +386,12 @@ def online_samples(image: np.ndarray, n: int = 12, seed: int = 0, pipeline=None)
     batch = np.repeat(image[None, :, :, None].astype(np.float32), int(n), axis=0)
     out = np.asarray(pipeline(batch, training=True))[..., 0]
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def dihedral(images: np.ndarray) -> list[np.ndarray]:
+    """The 8 rotations/flips of a batch (N, S, S[, C]): a mass has no preferred orientation."""
+    out = []
+    for k in range(4):
+        r = np.rot90(images, k, axes=(1, 2))
+        out += [np.ascontiguousarray(r), np.ascontiguousarray(r[:, :, ::-1])]
+    return out

@@ -4,7 +4,7 @@ The recipes of :mod:`mammokit.recipes`, on the paper's other task: a window of a
 (:func:`mammokit.patches.build_patch_dataset`, label 1 = it holds a lesion) against normal
 tissue. Same contract: ``recipe(train: RoiDataset, *, seed=0) -> predictor`` with
 ``predict_proba(windows: RoiDataset) -> (N,)`` and a ``threshold`` chosen on validation patients
-carved from ``train`` itself (:func:`mammokit.recipes.carve_validation`), so
+carved from ``train`` itself (:func:`mammokit.splits.carve_validation`), so
 :func:`mammokit.crossval.cross_validate_recipe` scores them on unseen patients.
 
 * :func:`lesion_detector` — the kit's ConvNet (:func:`mammokit.models.build_convnet`, trained
@@ -25,8 +25,10 @@ import numpy as np
 
 from mammokit.errors import ConfigError
 from mammokit.models import PAPER_FILTERS
-from mammokit.recipes import _threshold, carve_validation, dihedral
+from mammokit.augment import dihedral
+from mammokit.evaluate import choose_threshold
 from mammokit.roi import RoiDataset
+from mammokit.splits import carve_validation
 from mammokit.train import TrainConfig
 
 DETECTOR_TRAINING = TrainConfig(epochs=15, steps_per_epoch=20, batch_size=32, learning_rate=1e-3,
@@ -141,7 +143,7 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
                     calibrate: bool | None = None, config: TrainConfig | None = None) -> LesionDetector:
     """Train the lesion-vs-normal ConvNet on the windows of ``train`` alone.
 
-    A quarter of ``train``'s patients (:func:`mammokit.recipes.carve_validation`) are held out to
+    A quarter of ``train``'s patients (:func:`mammokit.splits.carve_validation`) are held out to
     choose the threshold (and, with ``config.restore_best``, the epoch kept). ``profile``'s net and
     schedule (:data:`DETECTOR`) unless ``filters``/``tta``/``decay`` (:func:`cosine_decay` of the
     learning rate)/``config`` (a :class:`mammokit.train.TrainConfig`) say otherwise; ``members``
@@ -180,7 +182,7 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
     if spec["calibrate"] if calibrate is None else calibrate:
         detector.calibration = platt(val.labels, p_val)
         p_val = _calibrated(p_val, detector.calibration)
-    detector.threshold = _threshold(val, p_val)
+    detector.threshold = choose_threshold(val.labels, p_val) if len(val) else 0.5
     return detector
 
 
@@ -221,7 +223,8 @@ def intensity_baseline(train: RoiDataset, *, seed: int = 0) -> IntensityModel:
     scored on its carved validation patients; the model kept is refitted on all of ``train``."""
     train = _check_windows(train, "intensity_baseline: train")
     fit_part, val = carve_validation(train, seed=seed)
-    threshold = _threshold(val, IntensityModel().fit(fit_part).predict_proba(val))
+    p_val = IntensityModel().fit(fit_part).predict_proba(val)
+    threshold = choose_threshold(val.labels, p_val) if len(val) else 0.5
     model = IntensityModel().fit(train)
     model.threshold = threshold
     return model

@@ -28,11 +28,12 @@ import pandas as pd
 
 from mammokit.errors import ConfigError
 from mammokit.evaluate import choose_threshold
+from mammokit.augment import dihedral
 from mammokit.features import FEATURES, MARGIN_FEATURES, feature_table, margin_table
 from mammokit.models import PAPER_FILTERS
 from mammokit.preprocess import PreprocessConfig
 from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, build_recipe_rois, crop_side
-from mammokit.splits import split_by_patient
+from mammokit.splits import carve_validation
 from mammokit.train import TrainConfig
 
 HAND = tuple(f for f in FEATURES if f != "radius_mm")
@@ -62,15 +63,6 @@ def model_inputs(rois: RoiDataset, columns: Sequence[str], preprocess: Preproces
         kind = rois.table["abnormality"].astype(str).to_numpy()
         parts.append(pd.DataFrame({f"class_{k}": (kind == k).astype(float) for k in LESION_CLASSES}))
     return pd.concat(parts, axis=1)[columns]
-
-
-def carve_validation(train: RoiDataset, fraction: float = 0.25, seed: int = 0) -> tuple[RoiDataset, RoiDataset]:
-    """Split ``train`` by patient into (fit part, validation part), label-stratified."""
-    if len(set(train.groups)) < 4:
-        raise ConfigError(f"a recipe needs ROIs of at least 4 patients to carve a validation part, got "
-                          f"{len(set(train.groups))}; give it more training data")
-    split = split_by_patient(train.table, ratios=(1 - fraction, fraction, 0.0), seed=seed)
-    return train.take(split.train), train.take(split.val)
 
 
 def _threshold(val: RoiDataset, proba: np.ndarray) -> float:
@@ -173,15 +165,6 @@ class ConvNetModel:
         if self.size_model is not None:
             p = (p + self.size_model.predict_proba(rois)) / 2
         return np.clip(p, 0.0, 1.0)
-
-
-def dihedral(images: np.ndarray) -> list[np.ndarray]:
-    """The 8 rotations/flips of a batch (N, S, S[, C]): a mass has no preferred orientation."""
-    out = []
-    for k in range(4):
-        r = np.rot90(images, k, axes=(1, 2))
-        out += [np.ascontiguousarray(r), np.ascontiguousarray(r[:, :, ::-1])]
-    return out
 
 
 def as_recipe(rois: RoiDataset, roi: str, size: int, window_mm: float,

@@ -149,3 +149,13 @@ def split_summary(table: pd.DataFrame, split: Split) -> pd.DataFrame:
                      "benign": int((labels == 0).sum()), "malignant": int((labels == 1).sum()),
                      "malignant_fraction": float(labels.mean()) if len(part) else float("nan")})
     return pd.DataFrame(rows).set_index("side")
+
+
+def carve_validation(train: "RoiDataset", fraction: float = 0.25, seed: int = 0) -> tuple["RoiDataset", "RoiDataset"]:
+    """Split a recipe's ``train`` ROIs by patient into (fit part, validation part), label-stratified:
+    a recipe trains on what it is given and chooses its epochs and threshold on patients it carved."""
+    if len(set(train.groups)) < 4:
+        raise ConfigError(f"a recipe needs ROIs of at least 4 patients to carve a validation part, got "
+                          f"{len(set(train.groups))}; give it more training data")
+    split = split_by_patient(train.table, ratios=(1 - fraction, fraction, 0.0), seed=seed)
+    return train.take(split.train), train.take(split.val)

@@ -19,10 +19,6 @@ ORDER = [  # left to right; modules on one line are siblings; a subpackage (data
 MAX_LINES = 400  # a longer module holds more than one concept: split it
 RANK = {name: i for i, names in enumerate(ORDER) for name in names}
 KNOWN_CYCLES: dict[frozenset[str], str] = {  # cycles tolerated for now; each must still exist (see below)
-    # detector imports recipes' carve_validation/_threshold/dihedral; recipes.lesion_detector and
-    # .intensity_baseline import detector back (lazily). To remove: move those three helpers below
-    # both (e.g. a small module left of recipes) and import them from there in detector.py.
-    frozenset({"mammokit.detector", "mammokit.recipes"}): "detector <-> recipes (issue 22 item 5 follow-up)",
     # Not listed, because this scan cannot see it: mammokit.exercises loads its exNN modules with
     # importlib.import_module (a string, at call time, not an import statement), so
     # exNN -> exercises/__init__ is the only edge there; that package's owner untangles it.

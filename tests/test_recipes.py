@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mammokit import recipes
+from mammokit import augment, recipes, splits
 from mammokit.errors import MammokitError
 from mammokit.roi import RoiDataset
 
@@ -42,13 +42,13 @@ def test_hand_features_use_the_image_and_only_with_size_the_radius():
 def test_a_recipe_needs_patients_to_carve_its_validation():
     with pytest.raises(MammokitError, match="at least 4 patients"):
         recipes.size_only(_sized().take(np.arange(3)))
-    fit_part, val = recipes.carve_validation(_sized(), seed=1)
+    fit_part, val = splits.carve_validation(_sized(), seed=1)
     assert not set(fit_part.groups) & set(val.groups) and len(fit_part) + len(val) == 24
 
 
 def test_dihedral_gives_the_eight_orientations():
     image = np.arange(16, dtype=np.uint8).reshape(1, 4, 4)
-    views = recipes.dihedral(image)
+    views = augment.dihedral(image)
     assert len(views) == 8 and len({v.tobytes() for v in views}) == 8
     assert all(v.shape == image.shape for v in views)
 
