@@ -108,7 +108,8 @@ KIT_PROTOCOL = MappingProxyType({
     "uncertainty": "mean ± sd over folds and a 95% patient-bootstrap interval of the pooled out-of-fold predictions",
     "accuracy_eq8": "each metric per fold, then their mean (Eq. 8's average) and the pooled out-of-fold value",
     "training": "Adam lr 0.001, batch and epochs from the profile (paper profile: Table 2), class-weighted loss, "
-                "best epoch on validation loss",
+                "the epoch of lowest validation loss, except notebook 04's two runs and the lesion detector, which keep "
+                "the last epoch (their validation loss swings too much from epoch to epoch to choose by)",
 })
 
 
