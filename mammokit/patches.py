@@ -33,7 +33,7 @@ import pandas as pd
 
 from mammokit.errors import ConfigError, DataError
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
-from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, extract_roi
+from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, class_counts, extract_roi
 from mammokit.roi import _save as save_cached
 
 CACHE_VERSION = 1  # bump when the window recipe changes, so old caches are not reused
@@ -293,12 +293,8 @@ def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = No
 
 def kind_counts(data: RoiDataset) -> str:
     """'2104 windows of 107 patients: lesion 405 (ARCH 70, ...), normal tissue 1699 (...)'."""
-    parts = []
-    for label, name in ((1, "lesion"), (0, "normal tissue")):
-        rows = data.table[data.table["label"] == label]
-        kinds = ", ".join(f"{k} {n}" for k, n in rows["kind"].value_counts().sort_index().items())
-        parts.append(f"{name} {len(rows)}" + (f" ({kinds})" if kinds else ""))
-    return f"{len(data)} windows of {len(set(data.groups))} patients: " + ", ".join(parts)
+    return class_counts(data, ((1, "lesion"), (0, "normal tissue")), "kind",
+                        f"windows of {len(set(data.groups))} patients")
 
 
 # --- the sliding-window lesion map -----------------------------------------------------------------

@@ -327,14 +327,16 @@ def select_lesions(data: RoiDataset, lesions: str = "all") -> RoiDataset:
     return _dataset(data.images[keep], data.table[keep])
 
 
-def class_counts(data: RoiDataset) -> str:
-    """'81 lesion ROIs: benign 46 (CALC 12, CIRC 20, ...), malignant 35 (...)' for a notebook's print."""
+def class_counts(data: RoiDataset, labels: tuple[tuple[int, str], ...] = ((0, "benign"), (1, "malignant")),
+                 column: str = "abnormality", noun: str = "lesion ROIs") -> str:
+    """'81 lesion ROIs: benign 46 (CALC 12, CIRC 20, ...), malignant 35 (...)' for a notebook's print:
+    each label's count, split by ``column``."""
     parts = []
-    for label, name in ((0, "benign"), (1, "malignant")):
+    for label, name in labels:
         rows = data.table[data.table["label"] == label]
-        kinds = ", ".join(f"{k} {n}" for k, n in rows["abnormality"].value_counts().sort_index().items())
+        kinds = ", ".join(f"{k} {n}" for k, n in rows[column].value_counts().sort_index().items())
         parts.append(f"{name} {len(rows)}" + (f" ({kinds})" if kinds else ""))
-    return f"{len(data)} lesion ROIs: " + ", ".join(parts)
+    return f"{len(data)} {noun}: " + ", ".join(parts)
 
 
 def rois_for_run(data: str | Path, run_dir: Path | str, size: int = 96, lesions: str = "all",

@@ -228,3 +228,14 @@ def test_a_multiscale_detector_with_decay_maps_a_film(phantoms, cache):
     film = read_image(phantoms["path"].iloc[2])
     prob = patches.lesion_map(detector, film, stride_mm=1.6)
     assert prob.shape == film.shape and np.nanmax(prob) <= 1 and np.nanmin(prob) >= 0
+
+
+def test_kind_counts_names_each_label_and_kind():
+
+    from mammokit.roi import RoiDataset
+
+    table = pd.DataFrame({"label": [1, 1, 0, 0, 0], "kind": ["CALC", "SPIC", "normal film", "abnormal film", "normal film"],
+                          "patient_id": ["a", "b", "a", "c", "d"]})
+    data = RoiDataset(np.zeros((5, 8, 8), np.uint8), table, table["label"].to_numpy(), table["patient_id"].to_numpy())
+    assert patches.kind_counts(data) == ("5 windows of 4 patients: lesion 2 (CALC 1, SPIC 1), "
+                                         "normal tissue 3 (abnormal film 1, normal film 2)")
