@@ -231,7 +231,6 @@ def test_a_multiscale_detector_with_decay_maps_a_film(phantoms, cache):
 
 
 def test_kind_counts_names_each_label_and_kind():
-
     from mammokit.roi import RoiDataset
 
     table = pd.DataFrame({"label": [1, 1, 0, 0, 0], "kind": ["CALC", "SPIC", "normal film", "abnormal film", "normal film"],
