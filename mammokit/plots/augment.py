@@ -21,8 +21,9 @@ def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None
 
     images = list(images)
     nrows = max(1, math.ceil(len(images) / ncols))
-    fig, axes = subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
-                             squeeze=False)
+    title_room = 0.25 if titles is not None else 0.0  # per row, so a title never sits on the image above
+    fig, axes = subplots(nrows, ncols, figsize=(size * ncols, (size + title_room) * nrows + (0.4 if suptitle else 0)),
+                         squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < len(images):
             img = np.asarray(images[i])
