@@ -41,3 +41,33 @@ def test_the_setup_cell_prints_the_data_line(tmp_path: Path, monkeypatch, capsys
     assert "Data: SYNTHETIC PHANTOMS" in out
     params.resolve("01_data", {"PROFILE": "classroom", "RUN_DIR": str(tmp_path / "run")})
     assert "FALLING BACK to SYNTHETIC PHANTOMS" in capsys.readouterr().out
+
+
+def test_notebook_01_offers_mias_and_falls_back_loudly(tmp_path: Path, monkeypatch, capsys):
+    """DOWNLOAD on, DATA 'auto', nothing installed: the licence is shown, then the download is
+    tried; offline it fails at once and the line says the phantoms are used; a copy that arrives
+    is named; DOWNLOAD off or another DATA never touch the network."""
+    from mammokit import data
+    from mammokit.data import mias
+    from mammokit.errors import DownloadError
+
+    monkeypatch.setenv("MAMMOKIT_DATA_DIR", str(tmp_path / "data"))
+    calls = []
+
+    def offline(dest, **kwargs):
+        calls.append(dest)
+        raise DownloadError("could not download MIAS from any mirror:\n  http://x: Name or service not known\n"
+                            "To install by hand: ...")
+
+    monkeypatch.setattr(mias, "download", offline)
+    line = data.offer_mias("auto", True)
+    assert "research use ONLY" in capsys.readouterr().out and calls == [tmp_path / "data" / "mias"]
+    assert line.startswith("*** MIAS download failed: could not download MIAS") and "FALLING BACK" in line
+    assert "To install by hand" not in line and "\n" not in line
+    assert "DOWNLOAD=False" in data.offer_mias("auto", False) and "FALLING BACK" in data.offer_mias("auto", False)
+    assert data.offer_mias("synthetic", True) == "DATA='synthetic': nothing to download"
+    assert len(calls) == 1
+
+    monkeypatch.setattr(mias, "download", lambda dest, **kwargs: _mias_folder(Path(dest), films=3))
+    assert data.offer_mias("auto", True).startswith("MIAS downloaded and verified. Data: MIAS-layout folder")
+    assert "nothing to download" in data.offer_mias("auto", True)

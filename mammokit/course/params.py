@@ -88,6 +88,9 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
     "01_data": (
         Param("N_SHOW", {"smoke": 4, "classroom": 6, "paper": 6}, integer(1, 48),
               "how many mammograms to draw with their annotations"),
+        Param("DOWNLOAD", {"smoke": False, "classroom": True, "paper": True}, boolean,
+              "with DATA 'auto' and no MIAS installed: download MIAS (research use only; its licence is shown) "
+              "when the network answers, else stay on the phantoms"),
     ),
     "02_preprocessing": (
         _ROI_SIZE,

@@ -15,13 +15,47 @@ from mammokit.data.catalog import COLUMNS, counts, pick_images, summarise
 from mammokit.data.images import read_image, read_pgm, suspicious, write_pgm
 from mammokit.errors import DataError
 
-__all__ = ["COLUMNS", "counts", "describe_source", "load_catalog", "mias_dir", "pick_images", "read_image", "read_pgm",
+__all__ = ["COLUMNS", "counts", "describe_source", "load_catalog", "mias_dir", "offer_mias", "pick_images", "read_image", "read_pgm",
            "summarise", "suspicious", "write_pgm"]
 
 
 def mias_dir() -> Path:
     """Where an installed MIAS copy lives: ``data/mias`` (``$MAMMOKIT_DATA_DIR/mias``)."""
     return paths.data_dir() / "mias"
+
+
+MIAS_LICENCE = ("MIAS licence (Mammographic Image Analysis Society, MiniMammographic Database): research "
+                "use ONLY; you may not rent, lease or sell it; cite the database (Suckling et al. 1994) in any "
+                "publication that uses it. Downloading it means you accept these terms.")
+
+
+def offer_mias(data: str | Path, download: bool) -> str:
+    """Notebook 01's offer: with ``data`` ``"auto"``, no MIAS installed and ``download`` on,
+    download MIAS into :func:`mias_dir` (its licence shown first); a line saying what happened.
+
+    Binder and Colab have internet, so a class there gets the real films instead of reading about
+    MIAS while running phantoms; offline the download fails within seconds and ``"auto"`` stays on
+    the phantoms, said loudly.
+
+    >>> offer_mias("synthetic", True)
+    "DATA='synthetic': nothing to download"
+    """
+    from mammokit.data import mias
+    from mammokit.errors import MammokitError
+
+    if str(data) != "auto":
+        return f"DATA={str(data)!r}: nothing to download"
+    if mias.is_mias_folder(mias_dir()):
+        return f"MIAS is installed in {mias_dir()}: nothing to download"
+    if not download:
+        return "DOWNLOAD=False: no download. " + describe_source("auto")
+    print(MIAS_LICENCE, flush=True)
+    try:
+        mias.download(mias_dir(), progress=False)
+    except MammokitError as exc:  # offline, a mirror down, a full disk: the notebook goes on
+        why = " ".join(str(exc).split("To install by hand")[0].split())  # the mirrors and their errors
+        return f"*** MIAS download failed: {why} " + describe_source("auto")
+    return "MIAS downloaded and verified. " + describe_source("auto")
 
 
 def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
