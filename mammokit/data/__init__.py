@@ -15,7 +15,7 @@ from mammokit.data.catalog import COLUMNS, counts, pick_images, summarise
 from mammokit.data.images import read_image, read_pgm, suspicious, write_pgm
 from mammokit.errors import DataError
 
-__all__ = ["COLUMNS", "counts", "describe_source", "load_catalog", "mias_dir", "offer_mias", "pick_images", "read_image", "read_pgm",
+__all__ = ["COLUMNS", "counts", "describe_source", "load_catalog", "locate", "mias_dir", "offer_mias", "pick_images", "read_image", "read_pgm",
            "summarise", "suspicious", "write_pgm"]
 
 
@@ -58,6 +58,44 @@ def offer_mias(data: str | Path, download: bool) -> str:
     return "MIAS downloaded and verified. " + describe_source("auto")
 
 
+def locate(source: str | Path = "auto") -> tuple[str, Path | None]:
+    """What ``source`` names, without reading it: ``(kind, path)``, one home for the rules
+    :func:`load_catalog` reads by and :func:`describe_source` reports by.
+
+    ``kind`` is ``"synthetic"``; ``"installed"`` (``"auto"``/``"mias"`` with a copy in
+    :func:`mias_dir`); ``"fallback"`` (``"auto"`` without one); ``"no-mias"`` (``"mias"``
+    without one); ``"folder"`` (a MIAS-layout folder, or a data root holding ``mias/``);
+    ``"cbis"`` (a CBIS-DDSM download: the folder, one of its CSVs or its image folder);
+    ``"manifest"`` (a DICOM manifest ``.csv``); ``"missing"``.
+
+    >>> locate("synthetic")
+    ('synthetic', None)
+    """
+    from mammokit.data import cbis, mias
+
+    text = str(source)
+    if text == "synthetic":
+        return "synthetic", None
+    if text in ("auto", "mias"):
+        if mias.is_mias_folder(mias_dir()):
+            return "installed", mias_dir()
+        return ("fallback", None) if text == "auto" else ("no-mias", mias_dir())
+    path = Path(text).expanduser()
+    if not mias.is_mias_folder(path) and mias.is_mias_folder(path / "mias"):
+        return "folder", path / "mias"
+    if cbis.is_cbis_folder(path):
+        return "cbis", path
+    if (path.name in cbis.CSV_FILES and path.is_file()) or (path.name == "CBIS-DDSM" and cbis.is_cbis_folder(path.parent)):
+        return "cbis", path.parent
+    if path.suffix.lower() == ".csv":
+        return "manifest", path
+    if path.is_dir():
+        return "folder", path
+    if path.name == "Info.txt" and path.is_file():
+        return "folder", path.parent
+    return "missing", None
+
+
 def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
     """The catalog of ``source``: one row per abnormality, a normal image is one row.
 
@@ -65,40 +103,28 @@ def load_catalog(source: str | Path = "auto") -> pd.DataFrame:
     says so on stderr), ``"synthetic"`` (the default phantom set, generated on first use),
     ``"mias"`` (the installed copy), a MIAS-layout folder, a DICOM manifest ``.csv``, or a
     CBIS-DDSM download (a folder holding TCIA's ``*_case_description_*_set.csv``, see
-    :mod:`mammokit.data.cbis`).
+    :mod:`mammokit.data.cbis`); :func:`locate` tells them apart.
     """
     from mammokit.data import cbis, mias, synthetic
 
-    text = str(source)
-    folder = Path(text).expanduser()
-    if text not in ("auto", "mias", "synthetic") and not mias.is_mias_folder(folder):
-        if mias.is_mias_folder(folder / "mias"):  # a data root such as data/ holding mias/
-            return mias.load_folder(folder / "mias")
-    if text == "synthetic":
-        return mias.load_folder(synthetic.default_phantoms())
-    if text in ("auto", "mias"):
-        if mias.is_mias_folder(mias_dir()):
-            return mias.load_folder(mias_dir())
-        if text == "mias":
-            raise DataError(f"no MIAS copy in {mias_dir()} (no Info.txt). Run `mammokit data download mias`, "
-                            "or put Info.txt and mdb001.pgm ... mdb322.pgm there by hand (see data/README.md).")
-        print(f"*** mammokit: no MIAS found in {mias_dir()} — FALLING BACK to synthetic phantoms. "
-              "Run `mammokit data download mias` for the real data. ***", file=sys.stderr)
-        return mias.load_folder(synthetic.default_phantoms())
-    path = Path(text).expanduser()
-    if cbis.is_cbis_folder(path):
+    kind, path = locate(source)
+    if kind in ("installed", "folder"):
+        return mias.load_folder(path)
+    if kind == "cbis":
         return cbis.load_folder(path)
-    if (path.name in cbis.CSV_FILES and path.is_file()) or (path.name == "CBIS-DDSM" and cbis.is_cbis_folder(path.parent)):
-        return cbis.load_folder(path.parent)  # one of its description CSVs, or its image folder: the whole download
-    if path.suffix.lower() == ".csv":
+    if kind == "manifest":
         from mammokit.data import dicom
 
         return dicom.load_manifest(path)
-    if path.is_dir():
-        return mias.load_folder(path)
-    if path.name == "Info.txt" and path.is_file():
-        return mias.load_folder(path.parent)
-    raise DataError(f"data source {text!r} not found. Use 'auto', 'synthetic', 'mias', a folder holding "
+    if kind == "fallback":
+        print(f"*** mammokit: no MIAS found in {mias_dir()} — FALLING BACK to synthetic phantoms. "
+              "Run `mammokit data download mias` for the real data. ***", file=sys.stderr)
+    if kind in ("synthetic", "fallback"):
+        return mias.load_folder(synthetic.default_phantoms())
+    if kind == "no-mias":
+        raise DataError(f"no MIAS copy in {mias_dir()} (no Info.txt). Run `mammokit data download mias`, "
+                        "or put Info.txt and mdb001.pgm ... mdb322.pgm there by hand (see data/README.md).")
+    raise DataError(f"data source {str(source)!r} not found. Use 'auto', 'synthetic', 'mias', a folder holding "
                     "MIAS Info.txt + .pgm files, a DICOM manifest .csv, or a CBIS-DDSM folder (its description CSVs "
                     "beside the CBIS-DDSM/ image folder).")
 
@@ -113,38 +139,28 @@ def describe_source(source: str | Path = "auto") -> str:
     >>> describe_source("synthetic").startswith("Data: SYNTHETIC PHANTOMS")
     True
     """
-    from mammokit.data import cbis, mias
-
-    def folder_line(folder: Path, how: str) -> str:
-        films = sum(1 for _ in folder.glob("*.pgm"))
-        if (folder / mias.PHANTOM_MARKER).is_file():
-            return (f"Data: SYNTHETIC PHANTOMS in {folder} ({films} films, {how}) — not MIAS: "
-                    "made-up films, the numbers below show the mechanics only")
-        return f"Data: MIAS-layout folder {folder} ({films} films, {how})"
+    from mammokit.data import mias
 
     text = str(source)
-    path = Path(text).expanduser()
-    if text == "synthetic":
+    kind, path = locate(source)
+    if kind == "synthetic":
         return ("Data: SYNTHETIC PHANTOMS (DATA='synthetic') — not MIAS: made-up films, "
                 "the numbers below show the mechanics only")
-    if text in ("auto", "mias"):
-        if mias.is_mias_folder(mias_dir()):
-            return folder_line(mias_dir(), f"the installed copy, DATA={text!r}")
-        if text == "mias":
-            return f"Data: DATA='mias' but no MIAS copy in {mias_dir()}: loading it will stop with what to do"
+    if kind == "fallback":
         return (f"*** Data: no MIAS found in {mias_dir()} — FALLING BACK to SYNTHETIC PHANTOMS, not MIAS: "
                 "the numbers below show the mechanics only. Run `mammokit data download mias` for the real "
                 "data, or set DATA to a MIAS folder. ***")
-    if not mias.is_mias_folder(path) and mias.is_mias_folder(path / "mias"):
-        return folder_line(path / "mias", "DATA")
-    if cbis.is_cbis_folder(path) or (path.name == "CBIS-DDSM" and cbis.is_cbis_folder(path.parent)):
-        return f"Data: CBIS-DDSM download in {path if cbis.is_cbis_folder(path) else path.parent}"
-    if path.name in cbis.CSV_FILES and path.is_file():
-        return f"Data: CBIS-DDSM download in {path.parent}"
-    if path.suffix.lower() == ".csv":
+    if kind == "no-mias":
+        return f"Data: DATA='mias' but no MIAS copy in {mias_dir()}: loading it will stop with what to do"
+    if kind == "cbis":
+        return f"Data: CBIS-DDSM download in {path}"
+    if kind == "manifest":
         return f"Data: DICOM manifest {path}"
-    if path.is_dir():
-        return folder_line(path, "DATA")
-    if path.name == "Info.txt" and path.is_file():
-        return folder_line(path.parent, "DATA")
-    return f"Data: {text!r} not found: loading it will stop with what DATA takes"
+    if kind == "missing":
+        return f"Data: {text!r} not found: loading it will stop with what DATA takes"
+    films = sum(1 for _ in path.glob("*.pgm"))
+    how = f"the installed copy, DATA={text!r}" if kind == "installed" else "DATA"
+    if (path / mias.PHANTOM_MARKER).is_file():
+        return (f"Data: SYNTHETIC PHANTOMS in {path} ({films} films, {how}) — not MIAS: "
+                "made-up films, the numbers below show the mechanics only")
+    return f"Data: MIAS-layout folder {path} ({films} films, {how})"
