@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from typing import Any
 
 import numpy as np
@@ -33,8 +31,8 @@ import pandas as pd
 
 from mammokit.errors import ConfigError, DataError
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
+from mammokit.cache import file_stats, read_cache, save_cached
 from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, class_counts, extract_roi
-from mammokit.roi import _save as save_cached
 
 CACHE_VERSION = 1  # bump when the window recipe changes, so old caches are not reused
 WINDOW_MM = 25.6
@@ -132,12 +130,8 @@ def _films(catalog: pd.DataFrame) -> list[tuple[str, pd.DataFrame, bool]]:
 
 def cache_key(catalog: pd.DataFrame, cfg: PreprocessConfig, options: dict) -> str:
     """Hash of everything a patch set depends on: config, options, each film's file and annotations."""
-    files = []
-    for path in sorted(set(catalog["path"])):
-        st = os.stat(path) if os.path.exists(path) else None
-        files.append([path, st.st_size if st else None, st.st_mtime_ns if st else None])
     rows = catalog[["image_id", "patient_id", "abnormality", "severity", "row", "col", "radius"]]
-    payload = {"version": CACHE_VERSION, "cfg": cfg.to_dict(), "options": options, "files": files,
+    payload = {"version": CACHE_VERSION, "cfg": cfg.to_dict(), "options": options, "files": file_stats(catalog["path"]),
                "rows": rows.astype(str).values.tolist()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -158,19 +152,6 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
 def _dataset(images: np.ndarray, table: pd.DataFrame) -> RoiDataset:
     table = _typed(table)
     return RoiDataset(images, table, table["label"].to_numpy(np.int64), table["patient_id"].to_numpy(str))
-
-
-def _load(folder) -> RoiDataset | None:
-    """The cached set, or None when damaged (then it is rebuilt)."""
-    try:
-        table = pd.read_json(folder / "table.json", orient="records", dtype=False)
-        images = np.load(folder / "images.npy")
-        data = _dataset(images, table)
-    except (OSError, ValueError, EOFError, KeyError, TypeError):
-        return None
-    if images.ndim not in (3, 4) or images.dtype != np.uint8 or len(images) != len(table):
-        return None
-    return data
 
 
 def tissue_share(mask: np.ndarray, window_px: int) -> np.ndarray:
@@ -266,11 +247,9 @@ def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = No
                "window_mm": float(window_mm), "seed": int(seed), "jitter": int(jitter), "negatives": int(negatives),
                "clearance_px": clearance_mm / mm_per_pixel, "min_tissue": float(min_tissue)}
     folder = paths.cache_dir() / "patches" / cache_key(catalog, cfg, options)
-    if cache and (folder / "table.json").is_file():
-        cached = _load(folder)
-        if cached is not None:
-            return cached
-        shutil.rmtree(folder, ignore_errors=True)
+    cached = read_cache(folder, _dataset, ndims=(3, 4), what="window cache") if cache else None
+    if cached is not None:
+        return cached
     images, records = [], []
     for i, (path, group, usable) in enumerate(tqdm(_films(catalog), desc="windows", unit="film",
                                                    disable=not progress)):

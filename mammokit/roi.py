@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -22,8 +19,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from mammokit.cache import file_stats, read_cache, save_cached
 from mammokit.errors import ConfigError, DataError
-from mammokit.files import atomic_folder
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, centres_inside, preprocess
 
 CACHE_VERSION = 2  # 2: entries carry a checksum; bump when the ROI recipe changes, so old caches are not reused
@@ -171,28 +168,12 @@ def cache_key(catalog: pd.DataFrame, cfg: PreprocessConfig, size: int, margin: f
     """Hash of everything a ROI set depends on: config, size, crop recipe, and each lesion's
     file path, file size/mtime and annotation."""
     rows = lesion_rows(catalog)
-    files = []
-    for path in sorted(set(rows["path"])):
-        st = os.stat(path) if os.path.exists(path) else None
-        files.append([path, st.st_size if st else None, st.st_mtime_ns if st else None])
     payload = {
         "version": CACHE_VERSION, "cfg": cfg.to_dict(), "size": int(size), "margin": float(margin),
-        "min_side": int(min_side), "files": files,
+        "min_side": int(min_side), "files": file_stats(rows["path"]),
         "rows": rows[["image_id", "label", "row", "col", "radius"]].astype(str).values.tolist(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _digest(folder: Path) -> dict[str, str]:
-    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in ("images.npy", "table.json")}
-
-
-def _save(folder: Path, data: RoiDataset) -> None:
-    """Write atomically: a crash or a full disk leaves no half-written cache and no temp folder."""
-    with atomic_folder(folder) as tmp:
-        np.save(tmp / "images.npy", data.images)
-        data.table.to_json(tmp / "table.json", orient="records")
-        (tmp / "sha256.json").write_text(json.dumps(_digest(tmp)))
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -212,31 +193,6 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
 def _dataset(images: np.ndarray, table: pd.DataFrame) -> RoiDataset:
     table = _typed(table)
     return RoiDataset(images, table, table["label"].to_numpy(np.int64), table["patient_id"].to_numpy(str))
-
-
-def _load(folder: Path) -> tuple[RoiDataset | None, str]:
-    """The cached set in ``folder``, or (None, what is wrong) when it is damaged (truncated, edited)."""
-    try:
-        if json.loads((folder / "sha256.json").read_text()) != _digest(folder):
-            return None, "a file in it was cut short or changed: its checksum does not match"
-        table = pd.read_json(folder / "table.json", orient="records", dtype=False)
-        images = np.load(folder / "images.npy")
-        data = _dataset(images, table)
-    except (OSError, ValueError, EOFError, KeyError, TypeError) as exc:
-        return None, f"{type(exc).__name__}: {str(exc)[:120]}"
-    if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(table):
-        return None, f"images {images.dtype} {images.shape} do not match its {len(table)} table rows"
-    return data, ""
-
-
-def _drop_damaged(folder: Path, why: str) -> None:
-    """Say that the kit's own cache entry ``folder`` is damaged (``why``), and remove it so it is rebuilt."""
-    print(f"mammokit: the ROI cache {folder} is damaged ({why}); rebuilding it.", file=sys.stderr)
-    try:
-        shutil.rmtree(folder) if folder.is_dir() else folder.unlink()
-    except OSError as exc:
-        raise DataError(f"{folder}: a damaged ROI cache entry ({why}) that cannot be removed ({exc.strerror}). "
-                        "Delete that folder by hand (caches are safe to delete) and run again.") from None
 
 
 def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None, size: int = 96,
@@ -262,11 +218,9 @@ def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None
                         "with a centre, so there are no ROIs to cut (normal films only, or lesions without "
                         "x, y?). Use a catalog with located lesions, e.g. load_catalog('synthetic').")
     folder = paths.cache_dir() / "roi" / cache_key(catalog, cfg, size, margin, min_side)
-    if cache and (folder.exists() or folder.is_symlink()):
-        cached, why = _load(folder)
-        if cached is not None:
-            return cached
-        _drop_damaged(folder, why)
+    cached = read_cache(folder, _dataset) if cache else None
+    if cached is not None:
+        return cached
     images, records = [], []
     for path, group in tqdm(rows.groupby("path", sort=False), desc="ROIs", unit="film", disable=not progress):
         result = preprocess(read_image(path), cfg)
@@ -279,7 +233,7 @@ def build_roi_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = None
     stack = np.stack(images).astype(np.uint8) if images else np.zeros((0, size, size), np.uint8)
     data = _dataset(stack, pd.DataFrame(records, columns=list(TABLE_COLUMNS)))
     if cache:
-        _save(folder, data)
+        save_cached(folder, data)
     return data
 
 

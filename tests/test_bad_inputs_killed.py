@@ -14,7 +14,7 @@ import pytest
 from bad_inputs import INFO_HEAD, check_case, file
 
 from mammokit import evaluate as ev
-from mammokit import roi, runs
+from mammokit import cache, roi, runs
 from mammokit.data import load_catalog, read_image, synthetic
 from mammokit.data.dicom import write_dicom
 from mammokit.errors import ConfigError, DataError
@@ -209,4 +209,4 @@ def test_a_damaged_roi_cache_is_rebuilt_with_a_notice(tmp_path: Path, monkeypatc
     pd.testing.assert_frame_equal(first.table, again.table)
     roi.build_roi_dataset(catalog, size=32, progress=False)  # repaired: read back without a word
     assert capsys.readouterr().err == ""
-    assert json.loads((entry / "sha256.json").read_text()) == roi._digest(entry)
+    assert json.loads((entry / "sha256.json").read_text()) == cache.digest(entry)

@@ -74,7 +74,7 @@ def test_negatives_never_touch_a_lesion(phantoms, cache):
         assert patches.clear_of_lesions(part["row"].to_numpy(), part["col"].to_numpy(), half, circles).all()
 
 
-def test_the_cache_is_reused_and_keyed_by_preprocessing(phantoms, cache):
+def test_the_cache_is_reused_and_keyed_by_preprocessing(phantoms, cache, capsys):
     data = _build(phantoms)
     assert len(list((cache / "patches").iterdir())) == 1
     again = _build(phantoms)
@@ -83,6 +83,8 @@ def test_the_cache_is_reused_and_keyed_by_preprocessing(phantoms, cache):
     assert len(list((cache / "patches").iterdir())) == 1
     (next((cache / "patches").iterdir()) / "images.npy").write_bytes(b"damaged")
     assert np.array_equal(_build(phantoms).images, data.images)  # a damaged entry is rebuilt
+    said = capsys.readouterr().err
+    assert "window cache" in said and "damaged" in said and "rebuilding" in said
     other = _build(phantoms, PreprocessConfig(clahe_clip=0.0))  # notebook 02's choice: no CLAHE
     assert len(list((cache / "patches").iterdir())) == 2
     pd.testing.assert_frame_equal(other.table[["row", "col"]].iloc[:len(phantoms)],
