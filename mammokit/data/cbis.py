@@ -48,7 +48,6 @@ so they never put a patient on two sides.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import sys
@@ -60,6 +59,7 @@ import pandas as pd
 
 from mammokit import paths
 from mammokit.data.catalog import finish
+from mammokit.data.tables import read_csv
 from mammokit.data.validate import validate
 from mammokit.errors import ConfigError, DataError
 from mammokit.files import write_text
@@ -117,25 +117,17 @@ def _key(column: str) -> str:
 
 
 def read_description(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(line where the row starts, {column: value}) per data row; column names lower-case with spaces."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = [_key(c) for c in next(reader, [])]
-            missing = [c for c in REQUIRED if _key(c) not in header]
-            if missing:
-                raise DataError(f"{path} line 1: column(s) {', '.join(repr(c) for c in missing)} missing. Use the "
-                                "description CSV as downloaded from TCIA's CBIS-DDSM page (columns patient_id, "
-                                "left or right breast, pathology, image file path, ROI mask file path, ...).")
-            rows, line = [], reader.line_num + 1
-            for values in reader:
-                if any(v.strip() for v in values):
-                    values = [v.strip() for v in values] + [""] * (len(header) - len(values))
-                    rows.append((line, dict(zip(header, values))))
-                line = reader.line_num + 1  # quoted paths may hold a newline: count physical lines
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path}: not a readable CSV ({exc}). Download the description CSV again from TCIA.") from None
-    return rows
+    """(line where the row starts, {column: value}) per data row; column names lower-case with spaces.
+    Read by the kit's one CSV reader (:func:`mammokit.data.tables.read_csv`: encodings, quoted
+    paths holding a newline, the file's own line numbers)."""
+    table = read_csv(path, "CBIS-DDSM description CSV")
+    header = [_key(c) for c in table.frame.columns]
+    missing = [c for c in REQUIRED if _key(c) not in header]
+    if missing:
+        raise DataError(f"{path} line {table.header_line}: column(s) {', '.join(repr(c) for c in missing)} missing. "
+                        "Use the description CSV as downloaded from TCIA's CBIS-DDSM page (columns patient_id, "
+                        "left or right breast, pathology, image file path, ROI mask file path, ...).")
+    return [(line, dict(zip(header, values))) for line, values in zip(table.lines, table.frame.itertuples(index=False))]
 
 
 def _dicoms(folder: Path) -> list[Path]:
