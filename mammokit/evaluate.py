@@ -18,7 +18,9 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit.checks import integer, require
 from mammokit.errors import ConfigError, DataError, MammokitError
@@ -84,8 +86,16 @@ def _check_threshold(threshold: Any, where: str) -> None:
 
 # --- point metrics -------------------------------------------------------------------------------
 
-def confusion(labels: Any, predicted: Any) -> np.ndarray:
+def confusion(labels: npt.ArrayLike, predicted: npt.ArrayLike) -> NDArray[np.int64]:
     """The 2×2 confusion matrix ``[[TN, FP], [FN, TP]]`` (rows: truth, columns: prediction).
+
+    Parameters
+    ----------
+    labels, predicted : array_like of shape (N,), int 0 (benign) or 1 (malignant)
+
+    Returns
+    -------
+    numpy.ndarray of shape (2, 2), int64 counts summing to N
 
     >>> confusion([0, 0, 1, 1], [0, 1, 1, 1]).tolist()
     [[1, 1], [0, 2]]
@@ -97,12 +107,22 @@ def confusion(labels: Any, predicted: Any) -> np.ndarray:
     return confusion_matrix(y, yhat, labels=[0, 1])
 
 
-def binary_metrics(labels: Any, proba: Any, threshold: float = 0.5) -> dict[str, float]:
+def binary_metrics(labels: npt.ArrayLike, proba: npt.ArrayLike, threshold: float = 0.5) -> dict[str, float]:
     """Eq. 8-11 plus specificity and AUC for one set of predictions, as a flat dict.
 
-    ``proba >= threshold`` counts as malignant. Scores that are undefined (AUC with one class
-    present, precision with no positive prediction) are NaN rather than a misleading 0.
-    Also returns ``tp, fp, tn, fn, n, threshold``.
+    Scores that are undefined (AUC with one class present, precision with no positive
+    prediction) are NaN rather than a misleading 0.
+
+    Parameters
+    ----------
+    labels : array_like of shape (N,), int 0 (benign) or 1 (malignant)
+    proba : array_like of shape (N,), float in [0, 1], the probability of malignant
+    threshold : float in [0, 1]; ``proba >= threshold`` counts as malignant
+
+    Returns
+    -------
+    dict
+        :data:`METRICS` (floats in [0, 1] or NaN) plus ``tp, fp, tn, fn, n, threshold``.
 
     >>> m = binary_metrics([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.9])
     >>> m["accuracy"], m["sensitivity"], m["specificity"], m["auc"]
@@ -128,8 +148,19 @@ def binary_metrics(labels: Any, proba: Any, threshold: float = 0.5) -> dict[str,
     }
 
 
-def roc(labels: Any, proba: Any) -> pd.DataFrame:
-    """The ROC curve as a table ``fpr, tpr, threshold`` (one row per distinct threshold)."""
+def roc(labels: npt.ArrayLike, proba: npt.ArrayLike) -> pd.DataFrame:
+    """The ROC curve as a table, one row per distinct threshold.
+
+    Parameters
+    ----------
+    labels : array_like of shape (N,), int 0 or 1; both classes present
+    proba : array_like of shape (N,), float in [0, 1]
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fpr, tpr`` (float in [0, 1], rising) and ``threshold`` (falling; the first is inf).
+    """
     from sklearn.metrics import roc_curve
 
     y, p = _check(labels, proba, where="roc")
@@ -139,11 +170,21 @@ def roc(labels: Any, proba: Any) -> pd.DataFrame:
     return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr})
 
 
-def calibration(labels: Any, proba: Any, bins: int = 10) -> pd.DataFrame:
+def calibration(labels: npt.ArrayLike, proba: npt.ArrayLike, bins: int = 10) -> pd.DataFrame:
     """Reliability table: per probability bin, mean predicted vs observed fraction malignant.
 
-    A calibrated model's points lie on the diagonal. Columns ``bin_low, bin_high,
-    mean_proba, fraction_malignant, count``; empty bins are left out.
+    A calibrated model's points lie on the diagonal.
+
+    Parameters
+    ----------
+    labels : array_like of shape (N,), int 0 or 1
+    proba : array_like of shape (N,), float in [0, 1]
+    bins : int, equal-width bins over [0, 1]
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``bin_low, bin_high, mean_proba, fraction_malignant, count``; empty bins left out.
     """
     y, p = _check(labels, proba, where="calibration")
     edges = np.linspace(0.0, 1.0, bins + 1)
@@ -157,14 +198,23 @@ def calibration(labels: Any, proba: Any, bins: int = 10) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def undo_class_weights(proba: Any, prevalence: Any) -> np.ndarray:
+def undo_class_weights(proba: npt.ArrayLike, prevalence: npt.ArrayLike) -> NDArray[np.float64]:
     """Probabilities of a model trained with class-balanced weights, moved back to the real prior.
 
     Balanced weights (``class_weight="balanced"``, the paper's w_n in Eq. 6) make training act
     as if benign and malignant were equally common, so the model's odds are the likelihood
     ratio alone and its probabilities lean towards 0.5 from the real malignant share.
-    Bayes' rule restores it: odds × π / (1 − π), with π = ``prevalence`` (the malignant share
-    of the training data; scalar or one per row).
+    Bayes' rule restores it: odds × π / (1 − π).
+
+    Parameters
+    ----------
+    proba : array_like of shape (N,), float in [0, 1]
+    prevalence : float or array_like of shape (N,), in (0, 1)
+        π, the malignant share of the training data.
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,), float64 in (0, 1)
 
     >>> undo_class_weights([0.5, 0.8], 0.2).round(3).tolist()
     [0.2, 0.5]
@@ -177,12 +227,21 @@ def undo_class_weights(proba: Any, prevalence: Any) -> np.ndarray:
     return odds / (1 + odds)
 
 
-def choose_threshold(labels_val: Any, proba_val: Any, rule: str = "youden") -> float:
+def choose_threshold(labels_val: npt.ArrayLike, proba_val: npt.ArrayLike, rule: str = "youden") -> float:
     """The operating threshold, picked on VALIDATION predictions only.
 
-    ``rule``: ``"youden"`` maximises sensitivity + specificity - 1 (Youden's J);
-    ``"f_score"`` maximises Eq. 11; ``"fixed"`` returns 0.5. With one class in the
-    validation set there is nothing to tune, and 0.5 is returned.
+    Parameters
+    ----------
+    labels_val : array_like of shape (N,), int 0 or 1
+    proba_val : array_like of shape (N,), float in [0, 1]
+    rule : {"youden", "f_score", "fixed"}
+        ``youden`` maximises sensitivity + specificity - 1 (Youden's J); ``f_score``
+        maximises Eq. 11; ``fixed`` returns 0.5.
+
+    Returns
+    -------
+    float in [0, 1]
+        0.5 too when the validation set has one class (nothing to tune).
     """
     if rule not in ("youden", "f_score", "fixed"):
         raise EvaluationError(f"choose_threshold: rule={rule!r}; use 'youden', 'f_score' or 'fixed'")
@@ -201,16 +260,28 @@ def choose_threshold(labels_val: Any, proba_val: Any, rule: str = "youden") -> f
 
 # --- patient bootstrap ---------------------------------------------------------------------------
 
-def bootstrap_ci(labels: Any, proba: Any, groups: Any, threshold: float = 0.5, *,
+def bootstrap_ci(labels: npt.ArrayLike, proba: npt.ArrayLike, groups: npt.ArrayLike, threshold: float = 0.5, *,
                  n_boot: int = 1000, level: float = 0.95, seed: int = 0,
                  metrics: Sequence[str] = METRICS) -> pd.DataFrame:
     """Percentile confidence intervals from resampling PATIENTS with replacement.
 
     Each resample draws as many patients as there are, takes all ROIs of each drawn
     patient, and recomputes the metrics at the fixed ``threshold``. Resamples where a
-    metric is undefined (e.g. AUC with one class) are skipped for that metric; ``n_valid``
-    says how many counted. Returns one row per metric: ``metric, estimate, ci_low,
-    ci_high, n_valid, n_patients``.
+    metric is undefined (e.g. AUC with one class) are skipped for that metric.
+
+    Parameters
+    ----------
+    labels : array_like of shape (N,), int 0 or 1
+    proba : array_like of shape (N,), float in [0, 1]
+    groups : array_like of shape (N,), the patient of each ROI
+    threshold : float in [0, 1]
+    n_boot, level, seed : int >= 1, float in (0, 1), int: resamples, coverage, random seed
+    metrics : sequence of str, a subset of :data:`METRICS`
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per metric: ``metric, estimate, ci_low, ci_high, n_valid`` (resamples used), ``n_patients``.
     """
     y, p, g = _check(labels, proba, groups, where="bootstrap_ci")
     _check_threshold(threshold, "bootstrap_ci")
@@ -297,10 +368,23 @@ def metrics_table(predictions: pd.DataFrame, *, by: str = "model", threshold: fl
 
 # --- the predictions table of a split (saved by mammokit.runs.save_predictions) ----------------------
 
-def predictions_table(dataset: Any, split: Any, proba: Any) -> pd.DataFrame:
-    """The predictions table of the ROIs of a ``Split``: ``image_id, patient_id, label, proba,
-    split`` (``train``/``val``/``test``) and ``roi`` (row in ``dataset``), ``proba`` given for ALL
-    ROIs of ``dataset``; :func:`mammokit.runs.save_predictions` keeps it in the run folder."""
+def predictions_table(dataset: Any, split: Any, proba: npt.ArrayLike) -> pd.DataFrame:
+    """The predictions table of the ROIs of a ``Split``; :func:`mammokit.runs.save_predictions`
+    keeps it in the run folder.
+
+    Parameters
+    ----------
+    dataset : RoiDataset of N ROIs (``table`` with ``image_id, patient_id``; ``labels``)
+    split : Split, row indices ``train``, ``val``, ``test`` into ``dataset``
+    proba : array_like of shape (N,) or (N, 1), float in [0, 1]
+        Probability of malignant for ALL ROIs of ``dataset``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``image_id, patient_id, label, proba, split`` (``train``/``val``/``test``), ``roi``
+        (row in ``dataset``), one row per ROI of the split.
+    """
     proba = np.asarray(proba, dtype=float).reshape(-1)
     table = dataset.table.reset_index(drop=True)
     if len(proba) != len(table):
