@@ -15,7 +15,9 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from mammokit.constants import PAPER_SPLIT
 from mammokit.errors import ConfigError, MammokitError
 
 __all__ = ["Split", "PatientLeakError", "split_by_patient", "kfold_by_patient", "check_patient_disjoint",
@@ -29,9 +31,9 @@ class PatientLeakError(MammokitError, AssertionError):
 class Split(NamedTuple):
     """Index arrays (int64, positions 0..N-1 into the table) of the three sides; ``val`` may be empty."""
 
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
+    train: NDArray[np.int64]
+    val: NDArray[np.int64]
+    test: NDArray[np.int64]
 
 
 def _check_table(table: pd.DataFrame, where: str) -> None:
@@ -50,6 +52,11 @@ def check_patient_disjoint(table: pd.DataFrame, split: Split) -> Split:
     """Raise :class:`PatientLeakError` if a patient (or a row) sits on two sides of ``split``.
 
     Returns ``split`` unchanged, so it can wrap a return value. Called by every split function.
+
+    >>> t = pd.DataFrame({"patient_id": ["p0", "p0", "p1"], "label": [0, 1, 0]})
+    >>> check_patient_disjoint(t, Split(np.array([0]), np.array([2]), np.array([1])))
+    Traceback (most recent call last):
+    mammokit.splits.PatientLeakError: split leaks: patient(s) ['p0'] have ROIs in both train and test ...
     """
     patients = table["patient_id"].to_numpy()
     sides = {name: np.asarray(idx, dtype=np.int64) for name, idx in split._asdict().items()}
@@ -66,7 +73,7 @@ def check_patient_disjoint(table: pd.DataFrame, split: Split) -> Split:
     return split
 
 
-def split_by_patient(table: pd.DataFrame, ratios: Sequence[float] = (0.6, 0.2, 0.2), seed: int = 0) -> Split:
+def split_by_patient(table: pd.DataFrame, ratios: Sequence[float] = PAPER_SPLIT, seed: int = 0) -> Split:
     """Split rows of ``table`` into train/val/test so no patient is on two sides.
 
     ``table`` needs ``patient_id`` and ``label`` columns (RoiDataset.table). ``ratios`` are the
@@ -75,10 +82,17 @@ def split_by_patient(table: pd.DataFrame, ratios: Sequence[float] = (0.6, 0.2, 0
     per-label counts are furthest below target, so the label mix is close to equal on all
     sides. Whole patients move, so the fractions are met only approximately on small sets.
 
+    Ten patients with two ROIs each: every ROI lands on one side, and a patient's two ROIs on
+    the same side.
+
     >>> t = pd.DataFrame({"patient_id": [f"p{i // 2}" for i in range(20)], "label": [0, 1] * 10})
     >>> s = split_by_patient(t, seed=1)
-    >>> sorted(np.concatenate(s).tolist()) == list(range(20))
-    True
+    >>> [len(side) for side in s], sorted(np.concatenate(s).tolist()) == list(range(20))
+    ([12, 4, 4], True)
+    >>> s.test.tolist(), sorted(set(t.patient_id[s.test]))
+    ([6, 7, 10, 11], ['p3', 'p5'])
+    >>> set(t.patient_id[s.train]) & set(t.patient_id[s.test])
+    set()
     """
     _check_table(table, "split_by_patient")
     ratios = np.asarray(ratios, dtype=float)
