@@ -13,11 +13,14 @@
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
-from mammokit.checks import integer, require
+from mammokit import profiles
+from mammokit.checks import require
 from mammokit.errors import ConfigError, DataError
 from mammokit.models import check_rois, to_model_input
 
@@ -25,8 +28,19 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 
-def check_labels(labels: Any, n: int, what: str = "labels") -> np.ndarray:
-    """``labels`` as int32 0/1, one per image, or a ``DataError`` saying what is wrong."""
+def check_labels(labels: npt.ArrayLike, n: int, what: str = "labels") -> NDArray[np.int32]:
+    """``labels`` as int32 0/1, one per image, or a ``DataError`` saying what is wrong.
+
+    Parameters
+    ----------
+    labels : array_like of shape (n,), 0 (benign) or 1 (malignant)
+    n : int, the number of images
+    what : str, how the error message names ``labels``
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,), int32 in {0, 1}
+    """
     labels = np.asarray(labels)
     if labels.shape != (n,):
         raise DataError(f"{what}: expected {n} labels (one per image), got shape {labels.shape}")
@@ -36,7 +50,7 @@ def check_labels(labels: Any, n: int, what: str = "labels") -> np.ndarray:
     return labels.astype(np.int32)
 
 
-def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 32,
+def make_dataset(images: NDArray[np.uint8], labels: npt.ArrayLike | None = None, batch_size: int = 32,
                  training: bool = False, augment: Callable | None = None, seed: int = 0,
                  cache: bool = True, repeat: bool = False, channels: int | None = None,
                  parallel: bool | None = None) -> tf.data.Dataset:
@@ -44,8 +58,8 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
 
     Parameters
     ----------
-    images : np.ndarray, uint8, shape (N, S, S) or (N, S, S, C)
-    labels : np.ndarray of 0/1, shape (N,), or None
+    images : numpy.ndarray of shape (N, S, S) or (N, S, S, C), uint8
+    labels : array_like of shape (N,), int 0 or 1, or None
         None for inference: the dataset then yields images only.
     training : bool
         Shuffle (seeded, anew each epoch) and apply ``augment`` — a callable on float32 batches
@@ -66,7 +80,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
     import tensorflow as tf
 
     x = check_rois(images)
-    batch_size = int(require(integer(1), batch_size, "make_dataset: batch_size"))
+    batch_size = int(require(profiles.BATCH_SIZE, batch_size, "make_dataset: batch_size"))
     if channels is not None and channels not in (x.shape[-1], 3):
         raise ConfigError(f"make_dataset: channels={channels!r} is not possible for images with "
                           f"{x.shape[-1]} channel(s); use {x.shape[-1]} or 3")
@@ -101,11 +115,24 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
 
 # --- loss weights (Eq 6) ---------------------------------------------------------------------------
 
-def class_weights(labels: np.ndarray, mode: str | Mapping[int, float] | None = "balanced") -> dict[int, float] | None:
+def class_weights(labels: npt.ArrayLike, mode: str | Mapping[int, float] | None = "balanced") -> dict[int, float] | None:
     """The paper's re-scaling weights w_n (Eq 6), one per class.
 
-    ``"balanced"``: w_c = N / (2 · N_c), so each class carries half of the loss whatever the
-    imbalance (scikit-learn's convention); ``None``: no weighting; a dict is used as given.
+    Parameters
+    ----------
+    labels : array_like of shape (N,), int 0 or 1, both present for ``"balanced"``
+    mode : "balanced", None, or dict {0: w_benign, 1: w_malignant}
+        ``"balanced"``: w_c = N / (2 · N_c), so each class carries half of the loss whatever
+        the imbalance (scikit-learn's convention); ``None``: no weighting; a dict as given.
+
+    Returns
+    -------
+    dict {0: float, 1: float} of positive weights, or None
+
+    Three benign ROIs to one malignant: the malignant one weighs three times as much.
+
+    >>> class_weights([0, 0, 0, 1])
+    {0: 0.6666666666666666, 1: 2.0}
     """
     if mode is None:
         return None
