@@ -95,7 +95,7 @@ def measure(name: str, size: int, batch: int, steps: int, classroom_size: int, f
 
 
 def main() -> int:
-    from mammokit.transfer import PAPER_BACKBONES
+    from mammokit.constants import PAPER_BACKBONES
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=224)

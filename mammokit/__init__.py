@@ -10,7 +10,8 @@ The data flow runs left to right; no module imports one to its right::
          -> leakage / paper / exercises
          -> plots -> course (params, notebook, runner, sweep, summary, masters, grading) | cli
 
-Infrastructure any module may use: backend, checks, errors, files, paths, runs, seed.
+Infrastructure any module may use: backend, checks, constants (the paper's, MIAS's and the backbones'
+numbers), errors, files, paths, runs, seed.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "backend", "checks", "cli", "course", "crossval", "data", "datasets", "evaluate", "exercises",
+    "augment", "backend", "checks", "cli", "constants", "course", "crossval", "data", "datasets", "evaluate", "exercises",
     "detector", "explain", "features", "files", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",
     "preprocess",
     "recipes", "roi", "runs", "seed", "splits", "train", "transfer", "widgets",

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ContextManager, Iterator
 
+from mammokit.constants import PAPER_BACKBONES  # noqa: F401  TEMPORARY: mammokit/profiles.py still imports it from here; remove once it reads mammokit.constants
+
 if TYPE_CHECKING:
     import tensorflow as tf
 
@@ -40,9 +42,6 @@ TENSORFLOW_MODULES = frozenset({
     "exercises.ex03_augmentation", "exercises.ex04_convnet", "exercises.ex05_transfer_learning",
 })
 
-# The paper's five Keras-applications backbones, in its order: mammokit.transfer builds each (one
-# registry entry per name) and notebook 05's BACKBONES parameter (mammokit.course.params) offers them.
-PAPER_BACKBONES = ("VGG19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5")
 
 NOISE = re.compile("|".join([
     r"All log messages before absl::InitializeLog\(\) is called",

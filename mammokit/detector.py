@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from mammokit.errors import ConfigError
-from mammokit.models import PAPER_FILTERS
+from mammokit.constants import PAPER_FILTERS
 from mammokit.augment import dihedral
 from mammokit.evaluate import choose_threshold
 from mammokit.roi import RoiDataset

@@ -22,7 +22,7 @@ import pandas as pd
 
 from mammokit.errors import ConfigError
 from mammokit.preprocess import PreprocessConfig
-from mammokit.roi import MIAS_MM_PER_PIXEL
+from mammokit.constants import MIAS_MM_PER_PIXEL
 
 GLCM_LEVELS = 32
 GLCM_PROPS = ("contrast", "dissimilarity", "homogeneity", "energy", "correlation")

@@ -34,6 +34,7 @@ import pandas as pd
 
 from mammokit import augment, splits
 from mammokit.backend import retracing_expected
+from mammokit.constants import PAPER_INFLATE_FACTOR, PAPER_SPLIT
 from mammokit.checks import integer, require
 from mammokit.errors import ConfigError
 from mammokit.train import TrainConfig
@@ -64,7 +65,7 @@ class LabConfig:
     filters: tuple[int, ...] = (8, 16, 32)  # a tiny version of the paper's (32, 64, 128, 256)
     dense: int = 32
     dropout: float = 0.5
-    ratios: tuple[float, float, float] = (0.6, 0.2, 0.2)  # train/val/test, as in the paper
+    ratios: tuple[float, float, float] = PAPER_SPLIT  # train/val/test, as in the paper
     size: int | None = None               # resize ROIs to size×size first (None: keep)
     train: TrainConfig = field(default_factory=_lab_training)
 
@@ -125,7 +126,7 @@ def _random_split(labels: np.ndarray, ratios: Sequence[float], seed: int) -> spl
 
 
 def protocol_data(protocol: str, dataset: Any, seed: int = 0, factor: int = 8,
-                  ratios: Sequence[float] = (0.6, 0.2, 0.2)) -> dict[str, Any]:
+                  ratios: Sequence[float] = PAPER_SPLIT) -> dict[str, Any]:
     """The train/val/test arrays a protocol produces, and how much its test set overlaps training.
 
     Returns a dict with ``train``/``val``/``test`` = (images uint8, labels),
@@ -277,7 +278,8 @@ def gap_sentence(mean: float, low: float, high: float, *, name: str = "gap", see
     return f"{where}: {mean:+.2f} (95% CI {low:+.2f} to {high:+.2f}{n}): {verdict}"
 
 
-def expected_overlap(n_rois: int, factor: int = 8, ratios: Sequence[float] = (0.6, 0.2, 0.2)) -> dict[str, float]:
+def expected_overlap(n_rois: int, factor: int = PAPER_INFLATE_FACTOR,
+                     ratios: Sequence[float] = PAPER_SPLIT) -> dict[str, float]:
     """What "augment, then split at random" does to a test set, in expectation.
 
     Each of ``n_rois`` ROIs becomes ``factor`` copies, each copy landing in train/val/test with

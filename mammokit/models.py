@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from mammokit.constants import PAPER_FILTERS
 from mammokit.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import keras
     import pandas as pd
 
-PAPER_FILTERS = (32, 64, 128, 256)
 _NOT_FEATURE_MAPS = ("Pool", "Dropout", "InputLayer", "Resizing", "Rescaling", "Normalization")
 
 

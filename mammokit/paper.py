@@ -1,8 +1,8 @@
-"""The paper's reported numbers as data, with how each was obtained, so we compare like with like.
+"""The paper's reported numbers explained and compared, with how each was obtained, so we compare like with like.
 
-Mahmood et al., PLoS ONE 17(1): e0263126, 2022 — Tables 2, 3 and 4 and the headline
-figures of the abstract and text, typed in from ``shared/paper/`` (values as printed,
-two decimals). :data:`PROTOCOL` spells out the evaluation protocol the paper describes and
+Mahmood et al., PLoS ONE 17(1): e0263126, 2022. The numbers themselves (Tables 2, 3 and 4, the
+headline figures, counts) live in :mod:`mammokit.constants`, where every step can read them; this
+module turns them into tables and sets them beside the kit's. :data:`PROTOCOL` spells out the evaluation protocol the paper describes and
 :data:`KIT_PROTOCOL` the one this kit uses, because the two are not the same experiment:
 the paper inflates the pooled data eightfold and, as its split counts suggest, *then* splits
 (copies of one ROI can sit in training and test), reports single numbers without intervals, and does not say how the
@@ -15,10 +15,9 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from mammokit.constants import HEADLINE, HYPERPARAMETERS, MODELS, TABLE_3, TABLE_4
 from mammokit.errors import ConfigError
 
-MODELS = ("VGGNet19", "InceptionV3", "ResNet152V2", "InceptionResNetV2", "EfficientNetB5", "Proposed Model")
-"""Model names as the paper prints them."""
 
 OUR_NAMES = MappingProxyType({
     "VGGNet19": "VGG19", "InceptionV3": "InceptionV3", "ResNet152V2": "ResNet152V2",
@@ -39,48 +38,6 @@ ConvNet's 0.94 / 0.98 are its training accuracies, 0.93 / 0.97 its test accuraci
 text); the AUCs are "when tested"; for precision, sensitivity and F-score the paper does not
 say (Fig 6b plots them for "training and testing"). Only the ConvNet has a test accuracy."""
 
-_TABLE_3 = [  # Private dataset (580 DICOM mammograms, Hayat Memorial Teaching Hospital; not public)
-    (0.93, 0.92, 0.91, 0.93, 0.88),
-    (0.84, 0.84, 0.82, 0.82, 0.92),
-    (0.84, 0.84, 0.87, 0.82, 0.92),
-    (0.79, 0.77, 0.81, 0.78, 0.88),
-    (0.71, 0.61, 0.71, 0.70, 0.79),
-    (0.98, 0.99, 0.98, 0.98, 0.99),
-]
-_TABLE_4 = [  # MIAS
-    (0.72, 0.64, 0.76, 0.72, 0.82),
-    (0.74, 0.67, 0.77, 0.73, 0.83),
-    (0.77, 0.74, 0.74, 0.77, 0.87),
-    (0.74, 0.77, 0.78, 0.73, 0.84),
-    (0.65, 0.72, 0.67, 0.65, 0.72),
-    (0.88, 0.94, 0.91, 0.94, 0.95),
-]
-
-HYPERPARAMETERS = MappingProxyType({  # Table 2
-    "batch_size": 32, "learning_rate": 0.001, "epochs": 90, "steps_per_epoch": 80,
-    "weight_decay": 0.00005, "dropout": 0.5, "momentum": 0.9, "activation": "softmax",
-    "optimizer": "Adam", "train_split": 0.6, "test_split": 0.2,
-})
-
-COUNTS = MappingProxyType({
-    "factor": 8, "augmented": 5568, "benign": 1296, "malignant": 4272,
-    "train": 3341, "test": 1114, "validation": 1113,
-})
-"""Image counts as the paper prints them: it "artificially inflates the datasets eight times" and
-"creates the 5568 mammogram images that contain 1296 benign and 4272 malignant"; "We employed 3341
-mammography images (60% of the dataset) in the training set, 1114 (20% of the dataset) in the test
-set, and 1113 (20% of the dataset) in the validation set". Notebook 03 reads from them when the
-split happened (the text does not say)."""
-
-HEADLINE = MappingProxyType({
-    # Abstract and conclusion (Private dataset, ConvNet)
-    "private_train_accuracy": 0.98, "private_test_accuracy": 0.97, "private_sensitivity": 0.99,
-    "private_f_score": 0.98, "private_auc": 0.99,
-    # Results text (MIAS, ConvNet): Fig 6a and Fig 7a
-    "mias_train_accuracy": 0.94, "mias_test_accuracy": 0.93, "mias_auc": 0.95,
-    "mias_f_score": 0.91, "mias_precision": 0.88, "mias_sensitivity": 0.94,
-})
-"""Single numbers the paper quotes in prose; e.g. ``HEADLINE["mias_auc"]`` = 0.95."""
 
 PROTOCOL = MappingProxyType({
     "data": "MIAS (322 films; benign/malignant ROIs) and a private set of 580 mammograms (482 malignant, 98 benign)",
@@ -134,7 +91,7 @@ def table(dataset: str = "MIAS") -> pd.DataFrame:
     key = dataset.strip().lower()
     if key not in ("mias", "private"):
         raise ConfigError(f"mammokit.paper.table: dataset={dataset!r}; use 'MIAS' (Table 4) or 'Private' (Table 3)")
-    values = _TABLE_4 if key == "mias" else _TABLE_3
+    values = TABLE_4 if key == "mias" else TABLE_3
     frame = pd.DataFrame(values, columns=["precision", "sensitivity", "f_score", "train_accuracy", "auc"])
     frame.insert(4, "accuracy", np.nan)
     frame.loc[len(frame) - 1, "accuracy"] = HEADLINE[f"{key}_test_accuracy"]  # the ConvNet, from the text

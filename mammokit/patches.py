@@ -12,7 +12,7 @@ MIAS "We distinguished between normal and abnormal". :func:`build_patch_dataset`
   the answer — only the tissue in the window can.
 
 Every window is ``window_mm`` on the film (``window_mm / mm_per_pixel`` film pixels; MIAS:
-:data:`mammokit.roi.MIAS_MM_PER_PIXEL`), cut from the preprocessed film
+:data:`mammokit.constants.MIAS_MM_PER_PIXEL`), cut from the preprocessed film
 (``PreprocessResult.cleaned``, notebook 02's choice when given its ``PreprocessConfig``) in the
 input's coordinates, flipped with the film, resized to ``size`` px: exactly as
 :func:`mammokit.roi.lesion_roi` cuts a fixed-window ROI. The set is a
@@ -32,7 +32,8 @@ import pandas as pd
 from mammokit.errors import ConfigError, DataError
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
 from mammokit.cache import file_stats, read_cache, save_cached
-from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, class_counts, extract_roi
+from mammokit.constants import MIAS_MM_PER_PIXEL
+from mammokit.roi import RoiDataset, class_counts, extract_roi
 
 CACHE_VERSION = 1  # bump when the window recipe changes, so old caches are not reused
 WINDOW_MM = 25.6

@@ -30,9 +30,9 @@ from mammokit.errors import ConfigError
 from mammokit.evaluate import choose_threshold
 from mammokit.augment import dihedral
 from mammokit.features import FEATURES, MARGIN_FEATURES, feature_table, margin_table
-from mammokit.models import PAPER_FILTERS
+from mammokit.constants import MIAS_MM_PER_PIXEL, PAPER_FILTERS
 from mammokit.preprocess import PreprocessConfig
-from mammokit.roi import MIAS_MM_PER_PIXEL, RoiDataset, build_recipe_rois, crop_side
+from mammokit.roi import RoiDataset, build_recipe_rois, crop_side
 from mammokit.splits import carve_validation
 from mammokit.train import TrainConfig
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mammokit.cache import file_stats, read_cache, save_cached
+from mammokit.constants import MIAS_MM_PER_PIXEL
 from mammokit.errors import ConfigError, DataError
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, centres_inside, preprocess
 
@@ -315,9 +316,6 @@ def rois_for_run(data: str | Path, run_dir: Path | str, size: int = 96, lesions:
 
 
 # --- ROI recipes: what scale the model sees ------------------------------------------------------
-
-MIAS_MM_PER_PIXEL = 0.2
-"""Mini-MIAS films are 1024² at 200 µm per pixel: ``row``, ``col`` and ``radius`` are in those pixels."""
 
 ROI_RECIPES = ("normalised", "fixed", "multiscale")
 """``normalised``: the crop of 3 × radius resized to the model size (the lesion always fills the

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from mammokit.backend import PAPER_BACKBONES  # the names; BACKBONES below has one entry each
+from mammokit.constants import BACKBONE_MIN_SIZE, BACKBONE_NATIVE_SIZE, PAPER_BACKBONES
 from mammokit.errors import ConfigError, DownloadError, MammokitError
 
 if TYPE_CHECKING:
@@ -55,24 +55,30 @@ class Backbone:
         return "VGGNet19" if self.name == "VGG19" else self.name
 
 
-BACKBONES: dict[str, Backbone] = {b.name: b for b in (
-    Backbone("VGG19", "vgg19", "caffe", 32, 224, "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             _GCS + "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             "253f8cb515780f3b799900260a226db6"),
-    Backbone("InceptionV3", "inception_v3", "tf", 75, 299,
-             "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             _GCS + "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             "bcbd6486424b2319ff4ef7d526e38f63"),
-    Backbone("ResNet152V2", "resnet_v2", "tf", 32, 224, "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             _GCS + "resnet/resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             "ed17cf2e0169df9d443503ef94b23b33"),
-    Backbone("InceptionResNetV2", "inception_resnet_v2", "tf", 75, 299,
-             "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             _GCS + "inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-             "d19885ff4a710c122648d3b5c3b684e4"),
-    Backbone("EfficientNetB5", "efficientnet", "raw", 32, 456, "efficientnetb5_notop.h5",
-             "https://storage.googleapis.com/keras-applications/efficientnetb5_notop.h5",
-             "38879255a25d3c92d5e44e04ae6cec6f"),
+def _entry(name: str, module: str, mode: str, weights_file: str, weights_url: str, weights_md5: str) -> Backbone:
+    """A registry entry; its input sizes come from :mod:`mammokit.constants` (one home for the numbers)."""
+    return Backbone(name, module, mode, BACKBONE_MIN_SIZE[name], BACKBONE_NATIVE_SIZE[name], weights_file,
+                    weights_url, weights_md5)
+
+
+BACKBONES: dict[str, Backbone] = {b.name: b for b in (  # one entry per constants.PAPER_BACKBONES
+    _entry("VGG19", "vgg19", "caffe", "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+           _GCS + "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+           "253f8cb515780f3b799900260a226db6"),
+    _entry("InceptionV3", "inception_v3", "tf",
+           "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+           _GCS + "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+           "bcbd6486424b2319ff4ef7d526e38f63"),
+    _entry("ResNet152V2", "resnet_v2", "tf", "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+           _GCS + "resnet/resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+           "ed17cf2e0169df9d443503ef94b23b33"),
+    _entry("InceptionResNetV2", "inception_resnet_v2", "tf",
+           "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+           _GCS + "inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+           "d19885ff4a710c122648d3b5c3b684e4"),
+    _entry("EfficientNetB5", "efficientnet", "raw", "efficientnetb5_notop.h5",
+           "https://storage.googleapis.com/keras-applications/efficientnetb5_notop.h5",
+           "38879255a25d3c92d5e44e04ae6cec6f"),
 )}
 # Measured with benchmarks/bench_backbones.py (224 px, batch 8, weights=None, TF 2.21 on a shared
 # 2-core x86 CPU, Nov 2026; ±25 % run to run). Seconds per training step after the first, with

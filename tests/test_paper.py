@@ -5,14 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mammokit import paper
+from mammokit import constants, paper
 from mammokit.errors import MammokitError
 
 
 @pytest.mark.parametrize("dataset, source", [("MIAS", "Table 4"), ("private", "Table 3")])
 def test_tables_hold_six_models_with_scores_in_range(dataset, source):
     t = paper.table(dataset)
-    assert list(t.paper_model) == list(paper.MODELS) and (t.source == source).all()
+    assert list(t.paper_model) == list(constants.MODELS) and (t.source == source).all()
     assert t.model.iloc[-1] == "ConvNet"
     scores = t[["precision", "sensitivity", "f_score", "train_accuracy", "auc"]].to_numpy()
     assert ((scores > 0.5) & (scores < 1)).all()
@@ -23,22 +23,25 @@ def test_tables_hold_six_models_with_scores_in_range(dataset, source):
 def test_headline_figures_match_the_tables():
     mias = paper.table("MIAS").set_index("model").loc["ConvNet"]
     private = paper.table("Private").set_index("model").loc["ConvNet"]
-    assert paper.HEADLINE["mias_auc"] == mias.auc == 0.95
-    assert paper.HEADLINE["private_auc"] == private.auc == 0.99
-    assert (paper.HEADLINE["mias_f_score"], paper.HEADLINE["mias_precision"], paper.HEADLINE["mias_sensitivity"]) \
+    assert constants.HEADLINE["mias_auc"] == mias.auc == 0.95
+    assert constants.HEADLINE["private_auc"] == private.auc == 0.99
+    assert (constants.HEADLINE["mias_f_score"], constants.HEADLINE["mias_precision"], constants.HEADLINE["mias_sensitivity"]) \
         == (mias.f_score, mias.precision, mias.sensitivity)
     # Table 4's "Accuracy" (0.94) is the training accuracy; the text gives the test accuracy (0.93)
-    assert paper.HEADLINE["mias_train_accuracy"] == mias.train_accuracy == 0.94
-    assert paper.HEADLINE["mias_test_accuracy"] == mias.accuracy == 0.93
-    assert paper.HEADLINE["private_train_accuracy"] == private.train_accuracy == 0.98
-    assert paper.HEADLINE["private_test_accuracy"] == private.accuracy == 0.97
+    assert constants.HEADLINE["mias_train_accuracy"] == mias.train_accuracy == 0.94
+    assert constants.HEADLINE["mias_test_accuracy"] == mias.accuracy == 0.93
+    assert constants.HEADLINE["private_train_accuracy"] == private.train_accuracy == 0.98
+    assert constants.HEADLINE["private_test_accuracy"] == private.accuracy == 0.97
     assert paper.SPLIT["train_accuracy"] == "training" and paper.SPLIT["accuracy"] == paper.SPLIT["auc"] == "test"
 
 
 def test_protocol_arithmetic_is_the_papers():
     # 5568 inflated images split 60/20: 3341 train and 1114 test, the counts the paper states
-    assert round(5568 * paper.HYPERPARAMETERS["train_split"]) == 3341
-    assert round(5568 * paper.HYPERPARAMETERS["test_split"]) == 1114
+    counts, hp = constants.COUNTS, constants.HYPERPARAMETERS
+    assert round(counts["augmented"] * hp["train_split"]) == counts["train"] == 3341
+    assert round(counts["augmented"] * hp["test_split"]) == counts["test"] == 1114
+    assert counts["benign"] + counts["malignant"] == counts["augmented"] == 5568
+    assert abs(sum(constants.PAPER_SPLIT) - 1) < 1e-9 and counts["factor"] == constants.PAPER_INFLATE_FACTOR
     assert "BEFORE splitting" in paper.PROTOCOL["augmentation"]
     table = paper.protocols()
     assert {"paper", "this kit"} <= set(table.columns) and "threshold" in set(table.aspect)
@@ -80,3 +83,14 @@ def test_unknown_dataset_or_table_shape_is_explained():
         paper.table("DDSM")
     with pytest.raises(MammokitError, match="'model' column"):
         paper.compare(pd.DataFrame({"auc": [0.5]}))
+
+
+def test_backbone_numbers_have_one_entry_per_paper_backbone_and_the_registry_reads_them():
+    from mammokit.transfer import BACKBONES
+
+    for table in (constants.BACKBONE_MIN_SIZE, constants.BACKBONE_NATIVE_SIZE):
+        assert tuple(table) == constants.PAPER_BACKBONES
+    assert tuple(BACKBONES) == constants.PAPER_BACKBONES
+    assert all(b.min_size == constants.BACKBONE_MIN_SIZE[n] and b.native_size == constants.BACKBONE_NATIVE_SIZE[n]
+               for n, b in BACKBONES.items())
+    assert [constants.MODELS[i] for i in range(5)] == [BACKBONES[n].paper_name for n in constants.PAPER_BACKBONES]

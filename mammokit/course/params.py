@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from mammokit.backend import PAPER_BACKBONES
+from mammokit.constants import PAPER_BACKBONES
 from mammokit.course.param_cells import parameter_names, pinned_names
 from mammokit.checks import Check, boolean, folder, integer, list_of, number, one_of, optional, text
 from mammokit.course.profiles import DEFAULT_PROFILE, PROFILES
