@@ -18,6 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from mammokit.errors import ConfigError, DataError
 from mammokit.models import (check_rois, feature_layers, has_feature_map, is_submodel, last_conv_layer,
@@ -132,8 +134,8 @@ def _check_chain(model, x, sub, target) -> None:
                            "mammokit.transfer does) or name a layer of the outer model")
 
 
-def grad_cam(model: keras.Model, images: Any, layer: str | None = None, class_index: int = 1,
-             batch_size: int = 32) -> np.ndarray:
+def grad_cam(model: keras.Model, images: NDArray[np.uint8], layer: str | None = None, class_index: int = 1,
+             batch_size: int = 32) -> NDArray[np.float32]:
     """Grad-CAM heatmaps, one per ROI.
 
     The score differentiated is the class-contrastive logit, taken before the softmax (a
@@ -142,16 +144,20 @@ def grad_cam(model: keras.Model, images: Any, layer: str | None = None, class_in
 
     Parameters
     ----------
-    images : np.ndarray, uint8, shape (S, S), (N, S, S) or (N, S, S, C)
+    model : keras.Model
+        Input the ROI, last layer class probabilities (see the module docstring).
+    images : numpy.ndarray of shape (S, S), (N, S, S) or (N, S, S, C), uint8
         ROIs of the size the model takes.
     layer : str or None
         A layer name (see :func:`feature_layers`); None = :func:`last_conv_layer`.
     class_index : int
         1 = why malignant (default), 0 = why benign.
+    batch_size : int
+        ROIs per gradient pass (memory, not result).
 
     Returns
     -------
-    np.ndarray, float32, shape (N, S, S), values in [0, 1]
+    numpy.ndarray of shape (N, S, S), float32 in [0, 1]
     """
     import cv2
     import tensorflow as tf
@@ -188,8 +194,21 @@ def grad_cam(model: keras.Model, images: Any, layer: str | None = None, class_in
     return np.clip(np.stack(maps), 0.0, 1.0).astype(np.float32)
 
 
-def overlay(roi: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, cmap: str = "jet") -> np.ndarray:
-    """Blend a heatmap (H, W) in [0, 1] over a grayscale ROI (H, W) uint8: RGB float (H, W, 3) in [0, 1]."""
+def overlay(roi: NDArray[np.uint8], heatmap: NDArray[np.floating], alpha: float = 0.4,
+            cmap: str = "jet") -> NDArray[np.float64]:
+    """Blend a heatmap over a grayscale ROI, to show where the model looked.
+
+    Parameters
+    ----------
+    roi : numpy.ndarray of shape (H, W) or (H, W, 1), uint8 (other dtypes scaled by their max)
+    heatmap : numpy.ndarray of shape (H, W), float in [0, 1] (clipped), e.g. from :func:`grad_cam`
+    alpha : float in [0, 1], the heatmap's weight
+    cmap : str, a matplotlib colormap name
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W, 3), float64 RGB in [0, 1]
+    """
     import matplotlib
 
     roi, heatmap = np.asarray(roi), np.asarray(heatmap, dtype=float)
@@ -204,11 +223,26 @@ def overlay(roi: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, cmap: str 
     return np.clip((1 - alpha) * gray[..., None] + alpha * colour, 0.0, 1.0)
 
 
-def select_cases(labels: Any, proba: Any, threshold: float = 0.5, n: int = 4) -> dict[str, np.ndarray]:
-    """Indices of the most confident true positives, false positives, false negatives, true negatives.
+def select_cases(labels: npt.ArrayLike, proba: npt.ArrayLike, threshold: float = 0.5,
+                 n: int = 4) -> dict[str, NDArray[np.intp]]:
+    """Indices of the most confident true positives, false positives, false negatives, true negatives:
+    the cases worth looking at.
 
-    Returns ``{"TP": idx, "FP": idx, "FN": idx, "TN": idx}``, each up to ``n`` indices, the
-    most confident first (highest proba for TP/FP, lowest for FN/TN): the cases worth looking at.
+    Parameters
+    ----------
+    labels : array_like of shape (N,), int 0 (benign) or 1 (malignant)
+    proba : array_like of shape (N,), float in [0, 1], the probability of malignant
+    threshold : float in [0, 1]; ``proba >= threshold`` is called malignant
+    n : int, the most indices per kind
+
+    Returns
+    -------
+    dict {"TP", "FP", "FN", "TN": numpy.ndarray of up to n int indices into labels}
+        The most confident first: highest proba for TP/FP, lowest for FN/TN.
+
+    >>> cases = select_cases([1, 0, 1, 0, 1], [0.9, 0.8, 0.3, 0.1, 0.6], n=2)
+    >>> {kind: idx.tolist() for kind, idx in cases.items()}
+    {'TP': [0, 4], 'FP': [1], 'FN': [2], 'TN': [3]}
     """
     y, p = np.asarray(labels).astype(int), np.asarray(proba, dtype=float)
     if y.shape != p.shape:
