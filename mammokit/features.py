@@ -18,7 +18,9 @@ from collections import OrderedDict
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit.errors import ConfigError
 from mammokit.preprocess import PreprocessConfig
@@ -31,24 +33,69 @@ FEATURES = ("radius_mm", "mean", "std", "skew", "kurtosis", "contrast_to_ring", 
 """The columns of :func:`feature_table`, in order."""
 
 
-def radius_mm(radius_px: np.ndarray, mm_per_pixel: float = MIAS_MM_PER_PIXEL) -> np.ndarray:
-    """Annotated radius in millimetres; a missing radius (NaN) stays NaN."""
+def radius_mm(radius_px: npt.ArrayLike, mm_per_pixel: float = MIAS_MM_PER_PIXEL) -> NDArray[np.float64]:
+    """Annotated radius in millimetres; a missing radius (NaN) stays NaN.
+
+    Parameters
+    ----------
+    radius_px : array_like of shape (N,), float >= 0 or NaN, in film pixels
+    mm_per_pixel : float > 0, the film's pixel pitch (MIAS: 0.2)
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,), float64 mm (NaN where ``radius_px`` is)
+
+    >>> radius_mm([10, np.nan]).tolist()
+    [2.0, nan]
+    """
     return np.asarray(radius_px, dtype=float) * float(mm_per_pixel)
 
 
-def disc_mask(size: int, radius: float) -> np.ndarray:
-    """Boolean (size, size) disc of ``radius`` px around the centre (at least the 3×3 centre)."""
+def disc_mask(size: int, radius: float) -> NDArray[np.bool_]:
+    """A disc around the centre of a square, never smaller than the 3×3 centre.
+
+    Parameters
+    ----------
+    size : int, the square's side in px
+    radius : float, px (below 1.5 counts as 1.5)
+
+    Returns
+    -------
+    numpy.ndarray of shape (size, size), bool
+
+    >>> disc_mask(5, 0).astype(int)
+    array([[0, 0, 0, 0, 0],
+           [0, 1, 1, 1, 0],
+           [0, 1, 1, 1, 0],
+           [0, 1, 1, 1, 0],
+           [0, 0, 0, 0, 0]])
+    """
     c = (size - 1) / 2
     rr, cc = np.mgrid[:size, :size]
     return (rr - c) ** 2 + (cc - c) ** 2 <= max(float(radius), 1.5) ** 2
 
 
-def glcm(image: np.ndarray, mask: np.ndarray, levels: int = GLCM_LEVELS) -> np.ndarray:
-    """Symmetric, normalised grey-level co-occurrence matrix (levels, levels) of pixel pairs one
-    step apart (0°, 45°, 90°, 135° averaged) with both pixels inside ``mask``.
+def glcm(image: NDArray[np.uint8], mask: NDArray[np.bool_], levels: int = GLCM_LEVELS) -> NDArray[np.float64]:
+    """Symmetric, normalised grey-level co-occurrence matrix of pixel pairs one step apart (0°,
+    45°, 90°, 135° pooled) with both pixels inside ``mask``: how often grey level i sits next to j.
 
-    ``image`` uint8 is quantised to ``levels`` grey levels first (as ``skimage.feature.graycomatrix``
-    would be given ``image // (256 // levels)``).
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        Quantised to ``levels`` grey levels first (as ``skimage.feature.graycomatrix`` would be
+        given ``image // (256 // levels)``).
+    mask : numpy.ndarray of shape (H, W), bool
+    levels : int in [2, 256]
+
+    Returns
+    -------
+    numpy.ndarray of shape (levels, levels), float64 >= 0, symmetric, summing to 1 (0 if no pair)
+
+    A top half black and a bottom half white: a third of the pairs cross the edge each way.
+
+    >>> glcm(np.array([[0, 0], [255, 255]], np.uint8), np.ones((2, 2), bool), levels=2).round(3)
+    array([[0.167, 0.333],
+           [0.333, 0.167]])
     """
     q = (image.astype(np.int64) * levels) // 256
     m = np.zeros((levels, levels))
@@ -64,8 +111,17 @@ def glcm(image: np.ndarray, mask: np.ndarray, levels: int = GLCM_LEVELS) -> np.n
     return m / total if total else m
 
 
-def glcm_props(p: np.ndarray) -> dict[str, float]:
-    """scikit-image's ``graycoprops`` definitions of :data:`GLCM_PROPS` for one normalised GLCM."""
+def glcm_props(p: NDArray[np.floating]) -> dict[str, float]:
+    """scikit-image's ``graycoprops`` definitions of :data:`GLCM_PROPS` for one normalised GLCM.
+
+    Parameters
+    ----------
+    p : numpy.ndarray of shape (L, L), float >= 0 summing to 1 (from :func:`glcm`)
+
+    Returns
+    -------
+    dict of :data:`GLCM_PROPS` to float (``correlation`` in [-1, 1]; 1 for a flat patch)
+    """
     i, j = np.mgrid[:p.shape[0], :p.shape[1]]
     mu_i, mu_j = (i * p).sum(), (j * p).sum()
     sd_i, sd_j = np.sqrt(((i - mu_i) ** 2 * p).sum()), np.sqrt(((j - mu_j) ** 2 * p).sum())
@@ -75,9 +131,19 @@ def glcm_props(p: np.ndarray) -> dict[str, float]:
             "correlation": float(corr)}
 
 
-def segment_lesion(roi: np.ndarray, radius: float) -> np.ndarray:
-    """Boolean mask of the bright blob containing the ROI's centre: Otsu threshold over a disc of
-    1.5 × ``radius`` (px in ROI coordinates), the connected component nearest the centre."""
+def segment_lesion(roi: NDArray[np.uint8], radius: float) -> NDArray[np.bool_]:
+    """The bright blob containing the ROI's centre: Otsu threshold over a disc of 1.5 × ``radius``,
+    the connected component nearest the centre (the annotated disc if nothing is brighter).
+
+    Parameters
+    ----------
+    roi : numpy.ndarray of shape (S, S), uint8
+    radius : float, the annotated radius in ROI px
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, S), bool
+    """
     size = roi.shape[0]
     search = disc_mask(size, 1.5 * radius)
     values = roi[search]
@@ -94,9 +160,21 @@ def segment_lesion(roi: np.ndarray, radius: float) -> np.ndarray:
     return lab == lab[rr[nearest], cc[nearest]]
 
 
-def shape_features(mask: np.ndarray, radius: float) -> dict[str, float]:
-    """Area relative to the annotated disc, eccentricity (from second moments), solidity
-    (area / convex hull area) and compactness (perimeter² / 4π area; 1 for a disc)."""
+def shape_features(mask: NDArray[np.bool_], radius: float) -> dict[str, float]:
+    """The shape of a segmented lesion, in numbers a logistic regression can weigh.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray of shape (S, S), bool (from :func:`segment_lesion`)
+    radius : float, the annotated radius in ROI px
+
+    Returns
+    -------
+    dict
+        ``area_ratio`` (area / annotated disc), ``eccentricity`` in [0, 1] (second moments),
+        ``solidity`` in (0, 1] (area / convex hull area), ``compactness`` (perimeter² / 4π area;
+        1 for a disc).
+    """
     area = float(mask.sum())
     m = cv2.moments(mask.astype(np.uint8), binaryImage=True)
     mu20, mu02, mu11 = (m[k] / max(m["m00"], 1) for k in ("mu20", "mu02", "mu11"))
@@ -112,9 +190,18 @@ def shape_features(mask: np.ndarray, radius: float) -> dict[str, float]:
             "compactness": perimeter ** 2 / (4 * np.pi * area) if area else 1.0}
 
 
-def roi_features(roi: np.ndarray, radius: float) -> dict[str, float]:
-    """Intensity, texture and shape features of one uint8 (S, S) ROI whose lesion has ``radius``
-    px in the ROI's own pixels (see :func:`feature_table` for that conversion)."""
+def roi_features(roi: NDArray[np.uint8], radius: float) -> dict[str, float]:
+    """Intensity, texture and shape features of one ROI.
+
+    Parameters
+    ----------
+    roi : numpy.ndarray of shape (S, S) or (S, S, 1), uint8
+    radius : float, the lesion's radius in the ROI's own px (see :func:`feature_table`)
+
+    Returns
+    -------
+    dict of :data:`FEATURES` but ``radius_mm`` to float (intensities as fractions of 255)
+    """
     roi = np.asarray(roi)
     if roi.ndim == 3:
         roi = roi[..., 0]
@@ -164,13 +251,24 @@ MARGIN_WINDOW_MM = 80.0
 """Side of the film-resolution window :func:`margin_table` cuts (holds MIAS's largest radius, 35 mm)."""
 
 
-def margin_features(roi: np.ndarray, radius: float, mm_per_pixel: float = MIAS_MM_PER_PIXEL,
+def margin_features(roi: NDArray[np.uint8], radius: float, mm_per_pixel: float = MIAS_MM_PER_PIXEL,
                     sigma_mm: float = 1.0, ring_mm: float = 6.0) -> dict[str, float]:
-    """:data:`MARGIN_FEATURES` of one uint8 (S, S) window centred on a lesion of ``radius`` px.
+    """:data:`MARGIN_FEATURES` of one window centred on a lesion.
 
-    Every scale is in millimetres (smoothing ``sigma_mm``, a ring of ``ring_mm`` outside the
-    border), so lesions of every size are measured alike. ``margin_sharpness`` is the share of
-    the drop from the lesion's core to beyond the border that happens within 1 mm of the border.
+    Every scale is in millimetres, so lesions of every size are measured alike.
+
+    Parameters
+    ----------
+    roi : numpy.ndarray of shape (S, S), uint8, at film resolution
+    radius : float, the lesion's radius in px
+    mm_per_pixel : float > 0
+    sigma_mm, ring_mm : float > 0, the smoothing and the width of the ring outside the border
+
+    Returns
+    -------
+    dict of :data:`MARGIN_FEATURES` to float
+        ``margin_sharpness`` is the share of the drop from the lesion's core to beyond the
+        border that happens within 1 mm of the border.
 
     >>> yy, xx = np.mgrid[:101, :101]
     >>> disc = np.where((yy - 50) ** 2 + (xx - 50) ** 2 <= 20 ** 2, 200, 50).astype(np.uint8)
