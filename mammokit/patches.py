@@ -27,11 +27,15 @@ import json
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit.errors import ConfigError, DataError
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
+from mammokit import profiles
 from mammokit.cache import file_stats, read_cache, save_cached
+from mammokit.checks import integer, require
 from mammokit.constants import MIAS_MM_PER_PIXEL
 from mammokit.roi import RoiDataset, class_counts, extract_roi
 
@@ -67,9 +71,20 @@ def window_pixels(window_mm: float, mm_per_pixel: float = MIAS_MM_PER_PIXEL) -> 
     return max(8, int(round(window_mm / mm_per_pixel)))
 
 
-def cut_windows(result: PreprocessResult, rows: Any, cols: Any, window_px: int, size: int) -> np.ndarray:
-    """Windows of ``window_px`` film pixels centred on input (rows, cols), resized to ``size``:
-    (N, size, size) uint8, cut and flipped as :func:`mammokit.roi.lesion_roi` cuts a fixed window."""
+def cut_windows(result: PreprocessResult, rows: npt.ArrayLike, cols: npt.ArrayLike, window_px: int,
+                size: int) -> NDArray[np.uint8]:
+    """Windows centred on film points, cut and flipped as :func:`mammokit.roi.lesion_roi` cuts a fixed window.
+
+    Parameters
+    ----------
+    result : PreprocessResult of the film
+    rows, cols : array_like of shape (N,), float, centres in INPUT film coordinates
+    window_px, size : int, the window's side in film px and its side after resizing
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, size, size), uint8
+    """
     rows, cols = np.asarray(rows, float).reshape(-1), np.asarray(cols, float).reshape(-1)
     if not len(rows):
         return np.zeros((0, size, size), np.uint8)
@@ -79,11 +94,20 @@ def cut_windows(result: PreprocessResult, rows: Any, cols: Any, window_px: int, 
     return np.ascontiguousarray(out[:, :, ::-1]) if result.flipped else out
 
 
-def cut_scales(result: PreprocessResult, rows: Any, cols: Any, window_px: int, size: int,
-               scales: tuple[float, ...] = (1.0,)) -> np.ndarray:
-    """:func:`cut_windows` at each of ``scales`` × ``window_px`` around the same centres: (N, S, S)
-    for one scale, else (N, S, S, C) with one channel per scale (the model sees fine detail and
-    context at once, like ``mammokit.roi``'s multiscale ROIs)."""
+def cut_scales(result: PreprocessResult, rows: npt.ArrayLike, cols: npt.ArrayLike, window_px: int, size: int,
+               scales: tuple[float, ...] = (1.0,)) -> NDArray[np.uint8]:
+    """:func:`cut_windows` at each of ``scales`` × ``window_px`` around the same centres, one channel
+    per scale: the model sees fine detail and context at once (like ``mammokit.roi``'s multiscale ROIs).
+
+    Parameters
+    ----------
+    result, rows, cols, window_px, size : as :func:`cut_windows`
+    scales : tuple of C floats > 0
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, size, size) for one scale, else (N, size, size, C), uint8
+    """
     parts = [cut_windows(result, rows, cols, max(8, int(round(window_px * k))), size) for k in scales]
     return parts[0] if len(parts) == 1 else np.stack(parts, axis=-1)
 
@@ -97,10 +121,20 @@ def parse_scales(text: Any) -> tuple[float, ...]:
     return tuple(float(k) for k in str(text).split(",")) if text and str(text) != "nan" else (1.0,)
 
 
-def clear_of_lesions(rows: np.ndarray, cols: np.ndarray, half: float, lesions: np.ndarray) -> np.ndarray:
-    """True where the square window (centre rows/cols, half side ``half``) misses every circle of
-    ``lesions`` (K, 3: row, col, radius incl. any clearance): the closest point of the square to
-    each centre is farther than the radius.
+def clear_of_lesions(rows: NDArray[np.floating], cols: NDArray[np.floating], half: float,
+                     lesions: npt.ArrayLike) -> NDArray[np.bool_]:
+    """Which square windows miss every lesion circle: the closest point of the square to each
+    circle's centre is farther than its radius.
+
+    Parameters
+    ----------
+    rows, cols : numpy.ndarray of shape (N,), float, window centres in film px
+    half : float, half the window's side in px
+    lesions : array_like of shape (K, 3), float: row, col, radius (clearance included)
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,), bool
 
     >>> clear_of_lesions(np.array([0., 100.]), np.array([0., 0.]), 10, np.array([[30., 0., 25.]])).tolist()
     [False, True]
@@ -155,8 +189,18 @@ def _dataset(images: np.ndarray, table: pd.DataFrame) -> RoiDataset:
     return RoiDataset(images, table, table["label"].to_numpy(np.int64), table["patient_id"].to_numpy(str))
 
 
-def tissue_share(mask: np.ndarray, window_px: int) -> np.ndarray:
-    """Per pixel, the share of a ``window_px`` window centred there that lies in the breast ``mask``."""
+def tissue_share(mask: NDArray[np.bool_], window_px: int) -> NDArray[np.float32]:
+    """Per pixel, the share of a ``window_px`` window centred there that lies in the breast ``mask``.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray of shape (H, W), bool
+    window_px : int, the window's side in px
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), float32 in [0, 1]
+    """
     import cv2
 
     return cv2.boxFilter(mask.astype(np.float32), -1, (window_px, window_px), normalize=True,
@@ -217,7 +261,7 @@ def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = No
     ``min_tissue`` of the window is breast — lesions lie in the breast, so a window of mostly
     background would be an easy negative — the window clear of every lesion circle widened by
     ``clearance_mm``); ``cfg``: the preprocessing (None:
-    the defaults; pass notebook 02's, e.g. from :func:`mammokit.roi.config_from_run`); ``seed``:
+    the defaults; pass the run's, e.g. from :func:`mammokit.roi.rois_for_run`); ``seed``:
     the jitter and negative draws. Films with an abnormality that has no centre are skipped.
     Cached under ``paths.cache_dir()/patches/<key>``; ``cache=False`` recomputes, writes nothing.
     ``groups`` are patient ids; the table has :data:`TABLE_COLUMNS`.
@@ -230,11 +274,9 @@ def build_patch_dataset(catalog: pd.DataFrame, cfg: PreprocessConfig | None = No
     cfg = cfg or PreprocessConfig()
     if not isinstance(cfg, PreprocessConfig):
         raise ConfigError(f"cfg must be a PreprocessConfig, got {type(cfg).__name__}")
-    if not (isinstance(size, (int, np.integer)) and 8 <= size <= 512):
-        raise ConfigError(f"size={size!r} must be an integer number of pixels in [8, 512] (e.g. 64)")
+    require(profiles.ROI_SIZE, size, "size", hint="(pixels, e.g. 64)")
     for name, value in (("jitter", jitter), ("negatives", negatives)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= 1000:
-            raise ConfigError(f"{name}={value!r} must be an integer in [0, 1000]")
+        require(integer(0, 1000), value, name)
     if isinstance(min_tissue, bool) or not isinstance(min_tissue, (int, float)) or not 0 <= min_tissue <= 1:
         raise ConfigError(f"min_tissue={min_tissue!r} must be a share of the window in [0, 1]")
     if isinstance(clearance_mm, bool) or not isinstance(clearance_mm, (int, float)) or not 0 <= clearance_mm <= 100:
@@ -302,20 +344,26 @@ def _map_predict(model_or_detector: Any, windows: np.ndarray, window_mm: float, 
     return predict_proba(model_or_detector, windows, batch_size=256)
 
 
-def lesion_map(model_or_detector: Any, image: np.ndarray | PreprocessResult, cfg: PreprocessConfig | None = None, *,
-               stride_mm: float = STRIDE_MM, window_mm: float | None = None,
-               mm_per_pixel: float = MIAS_MM_PER_PIXEL, tta: bool = False) -> np.ndarray:
-    """Sliding-window lesion probability over a whole film: (H, W) float32 in the INPUT film's
-    coordinates (the catalog's ``row``/``col``), NaN outside the breast mask.
+def lesion_map(model_or_detector: Any, image: NDArray[np.integer] | PreprocessResult,
+               cfg: PreprocessConfig | None = None, *, stride_mm: float = STRIDE_MM, window_mm: float | None = None,
+               mm_per_pixel: float = MIAS_MM_PER_PIXEL, tta: bool = False) -> NDArray[np.float32]:
+    """Sliding-window lesion probability over a whole film: windows every ``stride_mm`` on the breast,
+    cut as :func:`build_patch_dataset` cuts them, scored in ONE predict call, interpolated back.
 
-    ``image``: a 2-D film as read (preprocessed here with ``cfg``, as the training windows were;
-    pass notebook 02's choice) or a :class:`mammokit.preprocess.PreprocessResult`.
-    ``model_or_detector``: a detector (:func:`mammokit.detector.lesion_detector`; its window size
-    ``window_mm`` and ``scales`` are used) or a Keras model taking one-scale uint8 windows (its
-    input size; the window is ``window_mm``, default :data:`WINDOW_MM`). Windows are centred every ``stride_mm`` on the
-    breast, cut exactly as :func:`build_patch_dataset` cuts them, scored in ONE predict call
-    (``tta``: also the detector's 8 dihedral views, 8× slower), and the grid of probabilities is
-    interpolated back to the film's pixels.
+    Parameters
+    ----------
+    model_or_detector : detector or keras.Model
+        A detector (:func:`mammokit.detector.lesion_detector`; its ``window_mm`` and ``scales``
+        are used) or a Keras model taking one-scale uint8 windows of its input size.
+    image : numpy.ndarray of shape (H, W), uint8 or uint16, or PreprocessResult
+        A film as read (preprocessed here with ``cfg``, as the training windows were: pass
+        notebook 02's choice), or its preprocessing.
+    stride_mm, window_mm, mm_per_pixel : float, mm (``window_mm`` None: the detector's or :data:`WINDOW_MM`)
+    tta : bool, also score the detector's 8 dihedral views (8× slower)
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), float32 in [0, 1], NaN outside the breast mask; INPUT coordinates
     """
     import cv2
 
