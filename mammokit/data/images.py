@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from mammokit.errors import DataError
 from mammokit.files import write_bytes
@@ -66,11 +67,19 @@ def _pgm_header(data: bytes, path: Path, complete: bool = True) -> tuple[bytes, 
     return magic, width, height, maxval, pos + 1  # exactly one whitespace byte after maxval
 
 
-def read_pgm(path: Path | str) -> np.ndarray:
-    """Read a binary (P5) or ASCII (P2) PGM: (height, width) uint8 if maxval ≤ 255, else uint16.
+def read_pgm(path: Path | str) -> NDArray[np.uint8] | NDArray[np.uint16]:
+    """Read a binary (P5) or ASCII (P2) PGM, the MIAS format.
 
     16-bit P5 samples are big-endian (the PGM standard). A file with more or fewer pixel
     bytes than its header announces raises :class:`DataError` instead of being reshaped.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path of a regular file
+
+    Returns
+    -------
+    numpy.ndarray of shape (height, width), uint8 if maxval ≤ 255, else uint16 (0..maxval)
     """
     path = Path(path)
     data = _read_bytes(path)
@@ -118,8 +127,27 @@ def pgm_shape(path: Path | str) -> tuple[int, int]:
     return height, width
 
 
-def write_pgm(path: Path | str, image: np.ndarray, comment: str | None = None) -> Path:
-    """Write a 2-D uint8 or uint16 array as binary PGM (P5); 16-bit samples big-endian."""
+def write_pgm(path: Path | str, image: NDArray[np.uint8] | NDArray[np.uint16], comment: str | None = None) -> Path:
+    r"""Write an image as binary PGM (P5), atomically; 16-bit samples big-endian.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    image : numpy.ndarray of shape (H, W), uint8 or uint16
+    comment : str or None, a ``#`` line in the header
+
+    Returns
+    -------
+    pathlib.Path written
+
+    Width before height in the header, then the samples, the high byte first:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_pgm(Path(folder) / "tiny.pgm", np.array([[0, 1000]], np.uint16))
+    ...     path.read_bytes(), read_pgm(path).tolist()
+    (b'P5\n2 1\n65535\n\x00\x00\x03\xe8', [[0, 1000]])
+    """
     image = np.asarray(image)
     if image.ndim != 2 or image.dtype not in (np.uint8, np.uint16):
         raise DataError(f"write_pgm({path}): expected a 2-D uint8/uint16 array, got "
@@ -150,8 +178,17 @@ def _read_bytes(path: Path) -> bytes:
         return fh.read()
 
 
-def read_png(path: Path | str) -> np.ndarray:
-    """Read PNG/JPEG/TIFF with OpenCV, keeping 16-bit depth; colour is converted to gray."""
+def read_png(path: Path | str) -> NDArray[np.uint8] | NDArray[np.uint16]:
+    """Read PNG/JPEG/TIFF with OpenCV, keeping 16-bit depth; colour is converted to gray.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path of a regular file
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8 or uint16
+    """
     import cv2
 
     path = Path(path)
@@ -172,10 +209,18 @@ def read_png(path: Path | str) -> np.ndarray:
     return image
 
 
-def read_image(path: Path | str) -> np.ndarray:
-    """A 2-D ``uint8``/``uint16`` array from a PGM, PNG (or JPEG/TIFF) or DICOM file.
+def read_image(path: Path | str) -> NDArray[np.uint8] | NDArray[np.uint16]:
+    """An image from a PGM, PNG (or JPEG/TIFF) or DICOM file, whichever it is.
 
     The format is chosen by the file's first bytes (magic number), then by its suffix.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path of a regular file
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8 or uint16 (a DICOM as :func:`mammokit.data.dicom.read_dicom` gives it)
     """
     path = Path(os.fspath(path))
     with _open(path) as fh:
