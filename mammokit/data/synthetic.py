@@ -162,11 +162,24 @@ def _label(rng: np.random.Generator, image: np.ndarray, tissue: np.ndarray) -> N
 
 def make_phantom(seed: int | np.random.SeedSequence, size: int, side: str, background: str,
                  lesions: list[dict]) -> dict:
-    """One film: ``image`` (uint8, size×size), ``clean`` (uint8), ``breast_mask``, ``lesion_mask`` (bool), ``lesions``.
+    """One phantom film with its ground truth (masks a real film does not have).
 
-    ``lesions`` are dicts with ``abnormality`` (CIRC/MISC/SPIC), ``severity`` (B/M),
-    ``radius`` (px) and ``contrast`` (added density); centres are drawn inside the breast.
-    Returned lesions carry ``row``/``col`` in the final (side-flipped) image.
+    Parameters
+    ----------
+    seed : int or numpy.random.SeedSequence
+    size : int, the film's side in px
+    side : {"L", "R"}; a right film is mirrored so the chest wall is on the right
+    background : {"F", "G", "D"}, fatty, glandular or dense tissue
+    lesions : list of dict
+        ``abnormality`` (CIRC/MISC/SPIC), ``severity`` (B/M), ``radius`` (px), ``contrast``
+        (added density); centres are drawn inside the breast.
+
+    Returns
+    -------
+    dict
+        ``image`` and ``clean`` (noise-free): numpy.ndarray of shape (size, size), uint8;
+        ``breast_mask``, ``lesion_mask``: (size, size) bool; ``lesions``: the input dicts with
+        ``row``/``col`` in the final (side-flipped) image.
     """
     rng = np.random.default_rng(seed)
     mask, depth, pectoral, nipple = _breast(rng, size)
