@@ -6,7 +6,10 @@ import math
 from typing import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from mammokit.plots.style import imshow_gray, subplots
 
@@ -15,9 +18,21 @@ __all__ = ["table1_gallery", "class_balance", "image_grid", "leakage_plot"]
 _CLASS_NAMES = {0: "benign", 1: "malignant"}
 
 
-def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, ncols: int = 6,
-               size: float = 1.8, suptitle: str | None = None):
-    """A grid of 2-D grayscale images (uint8 or float), one title each. Returns the Figure."""
+def image_grid(images: Sequence[NDArray[np.uint8] | NDArray[np.floating]], titles: Sequence[str] | None = None,
+               ncols: int = 6, size: float = 1.8, suptitle: str | None = None) -> Figure:
+    """A grid of grayscale images, one title each.
+
+    Parameters
+    ----------
+    images : sequence of numpy.ndarray of shape (H, W) or (H, W, C) (first channel shown)
+        uint8 in [0, 255] or float in [0, 1] (an image whose max is above 1 is shown on 0-255).
+    titles : sequence of str, one per image, or None
+    ncols, size, suptitle : int, inches per panel, str or None
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
 
     images = list(images)
     nrows = max(1, math.ceil(len(images) / ncols))
@@ -40,8 +55,19 @@ def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None
     return fig
 
 
-def table1_gallery(image: np.ndarray, distinct: bool = False, ncols: int = 8):
-    """The ROI and every Table-1 variant of it, titled ``<operation> <value>``, row by row."""
+def table1_gallery(image: NDArray[np.uint8], distinct: bool = False, ncols: int = 8) -> Figure:
+    """The ROI and every Table-1 variant of it, titled ``<operation> <value>``, row by row.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (S, S), uint8
+    distinct : bool, only the variants that differ (see :func:`mammokit.augment.variants`)
+    ncols : int
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from mammokit import augment
 
     pairs = augment.variants(distinct=distinct)
@@ -50,8 +76,18 @@ def table1_gallery(image: np.ndarray, distinct: bool = False, ncols: int = 8):
     return image_grid(images, titles, ncols=ncols, suptitle="Table 1 of the paper, applied to one ROI")
 
 
-def class_balance(**label_sets: np.ndarray):
-    """Bar chart of benign/malignant counts for each named label set (e.g. before=..., after=...)."""
+def class_balance(**label_sets: npt.ArrayLike) -> Figure:
+    """Bar chart of benign/malignant counts for each named label set.
+
+    Parameters
+    ----------
+    **label_sets : array_like of shape (N,), int 0 (benign) or 1 (malignant)
+        One per bar group, named by the keyword (e.g. ``before=..., after=...``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import seaborn as sns
 
     rows = []

@@ -1,25 +1,34 @@
 """Figures for the lesion-vs-normal task (issue 20): the sliding-window lesion map over a film."""
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from mammokit.plots.style import imshow_gray, subplots
 
 __all__ = ["lesion_map_figure"]
 
 
-def lesion_map_figure(film: np.ndarray, proba_map: np.ndarray, lesions: pd.DataFrame | None = None, *,
-                      title: str | None = None, alpha: float = 0.45, vmax: float = 1.0) -> Any:
+def lesion_map_figure(film: NDArray[np.integer], proba_map: NDArray[np.floating], lesions: pd.DataFrame | None = None, *,
+                      title: str | None = None, alpha: float = 0.45, vmax: float = 1.0) -> Figure:
     """The film (left) and the lesion probability map over it (right), with the annotated lesions
     as circles on both.
 
-    ``film``: the 2-D film in the map's coordinates (as read, or ``PreprocessResult.cleaned``);
-    ``proba_map``: :func:`mammokit.patches.lesion_map` of it (NaN outside the breast: not drawn);
-    ``lesions``: catalog rows of this film (``row, col, radius``; rows without a centre are
-    skipped) — normal films have none.
+    Parameters
+    ----------
+    film : numpy.ndarray of shape (H, W), uint8 or uint16
+        In the map's coordinates (as read, or ``PreprocessResult.cleaned``).
+    proba_map : numpy.ndarray of shape (H, W), float in [0, 1]
+        :func:`mammokit.patches.lesion_map` of it (NaN outside the breast: not drawn).
+    lesions : pandas.DataFrame or None
+        Catalog rows of this film (``row, col, radius``; rows without a centre are skipped).
+    title, alpha, vmax : str or None, the map's opacity in [0, 1], the colour scale's top
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     from matplotlib.patches import Circle
 

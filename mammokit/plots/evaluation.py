@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from matplotlib.figure import Figure
 
 from mammokit.plots.style import figure, imshow_gray
@@ -56,8 +57,19 @@ def roc_curves(predictions: Any, *, title: str = "ROC curves (cf. the paper's Fi
     return fig
 
 
-def confusion_heatmaps(matrices: Mapping[str, np.ndarray], *, figsize_per: float = 3.2) -> Figure:
-    """One annotated 2×2 heatmap per model: counts and the share of each true class (row %)."""
+def confusion_heatmaps(matrices: Mapping[str, NDArray[np.integer]], *, figsize_per: float = 3.2) -> Figure:
+    """One annotated 2×2 heatmap per model: counts and the share of each true class (row %).
+
+    Parameters
+    ----------
+    matrices : mapping of model name to numpy.ndarray of shape (2, 2), int counts
+        ``[[TN, FP], [FN, TP]]`` as :func:`mammokit.evaluate.confusion` gives them.
+    figsize_per : float, inches per heatmap
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import seaborn as sns
 
     fig = figure(figsize=(figsize_per * len(matrices), figsize_per), layout="constrained")
@@ -124,12 +136,23 @@ def reliability_curve(predictions: Any, *, bins: int = 10, title: str = "Reliabi
     return fig
 
 
-def grad_cam_grid(rois: np.ndarray, heatmaps: np.ndarray, cases: Mapping[str, Sequence[int]], *,
-                  proba: np.ndarray | None = None, captions: Sequence[str] | None = None, alpha: float = 0.4,
+def grad_cam_grid(rois: NDArray[np.uint8], heatmaps: NDArray[np.floating], cases: Mapping[str, Sequence[int]], *,
+                  proba: NDArray[np.floating] | None = None, captions: Sequence[str] | None = None, alpha: float = 0.4,
                   title: str = "Grad-CAM: where the model looked", size: float = 2.2) -> Figure:
     """Rows of cases (e.g. TP / FP / FN from :func:`mammokit.explain.select_cases`): ROI and overlay pairs.
 
-    ``rois`` (N, S, S) uint8 and ``heatmaps`` (N, S, S) in [0, 1] share the indexing of ``cases``.
+    Parameters
+    ----------
+    rois : numpy.ndarray of shape (N, S, S), uint8
+    heatmaps : numpy.ndarray of shape (N, S, S), float in [0, 1] (:func:`mammokit.explain.grad_cam`)
+    cases : mapping of row name to indices into ``rois``
+    proba : numpy.ndarray of shape (N,), float in [0, 1], or None; shown in the captions
+    captions : sequence of N str, or None
+    alpha, title, size : the overlay's opacity in [0, 1], str, inches per panel
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     from mammokit.explain import overlay
 

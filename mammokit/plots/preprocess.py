@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from mammokit.plots.style import imshow_gray, subplots
 
@@ -17,10 +19,21 @@ def _fig(rows: int, cols: int, size: float = 2.6):
     return fig, axes
 
 
-def noise_filter_grid(clean: np.ndarray, noisy: Mapping[str, np.ndarray],
-                      filtered: Mapping[str, Mapping[str, np.ndarray]]):
+def noise_filter_grid(clean: NDArray[np.uint8], noisy: Mapping[str, NDArray[np.uint8]],
+                      filtered: Mapping[str, Mapping[str, NDArray[np.uint8]]]) -> Figure:
     """Rows: noise kinds; columns: the noisy image then each filter's output, PSNR (dB) vs ``clean``
-    in the titles. ``filtered[noise][filter]`` is a uint8 image like ``clean``."""
+    in the titles.
+
+    Parameters
+    ----------
+    clean : numpy.ndarray of shape (H, W), uint8
+    noisy : mapping of noise kind to numpy.ndarray of shape (H, W), uint8
+    filtered : mapping of noise kind to (filter name to numpy.ndarray of shape (H, W), uint8)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from mammokit.preprocess import psnr
 
     filters = list(next(iter(filtered.values())))
@@ -35,8 +48,18 @@ def noise_filter_grid(clean: np.ndarray, noisy: Mapping[str, np.ndarray],
     return fig
 
 
-def clahe_before_after(before: np.ndarray, after: np.ndarray, title: str = "CLAHE"):
-    """The image and its grey-level histogram before and after contrast enhancement."""
+def clahe_before_after(before: NDArray[np.uint8], after: NDArray[np.uint8], title: str = "CLAHE") -> Figure:
+    """The image and its grey-level histogram before and after contrast enhancement.
+
+    Parameters
+    ----------
+    before, after : numpy.ndarray of shape (H, W), uint8
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig, axes = _fig(2, 2, 3.2)
     for col, (name, image) in enumerate([("before", before), ("after", after)]):
         imshow_gray(axes[0, col], image, f"{title}: {name}", vmin=0, vmax=255)
@@ -48,9 +71,19 @@ def clahe_before_after(before: np.ndarray, after: np.ndarray, title: str = "CLAH
     return fig
 
 
-def mask_steps_figure(image: np.ndarray, steps: Mapping):
+def mask_steps_figure(image: NDArray[np.uint8], steps: Mapping) -> Figure:
     """The breast-mask recipe of :func:`mammokit.preprocess.mask_steps`, one panel per step,
-    with the histogram and the threshold (Otsu's, and Otsu's + offset)."""
+    with the histogram and the threshold (Otsu's, and Otsu's + offset).
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8, the image the steps were computed on
+    steps : dict from :func:`mammokit.preprocess.mask_steps` of it
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     names = ["binary", "opened", "closed", "largest", "filled"]
     fig, axes = _fig(1, len(names) + 2, 2.4)
     imshow_gray(axes[0, 0], image, "input")
@@ -68,8 +101,18 @@ def mask_steps_figure(image: np.ndarray, steps: Mapping):
     return fig
 
 
-def preprocess_stages(result, centres: np.ndarray | None = None):
-    """Original, denoised, enhanced, mask with crop box and lesion centres, final image."""
+def preprocess_stages(result, centres: NDArray[np.floating] | None = None) -> Figure:
+    """Original, denoised, enhanced, mask with crop box and lesion centres, final image.
+
+    Parameters
+    ----------
+    result : mammokit.preprocess.PreprocessResult
+    centres : numpy.ndarray of shape (K, 2), float (row, col) in INPUT coordinates, or None
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.patches as mpatches
 
     fig, axes = _fig(1, 5, 2.8)
@@ -93,10 +136,20 @@ def preprocess_stages(result, centres: np.ndarray | None = None):
     return fig
 
 
-def roi_contact_sheet(images: np.ndarray, titles: Sequence[str] | None = None, ncols: int = 10,
-                      size: float = 1.3):
-    """A grid of ROIs (N, S, S) uint8 with optional short titles: the "does it look like breast
-    tissue?" check."""
+def roi_contact_sheet(images: NDArray[np.uint8], titles: Sequence[str] | None = None, ncols: int = 10,
+                      size: float = 1.3) -> Figure:
+    """A grid of ROIs with optional short titles: the "does it look like breast tissue?" check.
+
+    Parameters
+    ----------
+    images : numpy.ndarray of shape (N, S, S), uint8
+    titles : sequence of N str, or None
+    ncols, size : int, inches per panel
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     n = len(images)
     nrows = max(1, -(-n // ncols))
     fig, axes = _fig(nrows, ncols, size)
@@ -111,9 +164,20 @@ def roi_contact_sheet(images: np.ndarray, titles: Sequence[str] | None = None, n
     return fig
 
 
-def patch_grid(patches: np.ndarray, table, steps: int):
+def patch_grid(patches: NDArray[np.uint8], table, steps: int) -> Figure:
     """Sliding-window patches laid out as on the film; green frame = lesion, grey = no lesion,
-    with the fraction of the annotated circle inside each window."""
+    with the fraction of the annotated circle inside each window.
+
+    Parameters
+    ----------
+    patches : numpy.ndarray of shape ((2 steps + 1)², S, S), uint8, row by row
+    table : pandas.DataFrame, one row per patch with ``overlap`` (in [0, 1]) and ``label`` (0/1)
+    steps : int, windows each side of the centre
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     side = 2 * steps + 1
     fig, axes = _fig(side, side, 1.4)
     for ax, patch, (_, row) in zip(axes.ravel(), patches, table.iterrows()):
