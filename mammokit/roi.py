@@ -21,6 +21,7 @@ import pandas as pd
 
 from mammokit.cache import file_stats, read_cache, save_cached
 from mammokit.constants import MIAS_MM_PER_PIXEL
+from mammokit.constants import MIAS_MM_PER_PIXEL
 from mammokit.errors import ConfigError, DataError
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, centres_inside, preprocess
 
@@ -245,19 +246,6 @@ MASSES = ("CIRC", "SPIC", "MISC")
 LESIONS = ("all", "masses")
 
 
-def config_from_run(run_dir: Path | str) -> tuple[PreprocessConfig, str]:
-    """The ``PreprocessConfig`` notebook 02 recorded in ``run_dir`` (its metrics' ``config``), or the
-    defaults when there is none, with a sentence saying which, so the student's choice in 02 reaches
-    notebooks 03-06 and they say so."""
-    from mammokit import runs
-
-    recorded = runs.read_records(run_dir).get("02_preprocessing", {}).get("config")
-    if recorded is None:
-        return PreprocessConfig(), "preprocessing: the kit's defaults (no notebook 02 settings in this RUN_DIR)"
-    cfg = PreprocessConfig.from_dict(recorded)
-    return cfg, f"preprocessing from notebook 02 (this RUN_DIR): {describe_config(cfg)}"
-
-
 def describe_config(cfg: PreprocessConfig) -> str:
     """One line a student can read: the chain, then what differs from the defaults.
 
@@ -296,19 +284,23 @@ def class_counts(data: RoiDataset, labels: tuple[tuple[int, str], ...] = ((0, "b
 
 def rois_for_run(data: str | Path, run_dir: Path | str, size: int = 96, lesions: str = "all",
                  log: Callable[[str], None] | None = print) -> tuple[RoiDataset, PreprocessConfig]:
-    """The ROIs notebooks 03-06 start from: the catalog of ``data`` (as
-    :func:`mammokit.data.load_catalog` takes it), preprocessed as notebook 02 chose in ``run_dir``
-    (:func:`config_from_run`), cut at ``size`` px and narrowed to ``lesions``
-    (:func:`select_lesions`). ``log`` gets where the preprocessing came from and the class counts.
+    """The ROIs a run's later notebooks start from: the catalog of ``data`` (as
+    :func:`mammokit.data.load_catalog` takes it), preprocessed as chosen for ``run_dir``
+    (:func:`mammokit.runs.preprocess_choice`: the recorded choice, else the defaults), cut at
+    ``size`` px and narrowed to ``lesions`` (:func:`select_lesions`). ``log`` gets where the
+    preprocessing came from and the class counts.
 
     Returns ``(rois, cfg)``: the :class:`RoiDataset` and the :class:`PreprocessConfig` used.
     """
+    from mammokit import runs
     from mammokit.data import load_catalog
 
     catalog = load_catalog(data)
-    cfg, source = config_from_run(run_dir)
+    choice = runs.preprocess_choice(run_dir)
+    cfg = PreprocessConfig.from_dict(choice.settings)
     if log:
-        log(source)
+        log(f"preprocessing {choice.source}: {describe_config(cfg)}" if choice.recorded
+            else f"preprocessing: {choice.source}")
     rois = select_lesions(build_roi_dataset(catalog, cfg, size=size), lesions)
     if log:
         log(class_counts(rois))

@@ -2,7 +2,9 @@
 
 This module is the one place that knows the layout; everything else asks it for a path::
 
-    RUN_DIR/metrics/<notebook>.json   key metrics (record, read_records)
+    RUN_DIR/metrics/<notebook>.json   key metrics (record, metrics, read_records); what a later
+                                      notebook reads back is a typed record: preprocess_choice
+                                      (notebook 02's, for 03-06), leakage_lab (03's, for 06)
     RUN_DIR/models/<name>.keras       best checkpoint of a training run (model_path)
     RUN_DIR/history/<name>.csv        its per-epoch history (history_path, read_history)
     RUN_DIR/backup/<name>/            Keras' backup while a run is unfinished (backup_dir)
@@ -10,14 +12,17 @@ This module is the one place that knows the layout; everything else asks it for 
                                       read_predictions)
     RUN_DIR/tables/<name>.csv         result tables (save_table)
 
-Writes are atomic (:mod:`mammokit.files`): a crash never leaves half a file.
+Writes are atomic (:mod:`mammokit.files`): a crash never leaves half a file. The pipeline steps
+never name a notebook: what one notebook hands another goes through the records here.
 """
 from __future__ import annotations
 
 import json
 import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
@@ -90,11 +95,13 @@ def save_predictions(run_dir: Path | str, model: str, table: pd.DataFrame) -> Pa
     return _write_csv(predictions_dir(run_dir) / f"{model}.csv", table[list(PREDICTION_COLUMNS)])
 
 
-def read_predictions(run_dir: Path | str) -> pd.DataFrame:
+def read_predictions(run_dir: Path | str, image_ids: Iterable[Any] | None = None) -> pd.DataFrame:
     """Every ``RUN_DIR/predictions/<model>.csv``, stacked with a ``model`` column.
 
     Empty (with the columns) when the run has none yet. A ``run_dir`` that is not a folder is
-    an error: a misspelled path must not read as "no predictions".
+    an error: a misspelled path must not read as "no predictions". With ``image_ids`` (e.g. the
+    ROIs a notebook just built), only the models whose every prediction is on one of those ROIs
+    are kept: predictions made on another data set or lesion selection are left out.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -116,6 +123,9 @@ def read_predictions(run_dir: Path | str) -> pd.DataFrame:
                                 "run killed while writing, or an edit?). Delete the file and rerun the notebook "
                                 "that wrote it (04 or 05).")
         frames.append(table.assign(model=path.stem))
+    if image_ids is not None:
+        known = {str(i) for i in image_ids}
+        frames = [f for f in frames if set(f["image_id"]) <= known]
     if not frames:
         return pd.DataFrame(columns=[*PREDICTION_COLUMNS, "model"])
     return pd.concat(frames, ignore_index=True)
@@ -163,12 +173,30 @@ def write_json(path: Path | str, payload: Any) -> Path:
     return write_text(path, json.dumps(_plain(payload), indent=2, sort_keys=True))
 
 
+_NOTEBOOK = re.compile(r"^\d\d_\w+$")
+
+
+def metrics_path(run_dir: Path | str, notebook: str) -> Path:
+    """``RUN_DIR/metrics/<notebook>.json``; ``notebook`` is a stem such as ``"03_augmentation"``."""
+    stem = Path(str(notebook)).stem
+    if not _NOTEBOOK.match(stem):
+        raise ConfigError(f"notebook={notebook!r} is not a course notebook's name; give its stem, e.g. "
+                          "'03_augmentation'")
+    return Path(run_dir) / "metrics" / f"{stem}.json"
+
+
 def record(run_dir: Path | str, notebook: str, metrics: Mapping[str, Any]) -> Path:
     """Merge ``metrics`` into ``RUN_DIR/metrics/<notebook>.json`` and return its path."""
-    path = Path(run_dir) / "metrics" / f"{Path(notebook).stem}.json"
+    path = metrics_path(run_dir, notebook)
     current = _read(path) if path.exists() else {}
     current.update(metrics)
     return write_json(path, current)
+
+
+def metrics(run_dir: Path | str, notebook: str) -> dict[str, Any]:
+    """What ``notebook`` recorded in this run (:func:`record`); empty when it has not run here yet."""
+    path = metrics_path(run_dir, notebook)
+    return _read(path) if path.exists() else {}
 
 
 def read_records(run_dir: Path | str) -> dict[str, dict[str, Any]]:
@@ -187,3 +215,76 @@ def _read(path: Path) -> dict[str, Any]:
         raise DataError(f"{path}: a metrics record is a JSON object, got {type(value).__name__}; delete it and "
                         "rerun that notebook")
     return value
+
+
+# --- what one notebook hands the next: typed records ------------------------------------------------
+# Notebooks record free-form metrics for the course summary and sweeps; what a LATER notebook reads
+# back goes through these, so the notebook names and keys live here and nowhere in the pipeline.
+
+PREPROCESSING = "02_preprocessing"
+"""The notebook whose preprocessing choice notebooks 03-06 use (:func:`preprocess_choice`)."""
+AUGMENTATION = "03_augmentation"
+"""The notebook whose leakage lab notebook 06 recaps (:func:`leakage_lab`)."""
+_CHOICE = "config"  # where notebook 02's choice sits in its record
+LEAKAGE_PREFIX = "leakage_"
+"""Notebook 03 records its leakage lab as ``leakage_<arm>_<statistic>`` keys (arms: paper, honest, gap)."""
+
+
+@dataclass(frozen=True)
+class PreprocessChoice:
+    """The preprocessing chosen for a run: ``PreprocessConfig`` field values (``settings``; empty:
+    the defaults), whether notebook 02 recorded them, and where they came from, for a student's print."""
+
+    settings: Mapping[str, Any]
+    recorded: bool
+    source: str
+
+
+def save_preprocess_choice(run_dir: Path | str, settings: Mapping[str, Any]) -> Path:
+    """Record ``settings`` (``PreprocessConfig.to_dict()``) as this run's preprocessing, which
+    notebooks 03-06 then build their ROIs with; the path of notebook 02's record."""
+    if not isinstance(settings, Mapping):
+        raise ConfigError(f"save_preprocess_choice: settings must be a dict (cfg.to_dict()), got "
+                          f"{type(settings).__name__}")
+    return record(run_dir, PREPROCESSING, {_CHOICE: dict(settings)})
+
+
+def preprocess_choice(run_dir: Path | str) -> PreprocessChoice:
+    """The preprocessing notebook 02 chose in ``run_dir``, or the defaults when it has not run there."""
+    settings = metrics(run_dir, PREPROCESSING).get(_CHOICE)
+    if settings is None:
+        return PreprocessChoice({}, False, "the kit's defaults (no notebook 02 settings in this RUN_DIR)")
+    if not isinstance(settings, dict):
+        raise DataError(f"{metrics_path(run_dir, PREPROCESSING)}: '{_CHOICE}' must be an object of "
+                        f"PreprocessConfig fields, got {type(settings).__name__}; rerun notebook 02")
+    return PreprocessChoice(settings, True, "from notebook 02 (this RUN_DIR)")
+
+
+@dataclass(frozen=True)
+class LeakageLab:
+    """Notebook 03's leakage lab as notebook 06 recaps it: the AUC gap between the paper's protocol
+    (augment, then split) and the honest one (split by patient, then augment), over ``seeds`` seeds."""
+
+    gap_auc_mean: float
+    gap_auc_ci: tuple[float, float]
+    seeds: int
+    paper_auc_mean: float
+    paper_auc_sd: float
+    entries: Mapping[str, Any]
+    """Every ``leakage_*`` number notebook 03 recorded (the recap's table)."""
+
+
+def leakage_lab(run_dir: Path | str) -> LeakageLab | None:
+    """Notebook 03's leakage lab in ``run_dir``; None when notebook 03 has not run there."""
+    lab = metrics(run_dir, AUGMENTATION)
+    if f"{LEAKAGE_PREFIX}gap_auc_mean" not in lab:
+        return None
+    entries = {k: v for k, v in lab.items() if k.startswith(LEAKAGE_PREFIX)}
+    try:
+        low, high = lab[f"{LEAKAGE_PREFIX}gap_auc_ci"]
+        return LeakageLab(float(lab[f"{LEAKAGE_PREFIX}gap_auc_mean"]), (float(low), float(high)),
+                          int(lab[f"{LEAKAGE_PREFIX}seeds"]), float(lab[f"{LEAKAGE_PREFIX}paper_auc_mean"]),
+                          float(lab[f"{LEAKAGE_PREFIX}paper_auc_sd"]), entries)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{metrics_path(run_dir, AUGMENTATION)}: the leakage lab is incomplete or damaged "
+                        f"({type(exc).__name__}: {exc}); rerun notebook 03 with this RUN_DIR") from None

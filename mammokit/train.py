@@ -319,3 +319,17 @@ def load_model(path: Path | str) -> keras.Model:
         raise DataError(f"load_model: {path} is not a readable Keras model ({type(exc).__name__}: "
                         f"{str(exc)[:120]}); it may be half-copied or damaged. Copy it again or retrain "
                         "(notebook 04 writes it).") from None
+
+
+def reusable_model(run_dir: Path | str, name: str, input_side: int, predictions: pd.DataFrame) -> keras.Model | None:
+    """The model ``name`` an earlier notebook trained in ``run_dir``, when a later one may reuse it
+    instead of training again: its checkpoint (:func:`mammokit.runs.model_path`) exists, takes
+    ``input_side`` px inputs, and ``predictions`` (:func:`mammokit.runs.read_predictions` with the
+    ROIs at hand) hold its predictions. Else None: the caller trains its own."""
+    from mammokit import runs
+
+    path = runs.model_path(run_dir, name)
+    if not path.is_file() or "model" not in predictions or name not in set(predictions["model"]):
+        return None
+    model = load_model(path)
+    return model if model.input_shape[1] == input_side else None

@@ -123,8 +123,8 @@ CASES = [
     ("record-into-empty-json", lambda t: (file(t / "metrics", "02_preprocessing.json", b""),
                                           runs.record(t, "02_preprocessing", {"auc": 1})), DataError,
      ("02_preprocessing.json", "rerun")),
-    ("config-from-run-cut-json", lambda t: (file(t / "metrics", "02_preprocessing.json", b'{"config": {"cla'),
-                                            roi.config_from_run(t)), DataError, ("02_preprocessing.json",)),
+    ("preprocess-choice-cut-json", lambda t: (file(t / "metrics", "02_preprocessing.json", b'{"config": {"cla'),
+                                              runs.preprocess_choice(t)), DataError, ("02_preprocessing.json",)),
     # --- tables handed to metrics_table ---
     ("metrics-table-without-proba", lambda t: ev.metrics_table(PREDS.drop(columns="proba")), DataError,
      ("metrics_table", "'proba'", "read_predictions")),

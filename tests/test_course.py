@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mammokit import cli
+from mammokit import cli, runs
+from mammokit.course import layout
 from mammokit.course.notebook import write_notebook
 
 RECORD = 'mk.runs.record(P.RUN_DIR, "{stem}", {{"value": {expr}, "profile": P.PROFILE}})'
@@ -63,6 +64,8 @@ def test_course_stops_at_first_failing_cell(course_dir: Path, tmp_path: Path, ca
     assert 'assert P.EPOCHS != 3' in err  # the failing cell's source is shown
     assert not (out / "notebooks" / "01_data.ipynb").exists(), "later notebooks must not run"
     assert "| 04_convnet | FAILED |" in (out / "summary.md").read_text()
+    [run] = layout.read_course(out).notebooks  # what programs read back: the record, not the Markdown
+    assert (run.notebook, run.status, run.ok) == ("04_convnet", "FAILED", False) and "unlucky" in run.error
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -176,3 +179,30 @@ def test_the_notebook_client_polls_its_sockets_in_short_slices(monkeypatch):
     with pytest.raises(Empty):
         asyncio.run(AsyncZMQSocketChannel.get_msg(None, timeout=1.2))
     assert 1.1 < time.monotonic() - start < 3
+
+
+def test_the_course_summary_is_a_typed_record_read_back_from_json(tmp_path: Path):
+    from mammokit.course.runner import Outcome
+    from mammokit.course.summary import write_summary
+
+    out = tmp_path / "run"
+    layout.prepare_out(out, overwrite=False)
+    runs.record(out, "01_data", {"n_films": 12, "nested": {"auc": 0.5}})
+    write_summary(out, "classroom", [Outcome("01_data", "x", 12.5, 300.0),
+                                     Outcome("02_preprocessing", "y", 3.0, 200.0, "boom")])
+    course = layout.read_course(out)
+    assert course.profile == "classroom" and [(n.notebook, n.status, n.seconds) for n in course.notebooks] == [
+        ("01_data", "ok", 12.5), ("02_preprocessing", "FAILED", 3.0)]
+    long = pd.read_csv(out / layout.SUMMARY_CSV)
+    assert set(long.query("notebook == '01_data'").metric) >= {"status", "seconds", "n_films", "nested.auc"}
+    (out / "stray").write_text("")
+    with pytest.raises(Exception, match="--overwrite"):
+        layout.prepare_out(out, overwrite=False)
+    layout.prepare_out(out, overwrite=True)
+    assert not (out / "stray").exists() and (out / layout.RUN_MARKER).is_file()
+    mine = tmp_path / "mine"
+    (mine / "thesis.txt").parent.mkdir()
+    (mine / "thesis.txt").write_text("")
+    with pytest.raises(Exception, match="not a mammokit run"):
+        layout.prepare_out(mine, overwrite=True)
+    assert (mine / "thesis.txt").exists()

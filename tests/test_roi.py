@@ -138,7 +138,7 @@ def test_rois_for_run_uses_notebook_02s_choice_and_the_lesion_filter(tmp_path, m
     monkeypatch.setenv("MAMMOKIT_CACHE", str(tmp_path / "cache"))
     catalog = _phantom_catalog(tmp_path)
     monkeypatch.setattr(data_module, "load_catalog", lambda source: catalog if source == "phantoms" else None)
-    runs.record(tmp_path / "run", "02_preprocessing", {"config": PreprocessConfig(morph_kernel=9).to_dict()})
+    runs.save_preprocess_choice(tmp_path / "run", PreprocessConfig(morph_kernel=9).to_dict())
     lines = []
     rois, cfg = roi.rois_for_run("phantoms", tmp_path / "run", size=32, lesions="masses", log=lines.append)
     assert cfg == PreprocessConfig(morph_kernel=9) and len(rois) == 3 and rois.images.shape[1:] == (32, 32)

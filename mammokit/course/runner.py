@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from mammokit.errors import MammokitError
-from mammokit.files import check_output_dir, write_text
+from mammokit.course.layout import executed_path, html_path, prepare_out
+from mammokit.files import write_text
 
 
 class NotebookFailed(MammokitError):
@@ -212,29 +213,6 @@ def course_notebooks(only: list[str] | None = None) -> list[Path]:
     return [by_stem[w] for w in wanted]
 
 
-RUN_MARKER = ".mammokit-run"  # written into every run folder: --overwrite only ever replaces those
-
-
-def prepare_out(out: Path, overwrite: bool) -> None:
-    """Refuse to mix two runs in one folder unless told to replace the old one.
-
-    ``--overwrite`` replaces only a folder the kit made for a run (it holds ``.mammokit-run``);
-    any other non-empty folder is refused, so a typo in ``--out`` never deletes a user's files.
-    """
-    import shutil
-
-    check_output_dir(out, "--out")
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise MammokitError(f"--out {out} already holds files; choose another --out or pass --overwrite")
-        if not ((out / RUN_MARKER).is_file() or (out / "summary.md").is_file()):  # summary.md: older runs
-            raise MammokitError(f"--out {out} holds files that are not a mammokit run (no {RUN_MARKER}); "
-                                "--overwrite only replaces run folders. Choose another --out.")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_text(out / RUN_MARKER, "a mammokit run folder; `--overwrite` may replace it\n")
-
-
 def overrides_for(notebook: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The overrides this notebook takes (a course-wide ``-p`` applies where the name exists)."""
     from mammokit.course import params
@@ -281,7 +259,7 @@ def run_course(profile: str = "smoke", out: Path | str | None = None,
 
     ``cell_timeout`` (seconds) fails a cell that runs longer; default: the profile's.
     Writes ``notebooks/`` (executed), ``html/``, each notebook's artefacts (models, tables,
-    metrics) and ``summary.csv`` + ``summary.md``. Raises :class:`MammokitError` naming the
+    metrics) and the summary (``course.json``, ``summary.csv``, ``summary.md``: :mod:`mammokit.course.layout`). Raises :class:`MammokitError` naming the
     failing cell after writing the summary of what ran.
     """
     from mammokit import paths
@@ -299,12 +277,12 @@ def run_course(profile: str = "smoke", out: Path | str | None = None,
     outcomes: list[Outcome] = []
     for i, nb in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {nb.stem} ...", end=" ", flush=True)
-        executed = out / "notebooks" / nb.name
+        executed = executed_path(out, nb)
         run_params = {"PROFILE": profile, "RUN_DIR": str(out), **overrides_for(nb.stem, parameters)}
         outcome = run_isolated(nb, executed, run_params, cwd=nb.parent, timeout=cell_timeout)
         outcomes.append(outcome)
         if executed.exists():
-            export_html(executed, out / "html" / f"{nb.stem}.html")
+            export_html(executed, html_path(out, nb.stem))
         if not outcome.ok:
             print(f"FAILED after {outcome.seconds:.0f} s", flush=True)
             write_summary(out, profile, outcomes)

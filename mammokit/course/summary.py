@@ -1,4 +1,5 @@
-"""The course summary: how each notebook ran and the key metrics it recorded, as CSV + Markdown."""
+"""The course summary: how each notebook ran and the key metrics it recorded, as JSON + CSV for
+programs (:mod:`mammokit.course.layout` reads them back) and Markdown for people."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,6 +7,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from mammokit.course import layout
 from mammokit.files import write_text
 from mammokit.runs import read_records
 
@@ -40,19 +42,22 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def write_summary(out: Path, profile: str, outcomes: Iterable[Any]) -> Path:
-    """Write ``summary.csv`` (long: notebook, metric, value) and ``summary.md``; return the .md path."""
-    runs = pd.DataFrame([
-        {"notebook": o.notebook, "status": "ok" if o.ok else "FAILED",
-         "seconds": o.seconds, "kernel_peak_rss_mb": o.peak_rss_mb}
-        for o in outcomes
-    ])
+    """Write ``course.json`` (:class:`~mammokit.course.layout.CourseRun`), ``summary.csv`` (long:
+    notebook, metric, value) and ``summary.md`` from the runner's outcomes; return the .md path."""
+    course = layout.CourseRun(profile, str(out), tuple(
+        layout.NotebookRun(o.notebook, "ok" if o.ok else "FAILED", o.seconds, o.peak_rss_mb, o.error)
+        for o in outcomes))
+    layout.write_course(out, course)
+    runs = pd.DataFrame([{"notebook": nb.notebook, "status": nb.status, "seconds": nb.seconds,
+                          "kernel_peak_rss_mb": nb.kernel_peak_rss_mb} for nb in course.notebooks],
+                        columns=["notebook", "status", "seconds", "kernel_peak_rss_mb"])
     records = read_records(out)
     rows = [{"notebook": r.notebook, "metric": m, "value": getattr(r, m)}
             for r in runs.itertuples() for m in ("status", "seconds", "kernel_peak_rss_mb")]
     for notebook, metrics in records.items():
         rows += [{"notebook": notebook, "metric": k, "value": v} for k, v in flatten(metrics).items()]
     long = pd.DataFrame(rows, columns=["notebook", "metric", "value"])
-    write_text(out / "summary.csv", long.to_csv(index=False))
+    write_text(out / layout.SUMMARY_CSV, long.to_csv(index=False))
 
     parts = [f"# mammokit course summary ({profile} profile)", "",
              f"Run folder: `{out}`", "", "## Notebooks", "", markdown_table(runs), ""]
@@ -64,6 +69,6 @@ def write_summary(out: Path, profile: str, outcomes: Iterable[Any]) -> Path:
         if flat:
             table = pd.DataFrame({"metric": list(flat), "value": [_fmt(v) for v in flat.values()]})
             parts += [f"## {notebook}", "", markdown_table(table), ""]
-    path = out / "summary.md"
+    path = out / layout.SUMMARY_MD
     write_text(path, "\n".join(parts))
     return path

@@ -73,8 +73,9 @@ def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | No
     """
     from mammokit import paths
     from mammokit.course import params
-    from mammokit.course.runner import course_notebooks, prepare_out, run_isolated
-    from mammokit.runs import read_records
+    from mammokit.course import layout
+    from mammokit.course.runner import course_notebooks, run_isolated
+    from mammokit.runs import metrics as recorded
     from mammokit.course.summary import flatten, markdown_table
 
     [nb] = course_notebooks([notebook])
@@ -91,12 +92,12 @@ def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | No
     if jobs < 1:
         raise MammokitError(f"--jobs must be at least 1, got {jobs}")
     out = Path(out or paths.runs_dir() / f"sweep-{nb.stem}").resolve()
-    prepare_out(out, overwrite)
+    layout.prepare_out(out, overwrite)
     points = grid_points(grid)
     print(f"mammokit sweep: {nb.stem}, {len(points)} runs, {jobs} at a time -> {out}", flush=True)
 
     def one(point: dict[str, Any]) -> dict[str, Any]:
-        run_dir = out / "runs" / run_name(point)
+        run_dir = layout.sweep_run_dir(out, run_name(point))
         outcome = run_isolated(nb, run_dir / nb.name,
                                {**fixed, **point, "PROFILE": profile, "RUN_DIR": str(run_dir)},
                                cwd=nb.parent, timeout=cell_timeout)
@@ -104,24 +105,24 @@ def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | No
         first_line = (outcome.error or "").splitlines()[:3]
         print(f"  {run_name(point)}: {status} ({outcome.seconds:.0f} s)"
               + ("" if outcome.ok else " -- " + " / ".join(first_line)), flush=True)
-        metrics = flatten(read_records(run_dir).get(nb.stem, {}))
+        metrics = flatten(recorded(run_dir, nb.stem))
         return {**point, "status": status, "seconds": outcome.seconds,
                 "peak_rss_mb": outcome.peak_rss_mb, "error": outcome.error or "", **metrics}
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         rows = list(pool.map(one, points))
     table = pd.DataFrame(rows)
-    write_text(out / "sweep.csv", table.to_csv(index=False))
+    write_text(out / layout.SWEEP_CSV, table.to_csv(index=False))
     keys = list(grid)
     numeric = [c for c in table.columns if c not in keys and c not in ("seconds", "peak_rss_mb")
                and pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])]
-    write_text(out / "sweep.md", f"# Sweep of {nb.stem} ({profile})\n\n"
+    write_text(out / layout.SWEEP_MD, f"# Sweep of {nb.stem} ({profile})\n\n"
                + markdown_table(table[[*keys, "status", "seconds", *numeric]]) + "\n")
     ok = table[table["status"] == "ok"]
     if len(ok):
         fig = plot_sweep(ok, keys, list(metrics) if metrics else headline_metrics(ok, numeric))
-        with atomic_path(out / "sweep.png") as tmp:
+        with atomic_path(out / layout.SWEEP_PNG) as tmp:
             fig.savefig(tmp, dpi=100)
     failed = int((table["status"] != "ok").sum())
-    print(f"table: {out / 'sweep.csv'}" + (f"; {failed} run(s) failed" if failed else ""), flush=True)
+    print(f"table: {out / layout.SWEEP_CSV}" + (f"; {failed} run(s) failed" if failed else ""), flush=True)
     return table

@@ -16,11 +16,11 @@ import csv
 import datetime as dt
 import io
 import os
-import re
 from pathlib import Path
 
 from mammokit.course.profiles import PROFILES
-from mammokit.errors import ConfigError
+from mammokit.course.layout import COURSE, read_course
+from mammokit.errors import ConfigError, DataError
 from mammokit.files import write_text
 
 RECORD = Path(__file__).resolve().parents[1] / "resources" / "notebook_times.csv"
@@ -59,24 +59,16 @@ def describe(notebook: str, path: Path = RECORD) -> str:
     return f"Measured time of {notebook}, top to bottom — " + "; ".join(parts) + "."
 
 
-def _profile_of(run: Path) -> str:
-    summary = run / "summary.md"
-    match = re.search(r"\((\w+) profile\)", summary.read_text(encoding="utf-8")) if summary.exists() else None
-    if not match or match.group(1) not in PROFILES:
-        raise ConfigError(f"{summary}: not a course summary naming its profile; pass a `mammokit course --out` folder")
-    return match.group(1)
-
-
 def record(run: Path | str, data: str, machine: str | None = None, path: Path = RECORD) -> list[dict[str, str]]:
-    """Replace the rows of ``run``'s profile with the seconds its ``summary.csv`` lists (ok notebooks only)."""
-    run = Path(run)
-    profile = _profile_of(run)
-    with (run / "summary.csv").open(newline="", encoding="utf-8") as handle:
-        long = list(csv.DictReader(handle))
-    failed = {r["notebook"] for r in long if r["metric"] == "status" and r["value"] != "ok"}
-    seconds = {r["notebook"]: float(r["value"]) for r in long if r["metric"] == "seconds" and r["notebook"] not in failed}
+    """Replace the rows of ``run``'s profile with the seconds its course record lists (ok notebooks only;
+    :func:`mammokit.course.layout.read_course`)."""
+    course = read_course(run)
+    profile = course.profile
+    if profile not in PROFILES:
+        raise ConfigError(f"{Path(run) / COURSE}: profile {profile!r} is not one of {', '.join(PROFILES)}")
+    seconds = {nb.notebook: nb.seconds for nb in course.notebooks if nb.ok}
     if not seconds:
-        raise ConfigError(f"{run / 'summary.csv'}: no notebook ran to the end; nothing to record")
+        raise ConfigError(f"{Path(run) / COURSE}: no notebook ran to the end; nothing to record")
     machine = machine or f"{os.cpu_count()}-core CPU"
     today = dt.date.today().isoformat()
     new = [{"notebook": nb, "profile": profile, "seconds": f"{s:.0f}", "data": data, "machine": machine,
@@ -93,14 +85,14 @@ def record(run: Path | str, data: str, machine: str | None = None, path: Path = 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mammokit.course.timings", description=__doc__.split("\n")[0])
-    parser.add_argument("run", help="a `mammokit course --out` folder (summary.md + summary.csv)")
+    parser.add_argument("run", help="a `mammokit course --out` folder (its course.json)")
     parser.add_argument("--data", required=True, help="what the run ran on, as students should read it")
     parser.add_argument("--machine", default=None, help="default: '<N>-core CPU'")
     args = parser.parse_args(argv)
     try:
         for row in record(args.run, args.data, args.machine):
             print(f"{row['notebook']} {row['profile']}: {duration(float(row['seconds']))}")
-    except (ConfigError, OSError) as exc:
+    except (ConfigError, DataError, OSError) as exc:
         print(f"error: {exc}")
         return 2
     return 0
