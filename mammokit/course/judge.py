@@ -12,7 +12,12 @@ nothing a submission does in its kernel (rebinding ``mk.exercises.check``, patch
 reaches the comparison; at most it changes its own outputs, which then have to be right.
 
 It also reads the submission's answer cells (as text, never run here): a cell that does not
-parse is reported as a syntax error in that cell, not as a missing name.
+parse is reported as a syntax error in that cell, not as a missing name; an answer function (or
+a helper of the same cells it calls) that names a call its exercise forbids (``cv2.threshold``,
+``mk.data.mias.patient_of``, ``from sklearn.metrics import roc_auc_score``) scores 0 with that
+call named, even if the record says otherwise (the record is written in the submission's kernel,
+whose code can switch the run-time check off). Self-checks at the top level of a cell are not
+read: comparing your answer with the library is fine, answering with it is not.
 
     python mk_judge/judge.py --checks mk_judge/exercises --questions mk_judge/questions.json \
         --record record.jsonl --seed 123 --submission 01_data.ipynb --out verdicts.json
@@ -20,6 +25,7 @@ parse is reported as a syntax error in that cell, not as a missing name.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import json
 import os
@@ -76,6 +82,55 @@ def syntax_error(source: str) -> str | None:
     return None
 
 
+_ALIASES = {"mk": "mammokit", "np": "numpy", "cv2": "cv2", "pd": "pandas"}  # the setup cells' imports
+
+
+def _dotted(node: ast.AST, names: dict[str, str]) -> str | None:
+    """``mk.data.mias.patient_of`` as "mammokit.data.mias.patient_of" (None: not an imported name)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    root = names.get(node.id) if isinstance(node, ast.Name) else None
+    return ".".join([root, *reversed(parts)]) if root else None
+
+
+def named_shortcut(sources: list[str], answer: str, forbidden: list[str]) -> str | None:
+    """The first forbidden dotted name that the answer's definition (or a helper of the same cells
+    it calls by name) refers to, read from the text; None if none. A name counts if its path is
+    the forbidden one, or ends the same way in the same top-level package (a re-export)."""
+    trees = []
+    for source in sources:
+        try:
+            trees.append(ast.parse(source))
+        except (SyntaxError, ValueError):  # IPython magics, or reported as a syntax error already
+            continue
+    names = dict(_ALIASES)
+    defs: dict[str, list[ast.AST]] = {}
+    for node in (n for tree in trees for n in ast.walk(tree)):
+        if isinstance(node, ast.Import):
+            names.update({a.asname or a.name.split(".")[0]: a.name if a.asname else a.name.split(".")[0]
+                          for a in node.names})
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == answer for t in node.targets):
+            defs.setdefault(answer, []).append(node.value)
+    wanted = {(f.split(".")[0], f.split(".")[-1]): f for f in forbidden}
+    todo, done = [answer], set()
+    while todo:
+        name = todo.pop()
+        done.add(name)
+        for node in (n for d in defs.get(name, []) for n in ast.walk(d)):
+            path = _dotted(node, names) if isinstance(node, (ast.Attribute, ast.Name)) else None
+            if path and (path in forbidden or (path.split(".")[0], path.split(".")[-1]) in wanted):
+                return path if path in forbidden else wanted[(path.split(".")[0], path.split(".")[-1])]
+            if isinstance(node, ast.Name) and node.id in defs and node.id not in done:
+                todo.append(node.id)
+    return None
+
+
 def read_record(path: Path) -> dict[str, dict]:
     """{question: its last record entry}; lines that are not JSON objects are skipped."""
     entries: dict[str, dict] = {}
@@ -99,8 +154,12 @@ def judge(questions: list[dict], record: dict[str, dict], nb: dict, seed: int, e
         name, points, answer = q["name"], float(q["points"]), q["answer"]
         broken = [(i, err) for i, src in enumerate(cells.get(name, []), start=1) for err in [syntax_error(src)] if err]
         entry = record.get(name)
+        shortcuts = exercises.get(name).shortcuts
+        named = named_shortcut(cells.get(name, []), answer, [f.name for f in shortcuts]) if shortcuts else None
         if broken:
             feedback = f"syntax error in your answer cell for {name} ({broken[0][1]}): fix it and run the cell"
+        elif named:
+            feedback = f"wrong: {exercises.shortcut_message(named, shortcuts, f'`{answer}`')}"
         elif entry is None:
             feedback = (f"no answer was recorded for {name}: the grading cell could not run in your notebook "
                         "(did a cell rebind `mk` or `mk.exercises`, or stop the kernel?)")

@@ -24,6 +24,11 @@ draws afresh for every submission. ``use(name, answer)`` returns the answer when
 otherwise the kit's own pipeline function for that step (or None where there is none), and
 prints which, so the cells after an exercise always run.
 
+An exercise names the calls it does not accept (``forbids``: the package's own answer, the
+library one-liner the prompt excludes; its fallback always counts as one): a function answer that
+reaches one, however renamed or deep in a helper, fails with feedback naming the call and why
+(live and judged alike; :mod:`mammokit.exercises.answers` says what this does and does not stop).
+
 The exercises of notebook ``NN_name`` live in ``mammokit.exercises.exNN_name`` (loaded on first
 use, so notebook 01 never imports TensorFlow).
 """
@@ -41,8 +46,8 @@ import numpy as np
 
 from mammokit import backend
 from mammokit.errors import ConfigError
-from mammokit.exercises.answers import (Live, NotAnswered, Recorder, Replay, WrongAnswer, call,  # noqa: F401
-                                       is_placeholder, plain, unplain, value)
+from mammokit.exercises.answers import (Forbidden, Live, NotAnswered, Recorder, Replay, WrongAnswer,  # noqa: F401
+                                       call, is_placeholder, plain, shortcut_message, unplain, value)
 
 NOTEBOOK_MODULES = {
     "01_data": "ex01_data", "02_preprocessing": "ex02_preprocessing", "03_augmentation": "ex03_augmentation",
@@ -60,8 +65,9 @@ class Exercise:
     pipeline function for the step, which the notebook uses instead of a failing answer (None:
     the cells after the exercise skip it). ``anchor`` is a distinctive substring of the notebook
     cell the exercise goes after; ``prompt`` the markdown shown to students; ``follow`` an
-    optional cell after the check that uses the answer. The solution cell is in the answer key
-    beside the masters, not here.
+    optional cell after the check that uses the answer. ``forbids`` the calls a function answer
+    may not make (:class:`Forbidden`: dotted name and why). The solution cell is in the answer
+    key beside the masters, not here.
     """
 
     name: str
@@ -75,6 +81,25 @@ class Exercise:
     points: int = 1
     kind: str = "code"  # "code" (write a function/value) or "predict" (predict-then-run)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    forbids: tuple[Forbidden, ...] = ()
+
+    def __post_init__(self) -> None:
+        bad = [f for f in self.forbids if not isinstance(f, Forbidden)] if isinstance(self.forbids, tuple) else [0]
+        if bad:
+            raise ConfigError(f"{self.name}: forbids must be a tuple of mammokit.exercises.Forbidden(name, reason), "
+                              f"got {self.forbids!r}")
+
+    @property
+    def shortcuts(self) -> tuple[Forbidden, ...]:
+        """``forbids`` and the fallback: calling the kit's own stand-in is the plainest shortcut."""
+        fallback = self.fallback
+        if fallback is None or not callable(fallback):
+            return self.forbids
+        name = f"{getattr(fallback, '__module__', 'mammokit')}.{getattr(fallback, '__qualname__', 'fallback')}"
+        own = Forbidden(name if all(p.isidentifier() for p in name.split(".")) else "mammokit.exercises.fallback",
+                        f"it is the kit's own stand-in for `{self.answer}` (what mk.exercises.use falls back to)",
+                        target=fallback)
+        return (*self.forbids, own)
 
 
 def _module(notebook: str):
@@ -133,10 +158,11 @@ def _run(ex: Exercise, handle: Live | Replay) -> None:
         raise WrongAnswer(f"{ex.name}: checking `{ex.answer}` failed with {type(exc).__name__}: {exc}") from None
 
 
-def check(name: str, answer: Any) -> None:
-    """Raise NotAnswered/WrongAnswer unless ``answer`` passes exercise ``name``; return None."""
+def check(name: str, answer: Any, *, forbid: bool = True) -> None:
+    """Raise NotAnswered/WrongAnswer unless ``answer`` passes exercise ``name``; return None.
+    ``forbid=False`` lets the kit test its own fallback (grading always forbids)."""
     ex = get(name)
-    _run(ex, Live(answer, ex.answer))
+    _run(ex, Live(answer, ex.answer, ex.shortcuts if forbid else ()))
 
 
 @dataclass
@@ -173,15 +199,16 @@ def _verdict(ex: Exercise, handle: Live | Replay) -> Verdict:
     return Verdict(ex.name, "passed")
 
 
-def verdict(name: str, answer: Any) -> Verdict:
+def verdict(name: str, answer: Any, *, forbid: bool = True) -> Verdict:
     """The result of :func:`check` as a value (never raises on a wrong or missing answer)."""
     ex = get(name)
-    return _verdict(ex, Live(answer, ex.answer))
+    return _verdict(ex, Live(answer, ex.answer, ex.shortcuts if forbid else ()))
 
 
 def judge(name: str, events: list) -> Verdict:
     """The verdict on a recorded answer (:func:`record`'s events), with no submission code running."""
-    return _verdict(get(name), Replay(events))
+    ex = get(name)
+    return _verdict(ex, Replay(events, ex.shortcuts))
 
 
 def use(name: str, answer: Any, *, quiet: bool = False) -> Any:
@@ -214,7 +241,8 @@ def record(name: str, answer: Any = inspect.Parameter.empty) -> None:
     if answer is inspect.Parameter.empty and ex.answer not in namespace:
         entry["missing"] = True
     else:
-        recorder = Recorder(namespace.get(ex.answer) if answer is inspect.Parameter.empty else answer, ex.answer)
+        recorder = Recorder(namespace.get(ex.answer) if answer is inspect.Parameter.empty else answer, ex.answer,
+                            ex.shortcuts)
         try:
             ex.check(recorder)
         except Exception:  # noqa: BLE001 - the verdict is the judge's; the outputs so far are what counts
