@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from mammokit.errors import ConfigError, DataError, MammokitError
 from mammokit.files import check_output_dir, check_output_file, describe_os_error
-from mammokit.course.params import PROFILES
+from mammokit.profiles import PROFILES, QUICK_PROFILE, by_profile, help_text
 
 
 def parse_value(raw: str) -> Any:
@@ -169,16 +169,21 @@ def _params(args: argparse.Namespace) -> None:
     print(describe(args.notebook))
 
 
+_PROFILE_HELP = f"{help_text()} (default: {QUICK_PROFILE})"
+_TIMEOUT_HELP = "fail a cell that runs longer (default: " + ", ".join(
+    f"{k} {v}" for k, v in by_profile("cell_timeout_s").items()) + ")"
+
+
 def _add_runs(sub: argparse._SubParsersAction) -> None:
     course = sub.add_parser("course", help="run notebooks 01-06 headless with papermill")
-    course.add_argument("--profile", default="smoke", choices=PROFILES)
+    course.add_argument("--profile", default=QUICK_PROFILE, choices=PROFILES, help=_PROFILE_HELP)
     course.add_argument("--out", default=None, help="run folder (default: runs/<profile>)")
     course.add_argument("-p", nargs=2, action="append", metavar=("KEY", "VALUE"),
                         help="override a parameter in every notebook that has it")
     course.add_argument("--only", nargs="+", default=None, help="run only these notebooks (stems)")
     course.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     course.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
-                        help="fail a cell that runs longer (default: smoke 600, classroom 3600, paper 14400)")
+                        help=_TIMEOUT_HELP)
     course.set_defaults(func=_course)
 
     sweep = sub.add_parser("sweep", help="a grid of papermill runs of one notebook")
@@ -187,13 +192,13 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
                        help="a parameter and the values to try: -p EPOCHS 1 2")
     sweep.add_argument("--set", dest="fixed", nargs=2, action="append", metavar=("KEY", "VALUE"),
                        help="a parameter fixed for every run")
-    sweep.add_argument("--profile", default="smoke", choices=PROFILES)
+    sweep.add_argument("--profile", default=QUICK_PROFILE, choices=PROFILES, help=_PROFILE_HELP)
     sweep.add_argument("--jobs", type=int, default=1, help="runs in parallel")
     sweep.add_argument("--out", default=None, help="sweep folder (default: runs/sweep-<notebook>)")
     sweep.add_argument("--overwrite", action="store_true")
     sweep.add_argument("--metric", action="append", help="a recorded metric to plot (repeatable)")
     sweep.add_argument("--cell-timeout", type=int, default=None, metavar="SECONDS",
-                       help="fail a cell that runs longer (default: smoke 600, classroom 3600, paper 14400)")
+                       help=_TIMEOUT_HELP)
     sweep.set_defaults(func=_sweep)
 
     params = sub.add_parser("params", help="list a notebook's parameters, defaults and allowed values")
@@ -206,14 +211,14 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
 def _masters(args: argparse.Namespace) -> None:
     from mammokit.course.masters import make_masters
 
-    for path in make_masters(args.src, args.dest):
-        print(f"master written: {path}")
+    for path in make_masters(args.src, args.dest, only=args.only):
+        print(f"exercise checks and master written: {path}")
 
 
 def _assign(args: argparse.Namespace) -> None:
     from mammokit.course.grading import assign
 
-    for stem, seconds in assign(args.masters, args.students, args.autograders, only=args.only).items():
+    for stem, seconds in assign(args.src, args.students, args.autograders, only=args.only).items():
         print(f"{stem}: student notebook and autograder written ({seconds:.1f} s)")
 
 
@@ -225,13 +230,16 @@ def _grade(args: argparse.Namespace) -> None:
 
 
 def _add_grading(sub: argparse._SubParsersAction) -> None:
-    masters = sub.add_parser("masters", help="add the exercises to course notebooks: otter master notebooks")
-    masters.add_argument("src", nargs="?", default="notebooks", help="folder of NN_name.ipynb course notebooks")
-    masters.add_argument("dest", nargs="?", default="notebooks/solutions", help="folder for the masters")
+    masters = sub.add_parser("masters", help="from the course's text sources: the exercise checks "
+                             "(mammokit/exercises) and otter master notebooks, no otter run")
+    masters.add_argument("src", nargs="?", default=None, help="folder of NN_name.md sources (default: notebooks/solutions)")
+    masters.add_argument("dest", nargs="?", default=None, help="folder for the masters (default: dist/masters)")
+    masters.add_argument("--only", nargs="+", default=None, help="only these notebooks (stems)")
     masters.set_defaults(func=_masters)
 
-    assign = sub.add_parser("assign", help="regenerate student notebooks and autograders from the masters (otter)")
-    assign.add_argument("--masters", default=None, help="masters folder (default: notebooks/solutions)")
+    assign = sub.add_parser("assign", help="build the course from its text sources: exercise checks, masters, "
+                            "then (otter) student notebooks and autograders")
+    assign.add_argument("--src", default=None, help="folder of NN_name.md sources (default: notebooks/solutions)")
     assign.add_argument("--students", default=None, help="student notebooks folder (default: notebooks)")
     assign.add_argument("--autograders", default=None, help="autograder zips folder (default: dist/autograder)")
     assign.add_argument("--only", nargs="+", default=None, help="only these notebooks (stems)")
@@ -243,8 +251,8 @@ def _add_grading(sub: argparse._SubParsersAction) -> None:
                                                     "a <name>_summary.csv per student goes beside it")
     grade.add_argument("--autograders", default=None, help="folder of <stem>.zip (default: dist/autograder)")
     grade.add_argument("--overwrite", action="store_true", help="replace existing score files")
-    grade.add_argument("--profile", default="smoke", choices=["smoke", "classroom", "paper"],
-                       help="profile the submissions run under while grading (default: smoke, fast)")
+    grade.add_argument("--profile", default=QUICK_PROFILE, choices=PROFILES,
+                       help=f"profile the submissions run under while grading (default: {QUICK_PROFILE}, fast)")
     grade.add_argument("--timeout", type=float, default=900, help="seconds per submission (default 900)")
     grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once, each in its own process "
                        "(default 1; about half the CPU cores is a good choice)")

@@ -13,11 +13,11 @@ from mammokit import cli, exercises
 from mammokit.course import notebook
 from mammokit.course.grading import (JUDGE, GradingError, assign, collect, course_stem, grade, student_cells,
                                      summary_path, totals_path, written_path)
-from mammokit.course.masters import (MasterError, check_cell_source, grader_source, make_master, make_masters,
-                              strip_exercises)
+from mammokit.course.masters import (MasterError, check_cell_source, exercise_module, grader_source, make_masters,
+                                     read_source, sources)
 
 ROOT = Path(__file__).resolve().parents[1]
-MASTERS = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]_*.ipynb"))
+SOURCES = sources()  # notebooks/solutions/NN_name.md: the course as text
 STEMS = sorted(exercises.NOTEBOOK_MODULES)
 
 
@@ -28,63 +28,78 @@ def _write(path: Path, cells: list, **metadata) -> Path:
     return path
 
 
-def test_every_master_is_in_the_house_layout():
-    assert [m.stem for m in MASTERS] == STEMS, "one master per course notebook in notebooks/solutions"
-    for path in MASTERS:
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The masters built from the committed sources (the checks go to a scratch package folder)."""
+    out = tmp_path_factory.mktemp("built")
+    make_masters(dest=out / "masters", package=out / "exercises")
+    return out
+
+
+def test_every_master_is_in_the_house_layout(built: Path):
+    masters = sorted((built / "masters").glob("*.ipynb"))
+    assert [m.stem for m in SOURCES] == [m.stem for m in masters] == STEMS, "one source per course notebook"
+    for path in masters:
         nb = nbformat.read(path, as_version=4)
         assert nb.cells[0].cell_type == "raw" and nb.cells[0].source.startswith("# ASSIGNMENT CONFIG")
+        assert notebook.colab_badge(path.stem) in nb.cells[1].source
         code = [c for c in nb.cells if c.cell_type == "code"]
-        assert "parameters" in code[0].metadata["tags"]
+        assert "parameters" in code[0].metadata["tags"] and code[0].source == notebook.parameters_source(path.stem)
         assert code[1].source == notebook.setup_source(path.stem)
         assert code[2].source == grader_source(path.stem)
         raw = [c.source for c in nb.cells if c.cell_type == "raw"]
         for ex in exercises.for_notebook(path.stem):
             assert f"# BEGIN QUESTION\nname: {ex.name}\npoints: {ex.points}" in raw
-            assert any(c.source == check_cell_source(ex) for c in code), ex.name
-        assert not any(c.outputs for c in code), f"{path.name} is committed with outputs"
+            assert any(c.source == check_cell_source(ex.name) for c in code), ex.name
+        assert not any("def check_" in c.source for c in code), "check cells stay out of the notebooks"
+        assert [c.id for c in nb.cells] == [f"{path.stem[:2]}-m{i:03d}" for i in range(len(nb.cells))]
 
 
-def _course_notebook(tmp_path: Path) -> Path:
-    """A plain course notebook (no exercises): notebook 01's master with its questions stripped."""
+def test_committed_exercise_modules_are_generated_from_the_sources(built: Path):
+    """An edit to a check cell in notebooks/solutions/*.md must reach mammokit/exercises (the package
+    students import): `mammokit masters` rewrites it."""
+    for path in SOURCES:
+        module = ROOT / "mammokit" / "exercises" / f"{exercises.NOTEBOOK_MODULES[path.stem]}.py"
+        assert module.read_text() == (built / "exercises" / module.name).read_text(), \
+            f"{module} is stale against {path}: run `mammokit masters` (or `mammokit assign`)"
+
+
+def _source(tmp_path: Path, edit) -> Path:
+    """Notebook 01's source with ``edit(text) -> text`` applied, in ``tmp_path``."""
+    path = tmp_path / "01_data.md"
     tmp_path.mkdir(parents=True, exist_ok=True)
-    return strip_exercises(MASTERS[0], tmp_path / MASTERS[0].name)
+    path.write_text(edit(SOURCES[0].read_text()))
+    return path
 
 
-def test_committed_masters_match_the_exercise_specs(tmp_path: Path):
-    """An edit to a prompt or solution in mammokit/exercises must reach the masters (and students)."""
-    plain = [strip_exercises(m, tmp_path / "plain" / m.name) for m in MASTERS]
-    for master, fresh in zip(MASTERS, make_masters(tmp_path / "plain", tmp_path / "fresh")):
-        assert student_cells(nbformat.read(master, as_version=4)) == student_cells(nbformat.read(fresh, as_version=4)), \
-            f"{master} is stale against mammokit/exercises: rebuild it (strip, `mammokit masters`) and `mammokit assign`"
-    assert len(plain) == len(STEMS)
+def test_a_malformed_exercise_is_named_with_file_and_cell(tmp_path: Path):
+    no_check = _source(tmp_path / "a", lambda t: t.replace("def check_side(", "def check_sides("))
+    with pytest.raises(MasterError, match=r"q01_side has no `def check_side\(answer\)`") as info:
+        exercise_module(read_source(no_check))
+    assert str(no_check) in str(info.value)
+    typo = _source(tmp_path / "b", lambda t: t.replace('"answer": "side"', '"answr": "side"'))
+    with pytest.raises(MasterError, match=r"cell \d+ .*needs \"answer\".*got answr, exercise") as info:
+        read_source(typo)
+    assert str(typo) in str(info.value)
+    with pytest.raises(MasterError, match="not a course source"):
+        read_source(tmp_path / "b" / "notes.md")
 
 
-def test_stripping_a_master_and_making_it_again_gives_the_same_cells(tmp_path: Path):
-    course = _course_notebook(tmp_path / "course")
-    master = make_master(course, tmp_path / "m1" / course.name)
-    again = make_master(strip_exercises(master, tmp_path / "c2" / course.name), tmp_path / "m2" / course.name)
-    assert student_cells(nbformat.read(master, as_version=4)) == student_cells(nbformat.read(again, as_version=4))
-
-
-def test_a_missing_anchor_is_named_with_the_file_to_edit(tmp_path: Path):
-    path = _course_notebook(tmp_path)
-    nb = nbformat.read(path, as_version=4)
-    ex = exercises.for_notebook(path.stem)[0]
-    nb.cells = [c for c in nb.cells if ex.anchor not in c.source]
-    nbformat.write(nb, path)
-    with pytest.raises(MasterError, match=ex.name) as info:
-        make_master(path, tmp_path / "out.ipynb")
-    assert str(path) in str(info.value) and "mammokit/exercises/" in str(info.value)
-
-
-def test_a_master_or_a_student_notebook_is_not_made_a_master_again(tmp_path: Path):
-    path = _course_notebook(tmp_path)
-    master = make_master(path, tmp_path / "m" / path.name)
-    with pytest.raises(MasterError, match="already holds otter questions"):
-        make_master(master, tmp_path / "again.ipynb")
-    student = _write(tmp_path / "s" / path.name, [nbformat.v4.new_code_cell(grader_source(path.stem))])
-    with pytest.raises(MasterError, match="student notebook"):
-        make_master(student, tmp_path / "again.ipynb")
+def test_adding_an_exercise_is_one_edit_of_the_source(tmp_path: Path):
+    """CONTRIBUTING's worked example: a prompt, a solution and a check in the source; `mammokit
+    masters` puts the question into the master and its check into the package module."""
+    new = ('\n+++ {"exercise": "q01_film_count", "answer": "film_count"}\n\n**Exercise (q01_film_count).** How many '
+           'films does the catalog hold?\n\n```{code-cell} ipython3\nfilm_count = catalog.image_id.nunique()  # SOLUTION\n```\n\n'
+           '```{code-cell} ipython3\n:tags: [check]\n\ndef check_film_count(answer):\n    expect(value(answer) >= 1, '
+           '"count the films")\n```\n')
+    path = _source(tmp_path, lambda t: t + new)
+    src = read_source(path)
+    assert src.questions[-1].name == "q01_film_count"
+    assert "Exercise('q01_film_count', NB, 'film_count', check_film_count)" in exercise_module(src)
+    make_masters(tmp_path, tmp_path / "masters", package=tmp_path / "pkg")
+    master = nbformat.read(tmp_path / "masters" / "01_data.ipynb", as_version=4)
+    assert any(c.source == check_cell_source("q01_film_count") for c in master.cells)
+    assert "def check_film_count" in (tmp_path / "pkg" / "ex01_data.py").read_text()
 
 
 def _setup_only(path: Path, stem: str = "01_data", **metadata) -> Path:
@@ -135,9 +150,9 @@ def test_grade_refuses_existing_output_and_missing_autograder(tmp_path: Path, ca
     assert out.read_text() == "old"
 
 
-def test_assign_without_masters_says_how_to_make_them(tmp_path: Path):
-    with pytest.raises(GradingError, match="mammokit masters notebooks notebooks/solutions"):
-        assign(tmp_path, tmp_path / "s", tmp_path / "a")
+def test_assign_without_sources_names_what_it_looked_for(tmp_path: Path):
+    with pytest.raises(GradingError, match="none of the course sources"):
+        assign(tmp_path, tmp_path / "s", tmp_path / "a", package=tmp_path / "pkg")
 
 
 def _solve(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, names: set[str]) -> None:
@@ -155,11 +170,12 @@ def _solve(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, names: set[
 
 
 @pytest.fixture(scope="session")
-def assigned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """`mammokit assign` once per session on the committed masters: (student notebooks, autograders)."""
+def assigned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """`mammokit assign` once per session on the committed sources: (student notebooks, autograders,
+    masters); the checks it generates go to a scratch folder, never over the package's."""
     out = tmp_path_factory.mktemp("assigned")
-    assign(ROOT / "notebooks" / "solutions", out / "students", out / "autograder")
-    return out / "students", out / "autograder"
+    assign(None, out / "students", out / "autograder", package=out / "exercises", masters=out / "masters")
+    return out / "students", out / "autograder", out / "masters"
 
 
 @pytest.mark.slow
@@ -233,13 +249,13 @@ def test_grading_a_class_full_blank_partial_and_tampered(assigned: tuple[Path, P
     __eq__, reaches for the old answer key), half-types one answer and sets PROFILE = "paper": she
     scores exactly her two answers, the half-typed one is called a syntax error, the profile stays
     smoke; the written answers, totals and times are written for the instructor."""
-    _, autograders = assigned
+    _, autograders, masters = assigned
     subs = tmp_path / "class"
     for student in ("alice", "bob", "carol"):
         (subs / student).mkdir(parents=True)
     for stem in STEMS:  # alice answers everything, with the solutions
         nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
-        _solve(nb, nbformat.read(ROOT / "notebooks" / "solutions" / f"{stem}.ipynb", as_version=4),
+        _solve(nb, nbformat.read(masters / f"{stem}.ipynb", as_version=4),
                {ex.name for ex in exercises.for_notebook(stem)})
         nbformat.write(nb, subs / "alice" / f"{stem}.ipynb")
     for stem in STEMS[:1]:  # bob hands in notebook 01 untouched (nbval shows all six unanswered)
@@ -247,7 +263,7 @@ def test_grading_a_class_full_blank_partial_and_tampered(assigned: tuple[Path, P
     first = exercises.for_notebook(STEMS[0])
     solved = {first[0].name, first[-1].name}  # carol answers two questions of notebook 01
     nb = nbformat.read(ROOT / "notebooks" / f"{STEMS[0]}.ipynb", as_version=4)
-    nbformat.write(attacker(nb, nbformat.read(MASTERS[0], as_version=4), solved), subs / "carol" / f"{STEMS[0]}.ipynb")
+    nbformat.write(attacker(nb, nbformat.read(masters / f"{STEMS[0]}.ipynb", as_version=4), solved), subs / "carol" / f"{STEMS[0]}.ipynb")
 
     out = tmp_path / "scores.csv"
     scores = grade([subs], out, autograders=autograders, jobs=2, quiet=True)

@@ -12,8 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from kernels import run_notebook
 from mammokit.course import notebook, params
-from mammokit.course.runner import NotebookFailed, execute_notebook
+from mammokit.course.runner import NotebookFailed
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -53,7 +54,7 @@ def test_parameters_cell_matches_the_spec(path: Path):
     assert assigned == [p.name for p in params.spec(path.stem)], \
         "parameters cell and mammokit.course.params.NOTEBOOKS disagree"
     assert cell.source == notebook.parameters_source(path.stem), \
-        "parameter comments are stale: run mammokit.course.notebook.refresh_cells on the notebook"
+        "parameter comments are stale: run `mammokit assign --only <stem>` (the build writes this cell)"
     first_code = [c for c in nb.cells if c.cell_type == "code"]
     assert first_code[0] is cell, "the parameters cell comes first"
     assert first_code[1].source == notebook.setup_source(path.stem), \
@@ -63,7 +64,7 @@ def test_parameters_cell_matches_the_spec(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_misspelled_parameter_stops_the_first_cell(path: Path, tmp_path: Path):
     with pytest.raises(NotebookFailed) as info:
-        execute_notebook(path, tmp_path / path.name, {"PROFILE": "smoke", "EPOCHZ": 3})
+        run_notebook(path, tmp_path / path.name, {"PROFILE": "smoke", "EPOCHZ": 3})
     assert "EPOCHZ" in str(info.value) and "ConfigError" in str(info.value)
     nb = nbformat.read(tmp_path / path.name, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]

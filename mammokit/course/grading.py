@@ -1,6 +1,7 @@
 """Instructor side of the exercises: ``mammokit assign`` and ``mammokit grade``, both via otter-grader.
 
-``assign`` runs ``otter assign`` on each master in ``notebooks/solutions/`` and writes the
+``assign`` builds the masters from the course's text sources (``notebooks/solutions/*.md``,
+:mod:`mammokit.course.masters`), runs ``otter assign`` on each and writes the
 student notebook to ``notebooks/`` (house layout checked, outputs and volatile ids removed) and
 the autograder to ``dist/autograder/<stem>.zip``, with the judge added (``mk_judge/``: the
 checks as of now, the questions, :mod:`mammokit.course.judge`). ``grade`` runs each submission
@@ -30,12 +31,14 @@ from typing import Iterable, Sequence
 import nbformat
 import pandas as pd
 
+from mammokit import profiles
 from mammokit.course import notebook as house
 from mammokit.course import judge as judge_module
+from mammokit.course.masters import BUILT, MasterError, Question, make_masters, read_source
+from mammokit.course.masters import sources as source_files
 from mammokit import exercises, paths
 from mammokit.errors import MammokitError
 
-MASTERS = Path("notebooks") / "solutions"
 STUDENTS = Path("notebooks")
 AUTOGRADERS = Path("dist") / "autograder"
 _STEM = re.compile(r'mk\.(?:params\.resolve|exercises\.Grader)\(\s*"(\d\d_[a-z_]+)"')
@@ -69,23 +72,21 @@ def _otter(args: Sequence[str], *, cwd: Path, timeout: float, env: dict | None =
 
 def clean_student(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
     """House layout for a generated student notebook: no outputs, stable ids, layout checked."""
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"{stem[:2]}-s{i:03d}"
+    house.number_cells(nb, stem, "s")
+    for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nb.metadata.pop("widgets", None)
     nb.metadata["mammokit"] = {"notebook": stem}
     code = [c for c in nb.cells if c.cell_type == "code"]
-    if len(code) < 2 or "parameters" not in code[0].metadata.get("tags", []):
-        raise GradingError(f"{stem}: the first code cell of the student notebook is not the tagged parameters cell; "
-                           "keep it first in the master")
-    if code[1].source != house.setup_source(stem):
-        raise GradingError(f"{stem}: the second code cell of the student notebook is not the setup cell; run "
-                           f"mammokit.course.notebook.refresh_cells on notebooks/solutions/{stem}.ipynb")
+    if len(code) < 3 or "parameters" not in code[0].metadata.get("tags", []) or code[1].source != house.setup_source(stem):
+        raise GradingError(f"{stem}: otter assign did not keep the house cells (parameters, setup) first; is "
+                           "otter-grader's version the one pyproject.toml asks for?")
     return nb
 
 
-def assign_one(master: Path, students: Path, autograders: Path, timeout: float = 300) -> float:
+def assign_one(master: Path, students: Path, autograders: Path, timeout: float = 300, *,
+               checks: Path | None = None, questions: Sequence[Question] = ()) -> float:
     """Run ``otter assign`` on one master; returns seconds taken."""
     started = time.perf_counter()
     stem = master.stem
@@ -102,37 +103,45 @@ def assign_one(master: Path, students: Path, autograders: Path, timeout: float =
         nbformat.write(nb, students / master.name)
         autograders.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(zips[-1], autograders / f"{stem}.zip")
-        add_judge(autograders / f"{stem}.zip", stem)
+        add_judge(autograders / f"{stem}.zip", questions, checks)
     return time.perf_counter() - started
 
 
-def add_judge(autograder: Path, stem: str) -> None:
+def add_judge(autograder: Path, questions: Sequence[Question], checks: Path | None = None) -> None:
     """Put the judge into an autograder zip: the judge script, this package's checks (the files
-    of ``mammokit/exercises``, loaded by path at grading) and the notebook's questions."""
+    of ``mammokit/exercises``, loaded by path at grading; the generated ``exNN`` modules from
+    ``checks`` when given) and the notebook's questions."""
     package = Path(exercises.__file__).parent
-    questions = [{"name": ex.name, "points": ex.points, "answer": ex.answer} for ex in exercises.for_notebook(stem)]
+    questions = [{"name": q.name, "points": q.points, "answer": q.answer} for q in questions]
     with zipfile.ZipFile(autograder, "a") as z:
         z.write(judge_module.__file__, f"{JUDGE}/judge.py")
         for path in sorted(package.glob("*.py")):
-            z.write(path, f"{JUDGE}/exercises/{path.name}")
+            generated = checks / path.name if checks and path.stem in exercises.NOTEBOOK_MODULES.values() else path
+            z.write(generated, f"{JUDGE}/exercises/{path.name}")
         z.writestr(f"{JUDGE}/questions.json", json.dumps(questions, indent=1))
 
 
-def assign(masters: Path | str | None = None, students: Path | str | None = None,
-           autograders: Path | str | None = None, only: Iterable[str] | None = None) -> dict[str, float]:
-    """Regenerate student notebooks and autograders from the masters; {stem: seconds}."""
+def assign(sources: Path | str | None = None, students: Path | str | None = None,
+           autograders: Path | str | None = None, only: Iterable[str] | None = None, *,
+           package: Path | str | None = None, masters: Path | str | None = None) -> dict[str, float]:
+    """Build the course from its text sources (``notebooks/solutions/NN_name.md``): the exercise
+    modules (into ``package``, default ``mammokit/exercises``) and masters (into ``masters``, default
+    ``dist/masters``; :func:`mammokit.course.masters.make_masters`), then, through otter, the student
+    notebooks and autograders (whose judge carries the checks just generated); {stem: seconds}."""
     root = paths.project_root()
-    masters = Path(masters) if masters else root / MASTERS
     students = Path(students) if students else root / STUDENTS
     autograders = Path(autograders) if autograders else root / AUTOGRADERS
-    found = sorted(masters.glob("[0-9][0-9]_*.ipynb"))
-    if only:
-        wanted = {Path(s).stem for s in only}
-        found = [m for m in found if m.stem in wanted]
-    if not found:
-        raise GradingError(f"{masters}: no master notebooks (NN_name.ipynb). Build them with "
-                           "`mammokit masters notebooks notebooks/solutions`")
-    return {m.stem: assign_one(m, students, autograders) for m in found}
+    wanted = sorted({Path(s).stem for s in only}) if only else None
+    if wanted and set(wanted) - set(exercises.NOTEBOOK_MODULES):
+        raise GradingError(f"--only {' '.join(wanted)}: the course notebooks are {', '.join(exercises.NOTEBOOK_MODULES)}")
+    try:
+        built = make_masters(sources, masters or root / BUILT, package=package, only=wanted)
+    except MasterError as exc:
+        raise GradingError(str(exc)) from None
+    checks = Path(package) if package else Path(exercises.__file__).parent
+    found = {path.stem: path for path in source_files(sources)}
+    return {m.stem: assign_one(m, students, autograders, checks=checks, questions=read_source(found[m.stem]).questions)
+            for m in built}
 
 
 def student_cells(nb: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -221,7 +230,8 @@ def _judge(autograder: Path, tmp: Path, record: Path, submission: Path, seed: in
     return json.loads(out.read_text())
 
 
-def grade_one(sub: Submission, autograder: Path, *, profile: str = "smoke", timeout: float = 900) -> list[dict]:
+def grade_one(sub: Submission, autograder: Path, *, profile: str = profiles.QUICK_PROFILE,
+              timeout: float = 900) -> list[dict]:
     """Run ``otter run`` on one submission in a fresh folder (its test cells record the answers'
     outputs), then the judge; one row per question, each with the run's ``profile``."""
     base = {"submission": str(sub.path), "student": sub.student, "notebook": sub.notebook}
@@ -287,7 +297,7 @@ def written_path(out: Path) -> Path:
 
 
 def grade(inputs: Sequence[Path | str], out: Path | str, *, autograders: Path | str | None = None,
-          overwrite: bool = False, profile: str = "smoke", timeout: float = 900, jobs: int = 1,
+          overwrite: bool = False, profile: str = profiles.QUICK_PROFILE, timeout: float = 900, jobs: int = 1,
           quiet: bool = False) -> pd.DataFrame:
     """Grade submissions; writes ``out`` (submission × question), ``<out>_summary.csv`` (per
     submission: points, seconds, profile), ``<out>_totals.csv`` (per student) and

@@ -97,25 +97,14 @@ def write_notebook(path: Path | str, intro: str, cells: Iterable[tuple[str, str]
             nb.cells.append(nbformat.v4.new_code_cell(text.strip()))
         else:
             raise ConfigError(f"cell kind must be 'md' or 'code', got {kind!r}")
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"{stem[:2]}-{i:03d}"
+    number_cells(nb, stem)
     nbformat.validate(nb)
     _write(path, nb)
     return path
 
 
-def refresh_cells(path: Path | str) -> bool:
-    """Rewrite a notebook's parameters and setup cells from the spec; True if anything changed.
-
-    Run after editing ``mammokit.course.params.NOTEBOOKS`` so the comments students read in the
-    parameters cell say the same as ``mammokit params``.
-    """
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    wanted = (parameters_source(path.stem), setup_source(path.stem))
-    if (code[0].source, code[1].source) == wanted:
-        return False
-    code[0].source, code[1].source = wanted
-    _write(path, nb)
-    return True
+def number_cells(nb, stem: str, kind: str = "") -> None:
+    """Give every cell the stable id ``NN-<kind>NNN`` (``kind``: "m" master, "s" student, "" plain):
+    ids that never change between builds keep the committed notebooks' diffs to real edits."""
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{stem[:2]}-{kind}{i:03d}"

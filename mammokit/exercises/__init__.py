@@ -3,7 +3,7 @@
 Each exercise asks the student to write one piece of the pipeline (a function or a value)
 under a name such as ``row_index``. Its check calls the answer on fresh inputs and compares it
 with the kit's own pipeline; it never reads the answer's text. The answer key (the solution
-cells) is not in this package: it lives with the masters (``notebooks/solutions/key.py``).
+cells) is not in this package: it lives in the course's text sources (``notebooks/solutions/*.md``).
 
 A check reaches the answer only through :func:`call` (a function answer) and :func:`value`
 (a predicted value). Each turns what the answer gives into plain data (numbers, strings,
@@ -29,8 +29,9 @@ library one-liner the prompt excludes; its fallback always counts as one): a fun
 reaches one, however renamed or deep in a helper, fails with feedback naming the call and why
 (live and judged alike; :mod:`mammokit.exercises.answers` says what this does and does not stop).
 
-The exercises of notebook ``NN_name`` live in ``mammokit.exercises.exNN_name`` (loaded on first
-use, so notebook 01 never imports TensorFlow).
+The checks of notebook ``NN_name`` live in ``mammokit.exercises.exNN_name`` (loaded on first use,
+so notebook 01 never imports TensorFlow), generated from the cells tagged ``check`` in its course
+source ``notebooks/solutions/NN_name.md`` by ``mammokit masters`` (:mod:`mammokit.course.masters`).
 """
 from __future__ import annotations
 
@@ -63,21 +64,16 @@ class Exercise:
     ``check(answer)`` raises :class:`WrongAnswer` with a helpful message or returns None (it
     reaches the answer through :func:`call`/:func:`value` only). ``fallback`` is the kit's own
     pipeline function for the step, which the notebook uses instead of a failing answer (None:
-    the cells after the exercise skip it). ``anchor`` is a distinctive substring of the notebook
-    cell the exercise goes after; ``prompt`` the markdown shown to students; ``follow`` an
-    optional cell after the check that uses the answer. ``forbids`` the calls a function answer
-    may not make (:class:`Forbidden`: dotted name and why). The solution cell is in the answer
-    key beside the masters, not here.
+    the cells after the exercise skip it). ``forbids`` the calls a function answer may not make
+    (:class:`Forbidden`: dotted name and why). Prompt and solution live in the course source
+    (``notebooks/solutions/NN_name.md``), which generates the module that declares this.
     """
 
     name: str
     notebook: str
     answer: str
     check: Callable[[Any], None]
-    anchor: str
-    prompt: str
     fallback: Any = None
-    follow: str = ""
     points: int = 1
     kind: str = "code"  # "code" (write a function/value) or "predict" (predict-then-run)
     tags: tuple[str, ...] = field(default_factory=tuple)

@@ -1,18 +1,14 @@
-"""Notebook 01's exercises: MIAS coordinates, patient ids, sides and class counts.
-
-Each check draws fresh inputs and compares the student's answer with the package
-(``mammokit.data``); the solutions are in the answer key beside the masters.
+"""Notebook 01's exercise checks, generated from notebooks/solutions/01_data.md by
+`mammokit masters`: edit them there (cells tagged `check`), not here.
 """
 from __future__ import annotations
 
+from mammokit.exercises import Exercise
 import numpy as np
 import pandas as pd
-
 from mammokit.data import counts
 from mammokit.data.mias import patient_of
-from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
-
-NB = "01_data"
+from mammokit.exercises import WrongAnswer, call, expect, rng, value
 
 
 def _patient(image_id: str) -> str:
@@ -30,35 +26,6 @@ def _class_counts(catalog: pd.DataFrame) -> dict[str, int]:
 
 def _ids(n: int, seed: int) -> list[str]:
     return [f"mdb{k:03d}" for k in rng(seed).integers(1, 323, n)]
-
-
-def check_row_index(answer) -> None:
-    draw = rng(101)
-    for height in (1024, *draw.integers(50, 4000, 4).tolist()):
-        y = draw.integers(0, height, 6)
-        got = np.asarray(call(answer, y.copy(), height, what="row_index(y, height)"), dtype=float)
-        want = (height - 1) - y  # the MIAS loader's rows (mammokit.data.mias)
-        expect(got.shape == want.shape, f"row_index(y, height) on an array of {y.size} y values returned shape "
-                                        f"{got.shape}; return one row per y (numpy arithmetic does that)")
-        bad = np.flatnonzero(got != want)
-        expect(bad.size == 0, f"row_index(y={y[bad[0]] if bad.size else ''}, height={height}) gave "
-                              f"{got[bad[0]] if bad.size else ''}, which is not the array row of that point: MIAS "
-                              "measures y up from the BOTTOM edge, numpy counts rows down from the top row 0")
-
-
-def check_patient_id(answer) -> None:
-    for image_id in ["mdb001", "mdb002", *_ids(10, 102)]:
-        got = call(answer, image_id, what="patient_id(image_id)")
-        want = _patient(image_id)
-        expect(got == want, f"patient_id({image_id!r}) gave {got!r}, expected {want!r}: films 2k-1 and 2k are "
-                            "one patient's left/right pair, written 'p' + three digits")
-
-
-def check_side(answer) -> None:
-    for image_id in ["mdb001", "mdb002", *_ids(10, 103)]:
-        got = call(answer, image_id, what="side(image_id)")
-        want = _side(image_id)
-        expect(got == want, f"side({image_id!r}) gave {got!r}, expected {want!r}: in MIAS an even number is a left film")
 
 
 def _phantoms() -> pd.DataFrame:
@@ -109,41 +76,44 @@ def check_films_per_patient(answer) -> None:
     expect(got == int(want[0]), f"you predicted {got}; run the next cell to see the real number")
 
 
+def check_row_index(answer) -> None:
+    draw = rng(101)
+    for height in (1024, *draw.integers(50, 4000, 4).tolist()):
+        y = draw.integers(0, height, 6)
+        got = np.asarray(call(answer, y.copy(), height, what="row_index(y, height)"), dtype=float)
+        want = (height - 1) - y  # the MIAS loader's rows (mammokit.data.mias)
+        expect(got.shape == want.shape, f"row_index(y, height) on an array of {y.size} y values returned shape "
+                                        f"{got.shape}; return one row per y (numpy arithmetic does that)")
+        bad = np.flatnonzero(got != want)
+        expect(bad.size == 0, f"row_index(y={y[bad[0]] if bad.size else ''}, height={height}) gave "
+                              f"{got[bad[0]] if bad.size else ''}, which is not the array row of that point: MIAS "
+                              "measures y up from the BOTTOM edge, numpy counts rows down from the top row 0")
+
+
+def check_patient_id(answer) -> None:
+    for image_id in ["mdb001", "mdb002", *_ids(10, 102)]:
+        got = call(answer, image_id, what="patient_id(image_id)")
+        want = _patient(image_id)
+        expect(got == want, f"patient_id({image_id!r}) gave {got!r}, expected {want!r}: films 2k-1 and 2k are "
+                            "one patient's left/right pair, written 'p' + three digits")
+
+
+def check_side(answer) -> None:
+    for image_id in ["mdb001", "mdb002", *_ids(10, 103)]:
+        got = call(answer, image_id, what="side(image_id)")
+        want = _side(image_id)
+        expect(got == want, f"side({image_id!r}) gave {got!r}, expected {want!r}: in MIAS an even number is a left film")
+
+
+NB = '01_data'
 EXERCISES = [
-    Exercise(
-        "q01_row_index", NB, "row_index", check_row_index, anchor="mk.plots.origin_trap(",
-        prompt="**Exercise (q01_row_index).** MIAS's `Info.txt` measures `y` from the *bottom* of the film; numpy "
-               "rows count from the *top*. Write `row_index(y, height)` that turns one `y` (or a numpy array of "
-               "them) into the array row of the same point.",
-        follow="row_of = mk.exercises.use(\"q01_row_index\", row_index)  # None until yours passes: the kit has no stand-in\n"
-               "if row_of is not None:\n"
-               "    lesions = catalog[catalog[\"y\"].notna()]\n"
-               "    print(\"rows agree with the catalog:\", bool((row_of(lesions[\"y\"], lesions[\"height\"]) == lesions[\"row\"]).all()))"),
-    Exercise(
-        "q01_patient_id", NB, "patient_id", check_patient_id, fallback=_patient, anchor="films_per_patient =",
-        prompt="**Exercise (q01_patient_id).** In MIAS, films `mdb001`/`mdb002` are one woman's two breasts, "
-               "`mdb003`/`mdb004` the next, and so on. Write `patient_id(image_id)` that returns `'p001'` for "
-               "`'mdb001'` and `'mdb002'`, `'p002'` for `'mdb003'`, ….",
-        follow="pid = mk.exercises.use(\"q01_patient_id\", patient_id)\n"
-               "print(\"patient of\", catalog.image_id.iloc[0], \"->\", pid(catalog.image_id.iloc[0]))"),
-    Exercise(
-        "q01_side", NB, "side", check_side, anchor="films_per_patient =",
-        prompt="**Exercise (q01_side).** Write `side(image_id)`: `'L'` for a left film (even number in MIAS), "
-               "`'R'` for a right one."),
-    Exercise(
-        "q01_class_counts", NB, "class_counts", check_class_counts, fallback=_class_counts, anchor="counts = mk.data.counts(",
-        prompt="**Exercise (q01_class_counts).** Write `class_counts(catalog)` returning a dict "
-               "`{'normal': …, 'benign': …, 'malignant': …}` of catalog rows (normal: `abnormality == 'NORM'`; "
-               "benign/malignant: `severity` `'B'`/`'M'`, or `label` 0/1).",
-        follow="print(mk.exercises.use(\"q01_class_counts\", class_counts)(catalog))"),
-    Exercise(
-        "q01_films_per_patient", NB, "films_per_patient_guess", check_films_per_patient,
-        anchor="counts = mk.data.counts(", kind="predict",
-        prompt="**Predict, then run (q01_films_per_patient).** Before the patient-pair cell below: how many films "
-               "does one MIAS patient have? Write a number."),
+    Exercise('q01_class_counts', NB, 'class_counts', check_class_counts, fallback=_class_counts),
+    Exercise('q01_films_per_patient', NB, 'films_per_patient_guess', check_films_per_patient, kind='predict'),
+    Exercise('q01_row_index', NB, 'row_index', check_row_index),
+    Exercise('q01_patient_id', NB, 'patient_id', check_patient_id, fallback=_patient),
+    Exercise('q01_side', NB, 'side', check_side),
 ]
 
 WRITTEN = [
-    "In two or three sentences: why would a model evaluated with one film of a patient in training and her "
-    "other film in test look better than it is?",
+    'In two or three sentences: why would a model evaluated with one film of a patient in training and her other film in test look better than it is?',
 ]

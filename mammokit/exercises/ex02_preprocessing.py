@@ -1,17 +1,14 @@
-"""Notebook 02's exercises: Otsu from a histogram, morphology, the largest component, ROI crops.
-
-Checks compare with OpenCV and ``mammokit.preprocess`` / ``mammokit.roi`` on fresh images.
+"""Notebook 02's exercise checks, generated from notebooks/solutions/02_preprocessing.md by
+`mammokit masters`: edit them there (cells tagged `check`), not here.
 """
 from __future__ import annotations
 
+from mammokit.exercises import Exercise
 import cv2
 import numpy as np
-
-from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
+from mammokit.exercises import WrongAnswer, call, expect, rng, value
 from mammokit.preprocess import PreprocessConfig, _disc, add_noise, denoise, mask_steps, otsu_threshold, psnr
 from mammokit.roi import crop_around
-
-NB = "02_preprocessing"
 
 
 def _otsu_of_histogram(hist) -> int:
@@ -46,6 +43,23 @@ def _as_bool(out, shape, what: str) -> np.ndarray:
     out = np.asarray(out)
     expect(out.shape == shape, f"{what} returned shape {out.shape}, expected the input's {shape}")
     return out > 0
+
+
+def _salt_pepper_winner() -> str:
+    rng = np.random.default_rng(241)
+    clean = cv2.GaussianBlur(rng.uniform(40, 200, (96, 96)).astype(np.uint8), (0, 0), 4)
+    noisy = add_noise(clean, "salt_pepper", 0.05, seed=241)
+    scores = {name: psnr(clean, denoise(noisy, PreprocessConfig(denoise=name, kernel=5)))
+              for name in ("median", "gaussian", "bilateral")}
+    return max(scores, key=scores.get)
+
+
+def check_salt_pepper(answer) -> None:
+    answer = value(answer, "salt_pepper_guess")
+    choices = ("median", "gaussian", "bilateral")
+    expect(isinstance(answer, str) and answer.lower() in choices, f"answer one of {choices}, got {answer!r}")
+    expect(answer.lower() == _salt_pepper_winner(), f"you predicted {answer!r}; the next cells show which wins "
+                                                    "(think: an average keeps a bit of every 0/255 outlier)")
 
 
 def check_otsu(answer) -> None:
@@ -100,59 +114,15 @@ def check_crop(answer) -> None:
                                           "crop_around (top-left = round(centre) - size // 2; outside = 0)")
 
 
-def _salt_pepper_winner() -> str:
-    rng = np.random.default_rng(241)
-    clean = cv2.GaussianBlur(rng.uniform(40, 200, (96, 96)).astype(np.uint8), (0, 0), 4)
-    noisy = add_noise(clean, "salt_pepper", 0.05, seed=241)
-    scores = {name: psnr(clean, denoise(noisy, PreprocessConfig(denoise=name, kernel=5)))
-              for name in ("median", "gaussian", "bilateral")}
-    return max(scores, key=scores.get)
-
-
-def check_salt_pepper(answer) -> None:
-    answer = value(answer, "salt_pepper_guess")
-    choices = ("median", "gaussian", "bilateral")
-    expect(isinstance(answer, str) and answer.lower() in choices, f"answer one of {choices}, got {answer!r}")
-    expect(answer.lower() == _salt_pepper_winner(), f"you predicted {answer!r}; the next cells show which wins "
-                                                    "(think: an average keeps a bit of every 0/255 outlier)")
-
-
+NB = '02_preprocessing'
 EXERCISES = [
-    Exercise(
-        "q02_salt_pepper", NB, "salt_pepper_guess", check_salt_pepper, kind="predict",
-        anchor="from mammokit.preprocess import PreprocessConfig",
-        prompt="**Predict, then run (q02_salt_pepper).** Which 5×5 filter will restore a film with 5 % "
-               "salt-and-pepper noise best (highest PSNR): `'median'`, `'gaussian'` or `'bilateral'`?"),
-    Exercise(
-        "q02_otsu", NB, "otsu_from_histogram", check_otsu, fallback=_otsu_of_histogram, anchor="mk.preprocess.mask_steps(",
-        prompt="**Exercise (q02_otsu).** Write `otsu_from_histogram(hist)` in numpy: given the 256-bin grey-level "
-               "histogram, return the threshold `t` (pixels `> t` are foreground) that maximises the between-class "
-               "variance `w0 * w1 * (mu0 - mu1)**2`. The check compares it with OpenCV's Otsu on fresh films.",
-        follow="otsu = mk.exercises.use(\"q02_otsu\", otsu_from_histogram)\n"
-               "print(\"numpy Otsu:\", otsu(np.bincount(denoised.ravel(), minlength=256)),\n"
-               "      \"| OpenCV Otsu:\", mk.preprocess.otsu_threshold(denoised))"),
-    Exercise(
-        "q02_open_mask", NB, "open_mask", check_open_mask, fallback=_opening, anchor="mk.preprocess.mask_steps(",
-        prompt="**Exercise (q02_open_mask).** Write `open_mask(binary, kernel)`: the morphological *opening* of a "
-               "0/255 uint8 mask with a disc of `kernel` pixels (OpenCV: `cv2.getStructuringElement`, "
-               "`cv2.morphologyEx`). It removes specks smaller than the disc.",
-        follow="opened = mk.exercises.use(\"q02_open_mask\", open_mask)(steps[\"binary\"], 5)\n"
-               "print(\"pixels before/after your opening:\", int((steps[\"binary\"] > 0).sum()), int((opened > 0).sum()))"),
-    Exercise(
-        "q02_largest_component", NB, "largest_component", check_largest_component, anchor="mk.preprocess.mask_steps(",
-        prompt="**Exercise (q02_largest_component).** Film labels are bright islands apart from the breast. Write "
-               "`largest_component(mask)` that keeps only the largest 8-connected blob of a mask "
-               "(`cv2.connectedComponentsWithStats`), as a bool array."),
-    Exercise(
-        "q02_crop", NB, "crop_with_padding", check_crop, fallback=_padded_crop, anchor="mk.roi.lesion_roi(",
-        prompt="**Exercise (q02_crop).** Write `crop_with_padding(image, row, col, size)`: the `size`×`size` window "
-               "centred on (`row`, `col`) (top-left corner at `round(row) - size // 2`), with zeros where the "
-               "window leaves the image, so a lesion near the edge stays centred.",
-        follow="crop = mk.exercises.use(\"q02_crop\", crop_with_padding)(result.cleaned, lesion[\"row\"], lesion[\"col\"], side)\n"
-               "print(\"your crop:\", crop.shape, crop.dtype)"),
+    Exercise('q02_salt_pepper', NB, 'salt_pepper_guess', check_salt_pepper, kind='predict'),
+    Exercise('q02_otsu', NB, 'otsu_from_histogram', check_otsu, fallback=_otsu_of_histogram),
+    Exercise('q02_open_mask', NB, 'open_mask', check_open_mask, fallback=_opening),
+    Exercise('q02_largest_component', NB, 'largest_component', check_largest_component),
+    Exercise('q02_crop', NB, 'crop_with_padding', check_crop, fallback=_padded_crop),
 ]
 
 WRITTEN = [
-    "CLAHE makes faint masses visible to you. Could it also create structures that are not there? "
-    "What would you check before trusting it on a new scanner's films?",
+    "CLAHE makes faint masses visible to you. Could it also create structures that are not there? What would you check before trusting it on a new scanner's films?",
 ]

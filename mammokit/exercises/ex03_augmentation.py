@@ -1,18 +1,14 @@
-"""Notebook 03's exercises: a patient-level split, leaked patients, two Table-1 augmentations.
-
-Checks use ``mammokit.splits`` (``check_patient_disjoint``) and ``mammokit.augment`` on fresh
-tables and ROIs.
+"""Notebook 03's exercise checks, generated from notebooks/solutions/03_augmentation.md by
+`mammokit masters`: edit them there (cells tagged `check`), not here.
 """
 from __future__ import annotations
 
+from mammokit.exercises import Exercise
 import numpy as np
 import pandas as pd
-
 from mammokit.augment import flip, inflate, rotate
-from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
+from mammokit.exercises import WrongAnswer, call, expect, rng, value
 from mammokit.splits import PatientLeakError, Split, check_patient_disjoint, split_by_patient
-
-NB = "03_augmentation"
 
 
 def _patient_split(table: pd.DataFrame, seed: int = 0) -> Split:
@@ -28,6 +24,15 @@ def _table(seed: int, n_patients: int = 30) -> pd.DataFrame:
     per = draw.integers(1, 4, n_patients)
     patients = np.repeat([f"p{i:03d}" for i in draw.permutation(n_patients)], per)
     return pd.DataFrame({"patient_id": patients, "label": draw.integers(0, 2, len(patients))})
+
+
+def _rois(seed: int, n: int = 4) -> np.ndarray:
+    return rng(seed).integers(0, 256, (n, 12, 12), dtype=np.uint8)
+
+
+def _inflated_size(n: int, factor: int) -> int:
+    images = _rois(341, n)
+    return len(inflate(images, np.arange(n) % 2, factor=factor, seed=0).images)
 
 
 def check_patient_split(answer) -> None:
@@ -67,8 +72,12 @@ def check_leaked_patients(answer) -> None:
                                      f"and test, expected {len(want)}: compare the patient_id values of the rows")
 
 
-def _rois(seed: int, n: int = 4) -> np.ndarray:
-    return rng(seed).integers(0, 256, (n, 12, 12), dtype=np.uint8)
+def check_same_flip(answer) -> None:
+    answer = value(answer, "same_flip_guess")
+    expect(isinstance(answer, bool), f"answer True or False, got {answer!r}")
+    image = _rois(351)[0]
+    want = bool(np.array_equal(flip(image, "top"), flip(image, "bottom")))
+    expect(answer == want, "you predicted wrong: compare flip(example, 'top') with flip(example, 'bottom')")
 
 
 def check_flip(answer) -> None:
@@ -86,11 +95,6 @@ def check_rotate90(answer) -> None:
                f"rotate90(image, {k}) differs from augment.rotate(image, {90 * k}) (counter-clockwise, like np.rot90)")
 
 
-def _inflated_size(n: int, factor: int) -> int:
-    images = _rois(341, n)
-    return len(inflate(images, np.arange(n) % 2, factor=factor, seed=0).images)
-
-
 def check_inflated_size(answer) -> None:
     answer = value(answer, "inflated_size_guess")
     try:
@@ -101,55 +105,16 @@ def check_inflated_size(answer) -> None:
     expect(got == want, f"you predicted {got}; inflate(10 ROIs, factor=8) returns {want} images — run it and see why")
 
 
-def check_same_flip(answer) -> None:
-    answer = value(answer, "same_flip_guess")
-    expect(isinstance(answer, bool), f"answer True or False, got {answer!r}")
-    image = _rois(351)[0]
-    want = bool(np.array_equal(flip(image, "top"), flip(image, "bottom")))
-    expect(answer == want, "you predicted wrong: compare flip(example, 'top') with flip(example, 'bottom')")
-
-
+NB = '03_augmentation'
 EXERCISES = [
-    Exercise(
-        "q03_patient_split", NB, "patient_split", check_patient_split, fallback=_patient_split, anchor="mk.splits.split_by_patient(",
-        prompt="**Exercise (q03_patient_split).** Write `patient_split(table, seed)` returning "
-               "`mk.splits.Split(train, val, test)`: index arrays into `table` (60/20/20 of the ROIs, roughly) such "
-               "that **no patient has ROIs on two sides**. The check runs `mk.splits.check_patient_disjoint` on it. "
-               "Your split replaces `split` for the rest of the notebook.",
-        follow="split = mk.exercises.use(\"q03_patient_split\", patient_split)(rois.table, P.SEED)\n"
-               "mk.splits.split_summary(rois.table, split)"),
-    Exercise(
-        "q03_leaked_patients", NB, "leaked_patients", check_leaked_patients, anchor="naive = mk.splits.Split(",
-        prompt="**Exercise (q03_leaked_patients).** Write `leaked_patients(table, split)`: the set of patient ids "
-               "with ROIs in both `split.train` and `split.test`.",
-        follow="leaked = mk.exercises.use(\"q03_leaked_patients\", leaked_patients)  # None until yours passes\n"
-               "if leaked is not None:\n"
-               "    print(\"patients in both train and test of the random split:\", len(leaked(rois.table, naive)))"),
-    Exercise(
-        "q03_same_flip", NB, "same_flip_guess", check_same_flip, kind="predict",
-        anchor="mk.augment.table1_frame()",
-        prompt="**Predict, then run (q03_same_flip).** Table 1 lists a *top* flip and a *bottom* flip. Do they give "
-               "different images? Answer `True` if they give the same image, `False` if different.",
-        follow="print(\"top flip == bottom flip:\", bool((mk.augment.flip(rois.images[0], \"top\") == "
-               "mk.augment.flip(rois.images[0], \"bottom\")).all()))"),
-    Exercise(
-        "q03_flip", NB, "flip_left_right", check_flip, anchor="mk.plots.table1_gallery(",
-        prompt="**Exercise (q03_flip).** Write Table 1's left/right flip, `flip_left_right(image)`, for one 2-D "
-               "uint8 ROI."),
-    Exercise(
-        "q03_rotate90", NB, "rotate90", check_rotate90, fallback=_rotate90, anchor="mk.plots.table1_gallery(",
-        prompt="**Exercise (q03_rotate90).** Write `rotate90(image, k)`: rotate a square ROI by `k` × 90° "
-               "counter-clockwise (Table 1's rotations by multiples of 90° lose no pixel).",
-        follow="mk.plots.image_grid(np.stack([mk.exercises.use(\"q03_rotate90\", rotate90)(example, k) for k in range(4)]),\n"
-               "                    ncols=4, suptitle=\"Your rotations by 0, 90, 180, 270 degrees\")"),
-    Exercise(
-        "q03_inflated_size", NB, "inflated_size_guess", check_inflated_size, kind="predict",
-        anchor="mk.plots.table1_gallery(",
-        prompt="**Predict, then run (q03_inflated_size).** `mk.augment.inflate` with `factor=8` on 10 training ROIs: "
-               "how many images come out?"),
+    Exercise('q03_patient_split', NB, 'patient_split', check_patient_split, fallback=_patient_split),
+    Exercise('q03_leaked_patients', NB, 'leaked_patients', check_leaked_patients),
+    Exercise('q03_same_flip', NB, 'same_flip_guess', check_same_flip, kind='predict'),
+    Exercise('q03_flip', NB, 'flip_left_right', check_flip),
+    Exercise('q03_rotate90', NB, 'rotate90', check_rotate90, fallback=_rotate90),
+    Exercise('q03_inflated_size', NB, 'inflated_size_guess', check_inflated_size, kind='predict'),
 ]
 
 WRITTEN = [
-    "The paper's split counts suggest it augmented the pooled data before splitting. In your own words, why would "
-    "that flatter the test score, and what did the leakage lab measure in this run — and how sure is it?",
+    "The paper's split counts suggest it augmented the pooled data before splitting. In your own words, why would that flatter the test score, and what did the leakage lab measure in this run — and how sure is it?",
 ]

@@ -1,17 +1,13 @@
-"""Notebook 04's exercises: one ConvNet block in Keras, parameter counts, shapes, Eq. 6's weights.
-
-Checks build small Keras models and compare with ``mammokit.models.build_convnet`` and
-``mammokit.datasets.class_weights``.
+"""Notebook 04's exercise checks, generated from notebooks/solutions/04_convnet.md by
+`mammokit masters`: edit them there (cells tagged `check`), not here.
 """
 from __future__ import annotations
 
+from mammokit.exercises import Exercise
 import numpy as np
-
 from mammokit.datasets import class_weights
-from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
+from mammokit.exercises import WrongAnswer, call, expect, rng, value
 from mammokit.models import build_convnet
-
-NB = "04_convnet"
 
 
 def _pool_side(size: int, n_blocks: int) -> int:
@@ -47,6 +43,31 @@ def _block_summary(out, x, filters) -> dict:
             "params": int(model.count_params())}
 
 
+def check_conv_params(answer) -> None:
+    from keras import layers
+
+    draw = rng(401)
+    for kernel, c_in, c_out, bias in [(3, 1, 32, False), (3, 32, 64, True), *[(int(k), int(i), int(o), bool(b))
+                                      for k, i, o, b in zip(draw.choice([1, 3, 5], 3), draw.integers(1, 64, 3),
+                                                            draw.integers(1, 64, 3), draw.integers(0, 2, 3))]]:
+        conv = layers.Conv2D(c_out, kernel, use_bias=bias)
+        conv.build((None, 16, 16, c_in))
+        got = call(answer, kernel, c_in, c_out, bias, what="conv_params(kernel, c_in, c_out, bias)")
+        expect(got == conv.count_params(), f"conv_params({kernel}, {c_in}, {c_out}, {bias}) gave {got}; Keras "
+                                           f"counts {conv.count_params()} (one k×k×c_in filter per output channel)")
+
+
+def check_param_count(answer) -> None:
+    answer = value(answer, "param_count_guess")
+    try:
+        got = float(answer)
+    except (TypeError, ValueError):
+        raise WrongAnswer(f"param_count_guess should be a number, got {answer!r}") from None
+    want = build_convnet((96, 96, 1)).count_params()
+    expect(abs(got - want) <= 0.05 * want, f"you predicted {got:,.0f}; the next cell prints the real count "
+                                           "(within 5 % counts as right)")
+
+
 def check_conv_block(answer) -> None:
     import keras
 
@@ -66,20 +87,6 @@ def check_conv_block(answer) -> None:
         want_params = sum(reference.get_layer(n).count_params() for n in ("block1_conv", "block1_bn"))
         expect(got.get("params") == want_params, f"{got.get('params')} parameters, the package's block has "
                                                  f"{want_params}: no bias in the conv (batch norm adds its own)")
-
-
-def check_conv_params(answer) -> None:
-    from keras import layers
-
-    draw = rng(401)
-    for kernel, c_in, c_out, bias in [(3, 1, 32, False), (3, 32, 64, True), *[(int(k), int(i), int(o), bool(b))
-                                      for k, i, o, b in zip(draw.choice([1, 3, 5], 3), draw.integers(1, 64, 3),
-                                                            draw.integers(1, 64, 3), draw.integers(0, 2, 3))]]:
-        conv = layers.Conv2D(c_out, kernel, use_bias=bias)
-        conv.build((None, 16, 16, c_in))
-        got = call(answer, kernel, c_in, c_out, bias, what="conv_params(kernel, c_in, c_out, bias)")
-        expect(got == conv.count_params(), f"conv_params({kernel}, {c_in}, {c_out}, {bias}) gave {got}; Keras "
-                                           f"counts {conv.count_params()} (one k×k×c_in filter per output channel)")
 
 
 def check_output_side(answer) -> None:
@@ -105,50 +112,15 @@ def check_class_weights(answer) -> None:
                    f"{ {c: round(w, 4) for c, w in want.items()} } (w_c = N / (2 N_c))")
 
 
-def check_param_guess(answer) -> None:
-    answer = value(answer, "param_count_guess")
-    try:
-        got = float(answer)
-    except (TypeError, ValueError):
-        raise WrongAnswer(f"param_count_guess should be a number, got {answer!r}") from None
-    want = build_convnet((96, 96, 1)).count_params()
-    expect(abs(got - want) <= 0.05 * want, f"you predicted {got:,.0f}; the next cell prints the real count "
-                                           "(within 5 % counts as right)")
-
-
+NB = '04_convnet'
 EXERCISES = [
-    Exercise(
-        "q04_conv_params", NB, "conv_params", check_conv_params, anchor="train_xy = (",
-        prompt="**Exercise (q04_conv_params).** Write `conv_params(kernel, c_in, c_out, bias)`: the number of "
-               "weights of a `kernel`×`kernel` Conv2D layer from `c_in` to `c_out` channels, with or without bias."),
-    Exercise(
-        "q04_param_count", NB, "param_count_guess", check_param_guess, kind="predict", anchor="train_xy = (",
-        prompt="**Predict, then run (q04_param_count).** The kit's version of the paper's ConvNet (the paper gives "
-               "neither filter counts nor a dense width: these numbers are the kit's, and the architecture section "
-               "below says why) has four blocks of 32, 64, 128 and 256 3×3 filters without bias, each followed by "
-               "batch norm (4 numbers per channel); then **global average pooling**, which averages each of the "
-               "256 feature maps to one number and has no weights; a 128-unit dense layer and a 2-way softmax. "
-               "About how many parameters does it have? (Within 5 % counts; `conv_params` helps.)"),
-    Exercise(
-        "q04_conv_block", NB, "conv_block", check_conv_block, anchor="mk.models.build_convnet(",
-        prompt="**Exercise (q04_conv_block).** Write one block of the paper's ConvNet in Keras: "
-               "`conv_block(x, filters)` applies a 3×3 `Conv2D` (padding `'same'`, no bias), `BatchNormalization`, "
-               "a ReLU and a 2×2 `MaxPooling2D`, and returns the new tensor."),
-    Exercise(
-        "q04_output_side", NB, "output_side", check_output_side, fallback=_pool_side, anchor="mk.models.build_convnet(",
-        prompt="**Exercise (q04_output_side).** Write `output_side(size, n_blocks)`: the side of the last feature "
-               "map after `n_blocks` blocks on a `size`×`size` ROI.",
-        follow="print(\"last feature map:\", mk.exercises.use(\"q04_output_side\", output_side)(P.ROI_SIZE, 4), \"px per side\")"),
-    Exercise(
-        "q04_class_weights", NB, "class_weights", check_class_weights, fallback=_balanced, anchor="ds = mk.train.make_dataset(",
-        prompt="**Exercise (q04_class_weights).** Eq. 6 multiplies each image's loss by w_n, in the paper's words "
-               "*\"a manual re-scaling weight assigned to the loss\"*; the paper gives no values. The kit's choice "
-               "makes each class count equally: write `class_weights(labels)` returning `{0: w0, 1: w1}` with "
-               "`w_c = N / (2 * N_c)`.",
-        follow="weights = mk.exercises.use(\"q04_class_weights\", class_weights)(train_xy[1])\nprint(\"class weights:\", weights)"),
+    Exercise('q04_conv_params', NB, 'conv_params', check_conv_params),
+    Exercise('q04_param_count', NB, 'param_count_guess', check_param_count, kind='predict'),
+    Exercise('q04_conv_block', NB, 'conv_block', check_conv_block),
+    Exercise('q04_output_side', NB, 'output_side', check_output_side, fallback=_pool_side),
+    Exercise('q04_class_weights', NB, 'class_weights', check_class_weights, fallback=_balanced),
 ]
 
 WRITTEN = [
-    "Your validation loss stops falling after a few epochs while the training loss keeps going down. "
-    "What is happening, and which two parameters of this notebook would you change first?",
+    'Your validation loss stops falling after a few epochs while the training loss keeps going down. What is happening, and which two parameters of this notebook would you change first?',
 ]

@@ -1,17 +1,17 @@
-"""Notebook 05's exercises: input sides, grey to RGB, ImageNet preprocessing, which layers to freeze.
-
-Checks compare with ``keras.applications``' own ``preprocess_input`` and with
-``mammokit.transfer`` (``input_size_for``, ``set_trainable``) on fresh inputs and models.
+"""Notebook 05's exercise checks, generated from notebooks/solutions/05_transfer_learning.md by
+`mammokit masters`: edit them there (cells tagged `check`), not here.
 """
 from __future__ import annotations
 
+from mammokit.exercises import Exercise
 import numpy as np
-
-from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
+from mammokit.exercises import WrongAnswer, call, expect, rng, value
 from mammokit.transfer import BACKBONES, backbone_layers, build_transfer, input_size_for, set_trainable
 
-NB = "05_transfer_learning"
+
 _CHECK_BACKBONE = "VGG19"  # the quickest to build (no batch norm), 32 px minimum
+
+
 _BN_BACKBONE = "ResNet152V2"  # batch norm throughout, up to the top weighted layer; 32 px minimum
 
 
@@ -33,6 +33,27 @@ def _freeze(model, n: int):
     return model
 
 
+def _check_preprocess(answer, reference, what: str, hint: str) -> None:
+    draw = rng(511)
+    for shape in ((2, 4, 4, 3), (1, 3, 5, 3)):
+        rgb = draw.uniform(0, 255, shape).astype("float32")
+        got = np.asarray(call(answer, rgb.copy(), what=what), dtype="float32")
+        want = reference(rgb)
+        expect(got.shape == want.shape, f"{what} changed the shape {shape} to {got.shape}")
+        worst = float(np.max(np.abs(got - want)))
+        expect(worst < 1e-3, f"{what} differs from Keras' preprocess_input by up to {worst:.3g}: {hint}")
+
+
+def _flags(model) -> list[bool]:
+    """Each layer's trainable flag, in the model's order (two builds name unnamed layers differently)."""
+    return [bool(layer.trainable) for layer in model.layers]
+
+
+def _flags_after(out, model, n) -> list[bool]:
+    """The trainable flags the answer left (on the model it returned, else the one it was given)."""
+    return _flags(out if hasattr(out, "layers") else model)
+
+
 def check_input_side(answer) -> None:
     for name in BACKBONES:
         for size in (32, 64, 96, 224):
@@ -52,17 +73,6 @@ def check_gray_to_rgb(answer) -> None:
         expect(np.allclose(got, want), "each of the three channels must be a copy of the grey channel")
 
 
-def _check_preprocess(answer, reference, what: str, hint: str) -> None:
-    draw = rng(511)
-    for shape in ((2, 4, 4, 3), (1, 3, 5, 3)):
-        rgb = draw.uniform(0, 255, shape).astype("float32")
-        got = np.asarray(call(answer, rgb.copy(), what=what), dtype="float32")
-        want = reference(rgb)
-        expect(got.shape == want.shape, f"{what} changed the shape {shape} to {got.shape}")
-        worst = float(np.max(np.abs(got - want)))
-        expect(worst < 1e-3, f"{what} differs from Keras' preprocess_input by up to {worst:.3g}: {hint}")
-
-
 def check_vgg_preprocess(answer) -> None:
     _check_preprocess(answer, _vgg_reference, "vgg_preprocess(rgb)",
                       "'caffe' mode: reverse RGB to BGR, then subtract the ImageNet means [103.939, 116.779, 123.68]")
@@ -73,14 +83,15 @@ def check_inception_preprocess(answer) -> None:
                       "'tf' mode: scale 0..255 to -1..1")
 
 
-def _flags(model) -> list[bool]:
-    """Each layer's trainable flag, in the model's order (two builds name unnamed layers differently)."""
-    return [bool(layer.trainable) for layer in model.layers]
-
-
-def _flags_after(out, model, n) -> list[bool]:
-    """The trainable flags the answer left (on the model it returned, else the one it was given)."""
-    return _flags(out if hasattr(out, "layers") else model)
+def check_trainable(answer) -> None:
+    answer = value(answer, "trainable_guess")
+    try:
+        got = int(answer)
+    except (TypeError, ValueError):
+        raise WrongAnswer(f"trainable_guess should be a number, got {answer!r}") from None
+    model = build_transfer(_CHECK_BACKBONE, 32, weights=None)
+    want = sum(1 for layer in backbone_layers(model) if layer.trainable and layer.weights)
+    expect(got == want, f"you predicted {got}; run the next cell and read the trainable column")
 
 
 def check_freeze(answer) -> None:
@@ -105,57 +116,16 @@ def check_freeze(answer) -> None:
                               "backbone layers that have weights; freeze the rest")
 
 
-def check_trainable_guess(answer) -> None:
-    answer = value(answer, "trainable_guess")
-    try:
-        got = int(answer)
-    except (TypeError, ValueError):
-        raise WrongAnswer(f"trainable_guess should be a number, got {answer!r}") from None
-    model = build_transfer(_CHECK_BACKBONE, 32, weights=None)
-    want = sum(1 for layer in backbone_layers(model) if layer.trainable and layer.weights)
-    expect(got == want, f"you predicted {got}; run the next cell and read the trainable column")
-
-
+NB = '05_transfer_learning'
 EXERCISES = [
-    Exercise(
-        "q05_input_side", NB, "input_side", check_input_side, anchor="mk.roi.rois_for_run(",
-        prompt="**Exercise (q05_input_side).** InceptionV3 and InceptionResNetV2 refuse inputs under 75 px; the other "
-               "backbones take 32 px. Write `input_side(backbone, size)`: the side the backbone will see for a "
-               "`size`-px ROI (the ROI's own size, raised to the backbone's minimum)."),
-    Exercise(
-        "q05_gray_to_rgb", NB, "gray_to_rgb", check_gray_to_rgb, anchor="mk.roi.rois_for_run(",
-        prompt="**Exercise (q05_gray_to_rgb).** ImageNet backbones expect three channels. Write `gray_to_rgb(images)` "
-               "that turns a batch `(N, H, W, 1)` into `(N, H, W, 3)` by copying the grey channel."),
-    Exercise(
-        "q05_vgg_preprocess", NB, "vgg_preprocess", check_vgg_preprocess, anchor="mk.roi.rois_for_run(",
-        prompt="**Exercise (q05_vgg_preprocess).** VGG19 was trained on Caffe-style inputs. Write "
-               "`vgg_preprocess(rgb)` for RGB pixels in 0–255: reverse the channels to BGR, then subtract the ImageNet "
-               "means `[103.939, 116.779, 123.68]` (B, G, R). The check compares it with "
-               "`keras.applications.vgg19.preprocess_input`."),
-    Exercise(
-        "q05_inception_preprocess", NB, "inception_preprocess", check_inception_preprocess, anchor="mk.roi.rois_for_run(",
-        prompt="**Exercise (q05_inception_preprocess).** InceptionV3 expects pixels scaled from 0–255 to −1…1. "
-               "Write `inception_preprocess(rgb)`."),
-    Exercise(
-        "q05_trainable", NB, "trainable_guess", check_trainable_guess, kind="predict",
-        anchor="mk.roi.rois_for_run(",
-        prompt="**Predict, then run (q05_trainable).** Right after `mk.transfer.build_transfer(...)`, how many of "
-               "the backbone's layers with weights will train?"),
-    Exercise(
-        "q05_freeze", NB, "freeze_all_but_top", check_freeze, fallback=_freeze, anchor="mk.transfer.build_transfer(",
-        prompt="**Exercise (q05_freeze).** Fine-tuning unfreezes only the top of the backbone. Write "
-               "`freeze_all_but_top(model, n)` for a `build_transfer` model: the head `mk_head` trains, the top `n` "
-               "backbone layers that have weights train (`mk.transfer.backbone_layers(model)` lists the backbone, "
-               "input to output) except `BatchNormalization` layers, which stay frozen (in inference mode) like "
-               "every other backbone layer. Return the model.",
-        follow="vgg = mk.transfer.build_transfer(\"VGG19\", P.ROI_SIZE, weights=None)\n"
-               "vgg = mk.exercises.use(\"q05_freeze\", freeze_all_but_top)(vgg, 2)\n"
-               "print(sum(layer.trainable for layer in mk.transfer.backbone_layers(vgg)), \"of\",\n"
-               "      len(mk.transfer.backbone_layers(vgg)), \"VGG19 layers train\")\n"
-               "del vgg"),
+    Exercise('q05_input_side', NB, 'input_side', check_input_side),
+    Exercise('q05_gray_to_rgb', NB, 'gray_to_rgb', check_gray_to_rgb),
+    Exercise('q05_vgg_preprocess', NB, 'vgg_preprocess', check_vgg_preprocess),
+    Exercise('q05_inception_preprocess', NB, 'inception_preprocess', check_inception_preprocess),
+    Exercise('q05_trainable', NB, 'trainable_guess', check_trainable, kind='predict'),
+    Exercise('q05_freeze', NB, 'freeze_all_but_top', check_freeze, fallback=_freeze),
 ]
 
 WRITTEN = [
-    "ImageNet holds photographs in colour; mammograms are grey X-ray films. Give one reason transfer learning "
-    "still helps here and one reason it might not.",
+    'ImageNet holds photographs in colour; mammograms are grey X-ray films. Give one reason transfer learning still helps here and one reason it might not.',
 ]

@@ -1,16 +1,14 @@
-"""Notebook 06's exercises: the confusion matrix, Eq. 8-11, AUC by ranks, the Youden threshold.
-
-Checks compare with ``mammokit.evaluate`` (``confusion``, ``binary_metrics``, ``roc``) on fresh
-labels and scores.
+"""Notebook 06's exercise checks, generated from notebooks/solutions/06_evaluation.md by
+`mammokit masters`: edit them there (cells tagged `check`), not here.
 """
 from __future__ import annotations
 
+from mammokit.exercises import Exercise
 import numpy as np
-
 from mammokit.evaluate import binary_metrics, choose_threshold, confusion, roc
-from mammokit.exercises import Exercise, WrongAnswer, call, expect, rng, value
+from mammokit.exercises import WrongAnswer, call, expect, rng, value
 
-NB = "06_evaluation"
+
 METRICS = ("accuracy", "sensitivity", "precision", "f_score")  # Eq. 8-11
 
 
@@ -24,6 +22,11 @@ def _scores(seed: int, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
     labels[:2] = [0, 1]
     proba = np.clip(0.3 * labels + draw.uniform(0, 0.7, n), 0, 1).round(3)  # informative, with ties
     return labels, proba
+
+
+def _youden(labels, proba, threshold) -> float:
+    m = binary_metrics(labels, proba, threshold)
+    return m["sensitivity"] + m["specificity"] - 1
 
 
 def check_confusion_matrix(answer) -> None:
@@ -52,9 +55,23 @@ def check_metrics(answer) -> None:
             f"{m} {values[m]:.3f} (expected {want[m]:.3f})" for m in wrong) + " — see Eq. 8-11")
 
 
-def _youden(labels, proba, threshold) -> float:
-    m = binary_metrics(labels, proba, threshold)
-    return m["sensitivity"] + m["specificity"] - 1
+def check_sensitivity_direction(answer) -> None:
+    answer = value(answer, "sensitivity_guess")
+    choices = ("up", "down", "same")
+    expect(isinstance(answer, str) and answer.lower() in choices, f"answer one of {choices}, got {answer!r}")
+    labels, proba = _scores(641, 200)
+    high, low = binary_metrics(labels, proba, 0.5)["sensitivity"], binary_metrics(labels, proba, 0.2)["sensitivity"]
+    want = "up" if low > high else "down" if low < high else "same"
+    expect(answer.lower() == want, f"you predicted {answer!r}; count the malignant cases above 0.5 and above 0.2")
+
+
+def check_auc(answer) -> None:
+    for seed in (631, 632, 633):
+        labels, proba = _scores(seed)
+        got = call(answer, labels.copy(), proba.copy(), what="rank_auc(labels, proba)")
+        want = binary_metrics(labels, proba)["auc"]
+        expect(np.isclose(float(got), want), f"rank_auc gave {float(got):.4f}, expected {want:.4f}: the chance that a "
+                                             "random malignant case scores above a random benign one (ties count ½)")
 
 
 def check_youden(answer) -> None:
@@ -73,55 +90,15 @@ def check_youden(answer) -> None:
                                     "Try every distinct score as a threshold (proba >= t is malignant)")
 
 
-def check_auc(answer) -> None:
-    for seed in (631, 632, 633):
-        labels, proba = _scores(seed)
-        got = call(answer, labels.copy(), proba.copy(), what="rank_auc(labels, proba)")
-        want = binary_metrics(labels, proba)["auc"]
-        expect(np.isclose(float(got), want), f"rank_auc gave {float(got):.4f}, expected {want:.4f}: the chance that a "
-                                             "random malignant case scores above a random benign one (ties count ½)")
-
-
-def check_sensitivity_direction(answer) -> None:
-    answer = value(answer, "sensitivity_guess")
-    choices = ("up", "down", "same")
-    expect(isinstance(answer, str) and answer.lower() in choices, f"answer one of {choices}, got {answer!r}")
-    labels, proba = _scores(641, 200)
-    high, low = binary_metrics(labels, proba, 0.5)["sensitivity"], binary_metrics(labels, proba, 0.2)["sensitivity"]
-    want = "up" if low > high else "down" if low < high else "same"
-    expect(answer.lower() == want, f"you predicted {answer!r}; count the malignant cases above 0.5 and above 0.2")
-
-
+NB = '06_evaluation'
 EXERCISES = [
-    Exercise(
-        "q06_confusion_matrix", NB, "confusion_matrix", check_confusion_matrix, anchor="mk.evaluate.EQUATIONS",
-        prompt="**Exercise (q06_confusion_matrix).** Write `confusion_matrix(labels, predicted)` for 0/1 arrays: "
-               "`[[TN, FP], [FN, TP]]` (rows: truth, columns: prediction), as a numpy array."),
-    Exercise(
-        "q06_metrics", NB, "metrics_from_confusion", check_metrics, anchor="mk.evaluate.EQUATIONS",
-        prompt="**Exercise (q06_metrics).** Write `metrics_from_confusion(cm)` returning Eq. 8–11 as a dict with keys "
-               "`accuracy`, `sensitivity`, `precision`, `f_score`, from `cm = [[TN, FP], [FN, TP]]`."),
-    Exercise(
-        "q06_sensitivity_direction", NB, "sensitivity_guess", check_sensitivity_direction, kind="predict",
-        anchor="mk.evaluate.EQUATIONS",
-        prompt="**Predict, then run (q06_sensitivity_direction).** If the threshold drops from 0.5 to 0.2, does "
-               "sensitivity go `'up'`, `'down'` or stay the `'same'`?"),
-    Exercise(
-        "q06_youden", NB, "youden_threshold", check_youden, fallback=_youden_threshold, anchor="threshold = mk.evaluate.choose_threshold(",
-        prompt="**Exercise (q06_youden).** Write `youden_threshold(labels, proba)`: the threshold `t` (a case is "
-               "malignant when `proba >= t`) that maximises Youden's J = sensitivity + specificity − 1. Pick it "
-               "on VALIDATION scores only, as the cell above does.",
-        follow="if len(val):\n    print(\"your threshold:\", mk.exercises.use(\"q06_youden\", youden_threshold)(val.label, val.proba),\n"
-               "          \"| the package's:\", round(threshold, 3))"),
-    Exercise(
-        "q06_auc", NB, "rank_auc", check_auc, anchor="mk.evaluate.EQUATIONS",
-        prompt="**Exercise (q06_auc).** Write `rank_auc(labels, proba)` without scikit-learn: the fraction of "
-               "(malignant, benign) pairs in which the malignant case has the higher score (a tie counts ½). "
-               "That is the area under the ROC curve."),
+    Exercise('q06_confusion_matrix', NB, 'confusion_matrix', check_confusion_matrix),
+    Exercise('q06_metrics', NB, 'metrics_from_confusion', check_metrics),
+    Exercise('q06_sensitivity_direction', NB, 'sensitivity_guess', check_sensitivity_direction, kind='predict'),
+    Exercise('q06_auc', NB, 'rank_auc', check_auc),
+    Exercise('q06_youden', NB, 'youden_threshold', check_youden, fallback=_youden_threshold),
 ]
 
 WRITTEN = [
-    "The paper reports 0.95 AUC on MIAS; set it beside this notebook's patient-level cross-validated AUC and its "
-    "interval. Name two candidate explanations of the difference (in the protocol, the task scored or the model), "
-    "say what this course's evidence says for or against each, and which number you would quote to a radiologist.",
+    "The paper reports 0.95 AUC on MIAS; set it beside this notebook's patient-level cross-validated AUC and its interval. Name two candidate explanations of the difference (in the protocol, the task scored or the model), say what this course's evidence says for or against each, and which number you would quote to a radiologist.",
 ]
