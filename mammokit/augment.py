@@ -38,7 +38,8 @@ from typing import Any, Callable, NamedTuple
 import cv2
 import numpy as np
 
-from mammokit.checks import integer, require
+from mammokit import profiles
+from mammokit.checks import require
 from mammokit.errors import ConfigError, DataError
 
 __all__ = ["sharpen", "emboss", "gaussian_blur", "rotate", "edge_detect", "skew", "flip", "shear",
@@ -277,7 +278,7 @@ def inflate(images: np.ndarray, labels: np.ndarray, factor: int = 8, seed: int =
     if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(labels):
         raise DataError(f"augment.inflate: expected images (N, S, S) uint8 and N labels, got images "
                         f"{images.shape} {images.dtype} and {labels.shape} labels (pass RoiDataset.images/.labels)")
-    require(integer(1), factor, "augment.inflate: factor", hint="(paper: 8)")
+    require(profiles.INFLATE, factor, "augment.inflate: factor", hint="(paper: 8)")
     pool = variants(distinct=True)
     rng = np.random.default_rng(seed)
     copies = _copies_per_image(labels, int(factor), balance)

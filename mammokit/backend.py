@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ContextManager, Iterator
 
-from mammokit.constants import PAPER_BACKBONES  # noqa: F401  TEMPORARY: mammokit/profiles.py still imports it from here; remove once it reads mammokit.constants
 
 if TYPE_CHECKING:
     import tensorflow as tf

@@ -39,6 +39,27 @@ def require(check: Check, value: Any, what: str, error: type[Exception] = Config
     return value
 
 
+def allows(check: Check, hint: str = "") -> dict[str, Any]:
+    """Field metadata of an options dataclass: what the field allows, declared once beside it
+    (``batch_size: int = field(default=32, metadata=allows(BATCH_SIZE))``); :func:`check_fields`
+    enforces it and :func:`field_check` hands the same check to whoever else takes that knob."""
+    return {"check": check, "hint": hint}
+
+
+def check_fields(options: Any) -> None:
+    """Raise a ConfigError naming the class and field for the first field of the dataclass
+    instance ``options`` whose value its :func:`allows` metadata refuses (call it in ``__post_init__``)."""
+    for f in dataclasses.fields(options):
+        if "check" in f.metadata:
+            require(f.metadata["check"], getattr(options, f.name), f"{type(options).__name__}: {f.name}",
+                    hint=f.metadata["hint"])
+
+
+def field_check(cls: type, name: str) -> Check:
+    """The check a dataclass field declared with :func:`allows` (e.g. for a notebook parameter)."""
+    return next(f.metadata["check"] for f in dataclasses.fields(cls) if f.name == name)
+
+
 def strict_fields(cls: _Class) -> _Class:
     """Class decorator for an options dataclass (put it above ``@dataclass``): an unknown keyword
     (a misspelt key in ``Config(**settings)``, or in ``dataclasses.replace``) is a ConfigError
@@ -99,11 +120,12 @@ def one_of(*allowed: Any) -> Check:
     return check
 
 
-def integer(lo: int | None = None, hi: int | None = None) -> Check:
-    """An int (NumPy's too, never a bool) within the bounds, both included."""
+def integer(lo: int | None = None, hi: int | None = None, *, odd: bool = False) -> Check:
+    """An int (NumPy's too, never a bool) within the bounds, both included; ``odd``: odd ones only."""
     def check(value: Any) -> str | None:
         ok = _is_int(value) and (lo is None or value >= lo) and (hi is None or value <= hi)
-        return None if ok else _range("an integer", lo, hi)
+        ok = ok and (not odd or value % 2 == 1)
+        return None if ok else _range("an odd integer" if odd else "an integer", lo, hi)
     return check
 
 

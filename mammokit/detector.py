@@ -23,31 +23,35 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from mammokit import profiles
 from mammokit.errors import ConfigError
-from mammokit.constants import PAPER_FILTERS
 from mammokit.augment import dihedral
 from mammokit.evaluate import choose_threshold
 from mammokit.roi import RoiDataset
 from mammokit.splits import carve_validation
 from mammokit.train import TrainConfig
 
-DETECTOR_TRAINING = TrainConfig(epochs=15, steps_per_epoch=20, batch_size=32, learning_rate=1e-3,
-                                restore_best=False, verbose=0)
-"""How :func:`lesion_detector` trains in the classroom profile: the kit's online augmentation on,
-classes weighted (about four normal windows per lesion window), quiet, and the LAST epoch kept:
-on this short schedule the validation loss of the class-weighted, batch-normalised net jumps from
-epoch to epoch (0.7 to 1.9 on MIAS) and its minimum was the first epoch, a net at chance or worse
-(``benchmarks/README.md``); the validation patients still choose the threshold."""
+def _detector_options(profile: str) -> dict[str, Any]:
+    """The ``detector_*`` rows of :data:`mammokit.profiles.TABLE` as :func:`lesion_detector` options.
 
-DETECTOR = {
-    "smoke": dict(filters=(8, 16), tta=False, decay=False, calibrate=False,
-                  config=DETECTOR_TRAINING.replace(epochs=1, steps_per_epoch=2)),
-    "classroom": dict(filters=(16, 32, 64, 128), tta=True, decay=False, calibrate=True, config=DETECTOR_TRAINING),
-    "paper": dict(filters=PAPER_FILTERS, tta=True, decay=False, calibrate=True,
-                  config=DETECTOR_TRAINING.replace(epochs=60, steps_per_epoch=80)),
-}
-"""The detector's net, schedule and extras per profile (``benchmarks/bench_detector.py`` measured
-them: Platt scaling raised the pooled out-of-fold AUC, cosine decay and longer schedules did not)."""
+    Training in every profile: the kit's online augmentation on, classes weighted (about four
+    normal windows per lesion window), batches of 32, quiet, and the LAST epoch kept: on the
+    classroom schedule the validation loss of the class-weighted, batch-normalised net jumps from
+    epoch to epoch (0.7 to 1.9 on MIAS) and its minimum was the first epoch, a net at chance or
+    worse (``benchmarks/README.md``); the validation patients still choose the threshold."""
+    def setting(key: str) -> Any:
+        return profiles.value(key, profile)
+
+    config = TrainConfig(epochs=setting("detector_epochs"), steps_per_epoch=setting("detector_steps"),
+                         batch_size=32, learning_rate=1e-3, restore_best=False, verbose=0)
+    return dict(filters=tuple(setting("detector_filters")), tta=setting("detector_tta"),
+                decay=False, calibrate=setting("detector_calibrate"), config=config)
+
+
+DETECTOR = {profile: _detector_options(profile) for profile in profiles.PROFILES}
+"""The detector's net, schedule and extras per profile, read from :data:`mammokit.profiles.TABLE`
+(change them there; ``benchmarks/bench_detector.py`` measured them: Platt scaling raised the
+pooled out-of-fold AUC, cosine decay and longer schedules did not)."""
 
 
 def _check_windows(data: Any, what: str) -> RoiDataset:
@@ -154,8 +158,7 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
     from mammokit.models import build_convnet
     from mammokit.train import fit
 
-    if profile not in DETECTOR:
-        raise ConfigError(f"lesion_detector: profile={profile!r}; use one of {', '.join(DETECTOR)}")
+    profiles.check_profile(profile, "lesion_detector: profile")
     if config is not None and not isinstance(config, TrainConfig):
         raise ConfigError(f"lesion_detector: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
     train = _check_windows(train, "lesion_detector: train")

@@ -35,7 +35,8 @@ import pandas as pd
 from mammokit import augment, splits
 from mammokit.backend import retracing_expected
 from mammokit.constants import PAPER_INFLATE_FACTOR, PAPER_SPLIT
-from mammokit.checks import integer, require
+from mammokit import profiles
+from mammokit.checks import optional, require, strict_fields
 from mammokit.errors import ConfigError
 from mammokit.train import TrainConfig
 
@@ -48,15 +49,18 @@ GAPS = {"gap": ("paper", "honest"), "gap_roi_copies": ("paper", "roi"), "gap_sam
 
 
 def _lab_training() -> TrainConfig:
-    return TrainConfig(epochs=8, batch_size=32, augment=False, verbose=0)
+    epochs = profiles.value("leakage_epochs", profiles.DEFAULT_PROFILE)
+    return TrainConfig(epochs=epochs, batch_size=32, augment=False, verbose=0)
 
 
+@strict_fields  # a misspelt option is a ConfigError naming the close match
 @dataclass(frozen=True)
 class LabConfig:
     """Everything both protocols share: the budget and the (deliberately tiny) model.
 
-    ``train`` holds the training options (a :class:`mammokit.train.TrainConfig`; default 8
-    epochs of 32, online augmentation off so the protocol is the only difference, quiet). Its
+    ``train`` holds the training options (a :class:`mammokit.train.TrainConfig`; default: the
+    classroom profile's ``leakage_epochs`` (:data:`mammokit.profiles.TABLE`) of batches of 32,
+    online augmentation off so the protocol is the only difference, quiet). Its
     ``steps_per_epoch`` None means the shared budget (one pass over the paper protocol's
     training copies); its ``seed`` is replaced by each run's seed.
     """
@@ -70,10 +74,11 @@ class LabConfig:
     train: TrainConfig = field(default_factory=_lab_training)
 
     def __post_init__(self):
-        require(integer(1), self.factor, "LabConfig: factor", hint="(paper: 8)")
-        if not isinstance(self.train, TrainConfig) or self.train.epochs < 1:
-            raise ConfigError(f"LabConfig: train={self.train!r} must be a mammokit.train.TrainConfig with "
-                              "epochs >= 1")
+        require(profiles.INFLATE, self.factor, "LabConfig: factor", hint="(paper: 8)")
+        require(optional(profiles.ROI_SIZE), self.size, "LabConfig: size")
+        if not isinstance(self.train, TrainConfig):
+            raise ConfigError(f"LabConfig: train={self.train!r} must be a mammokit.train.TrainConfig")
+        require(profiles.EPOCHS, self.train.epochs, "LabConfig: train.epochs")
 
 
 def _arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:

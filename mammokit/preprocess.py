@@ -14,13 +14,13 @@ tunes is what a run uses. Images are 2-D uint8 or uint16 arrays; stages work in 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, NamedTuple
 
 import cv2
 import numpy as np
 
-from mammokit.checks import strict_fields
+from mammokit.checks import allows, boolean, check_fields, integer, number, one_of, require, strict_fields
 from mammokit.errors import ConfigError, DataError
 
 FILTERS = ("none", "median", "gaussian", "bilateral")
@@ -48,41 +48,21 @@ class PreprocessConfig:
     subtraction); ``crop``: crop the final image to the breast's bounding box.
     """
 
-    denoise: str = "median"
-    kernel: int = 5
-    sigma_color: float = 40.0
-    clahe_clip: float = 2.0
-    clahe_tiles: int = 8
-    otsu_classes: int = 3
-    otsu_offset: float = 0.0
-    morph_kernel: int = 25
-    remove_pectoral: bool = False
-    orient: bool = True
-    normalise: str = "none"
-    crop: bool = True
+    denoise: str = field(default="median", metadata=allows(one_of(*FILTERS)))
+    kernel: int = field(default=5, metadata=allows(integer(1, 31, odd=True)))
+    sigma_color: float = field(default=40.0, metadata=allows(number(1, 255)))
+    clahe_clip: float = field(default=2.0, metadata=allows(number(0, 40), "(0: no CLAHE)"))
+    clahe_tiles: int = field(default=8, metadata=allows(integer(1, 64)))
+    otsu_classes: int = field(default=3, metadata=allows(integer(2, 3)))
+    otsu_offset: float = field(default=0.0, metadata=allows(number(-128, 128)))
+    morph_kernel: int = field(default=25, metadata=allows(integer(1, 201)))
+    remove_pectoral: bool = field(default=False, metadata=allows(boolean))
+    orient: bool = field(default=True, metadata=allows(boolean))
+    normalise: str = field(default="none", metadata=allows(one_of(*NORMALISATIONS)))
+    crop: bool = field(default=True, metadata=allows(boolean))
 
     def __post_init__(self) -> None:
-        def bad(name: str, allowed: str) -> ConfigError:
-            return ConfigError(f"PreprocessConfig.{name}={getattr(self, name)!r} is not allowed; "
-                               f"expected {allowed}")
-        for name, allowed in (("denoise", FILTERS), ("normalise", NORMALISATIONS)):
-            if getattr(self, name) not in allowed:
-                raise bad(name, "one of " + ", ".join(map(repr, allowed)))
-        if not _is_int(self.kernel) or self.kernel < 1 or self.kernel % 2 == 0 or self.kernel > 31:
-            raise bad("kernel", "an odd integer in [1, 31]")
-        if not _is_int(self.clahe_tiles) or not 1 <= self.clahe_tiles <= 64:
-            raise bad("clahe_tiles", "an integer in [1, 64]")
-        if self.otsu_classes not in (2, 3) or not _is_int(self.otsu_classes):
-            raise bad("otsu_classes", "2 or 3")
-        if not _is_int(self.morph_kernel) or not 1 <= self.morph_kernel <= 201:
-            raise bad("morph_kernel", "an integer in [1, 201]")
-        for name, lo, hi in (("sigma_color", 1, 255), ("clahe_clip", 0, 40), ("otsu_offset", -128, 128)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-                raise bad(name, f"a number in [{lo}, {hi}]")
-        for name in ("remove_pectoral", "orient", "crop"):
-            if not isinstance(getattr(self, name), bool):
-                raise bad(name, "True or False")
+        check_fields(self)  # each field's allows(...) above: a ConfigError naming the field
 
     def to_dict(self) -> dict:
         """Plain values (for JSON, cache keys and run records)."""
@@ -95,10 +75,6 @@ class PreprocessConfig:
         if not isinstance(values, Mapping):
             raise ConfigError(f"PreprocessConfig: expected a dict of field values, got {type(values).__name__}")
         return cls(**values)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 class Box(NamedTuple):
@@ -169,8 +145,7 @@ def add_noise(image: np.ndarray, kind: str, amount: float, seed: int = 0) -> np.
     photons = noisier; the variance, ``amount`` × grey level, grows with brightness).
     """
     image = to_uint8(image)
-    if kind not in NOISES:
-        raise ConfigError(f"noise kind {kind!r} is not allowed; expected one of {', '.join(NOISES)}")
+    require(one_of(*NOISES), kind, "add_noise: kind")
     if kind == "none" or amount <= 0:
         return image.copy()
     rng = np.random.default_rng(seed)
@@ -314,8 +289,7 @@ def normalise(image: np.ndarray, method: str, mask: np.ndarray | None = None) ->
     """Intensity normalisation. ``none``: unchanged; ``minmax``: float32 in [0, 1]; ``zscore``:
     zero mean, unit std; ``mean``: the paper's mean subtraction (float32, grey levels). Statistics
     come from ``mask`` pixels when given (background would dominate them otherwise)."""
-    if method not in NORMALISATIONS:
-        raise ConfigError(f"normalise={method!r} is not allowed; expected one of {', '.join(NORMALISATIONS)}")
+    require(one_of(*NORMALISATIONS), method, "normalise")
     if method == "none":
         return image
     work = image.astype(np.float32)

@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from mammokit import profiles
 from mammokit.errors import ConfigError
 from mammokit.evaluate import choose_threshold
 from mammokit.augment import dihedral
@@ -135,8 +136,6 @@ def annotation_baseline(train: RoiDataset, *, seed: int = 0) -> FeatureModel:
 
 # --- the ConvNet on a chosen ROI recipe ------------------------------------------------------------
 
-CONVNET_TRAINING = TrainConfig(epochs=15, steps_per_epoch=10, batch_size=32, learning_rate=1e-3, verbose=0)
-"""How :func:`convnet` trains by default (Table 1's online augmentation on; quiet)."""
 
 @dataclass
 class ConvNetModel:
@@ -195,11 +194,12 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
     """Train ``members`` ConvNets (seeds ``seed``, ``seed + 1``, ...) on ``train`` re-cut by ``roi``;
     the best epoch of each is kept on validation patients carved from ``train`` (also used for
     the threshold). ``config``: the training options (a :class:`mammokit.train.TrainConfig`;
-    None: :data:`CONVNET_TRAINING`); its seed is replaced by each member's. ``preprocess``: how
+    None: the classroom profile's, ``CONVNET["classroom"]["config"]``); its seed is replaced by
+    each member's. ``preprocess``: how
     ROIs re-cut from their films are preprocessed (:func:`as_recipe`). ``trained``: a dict
     in which nets are kept by everything that shapes their training, so that recipes differing
     only in how they predict (``tta``, ``with_size``) train once (:func:`candidates` shares one)."""
-    config = CONVNET_TRAINING if config is None else config
+    config = CONVNET[profiles.DEFAULT_PROFILE]["config"] if config is None else config
     data = as_recipe(train, roi, size, window_mm, preprocess)
     fit_part, val = carve_validation(data, seed=seed)
     key = (roi, size, window_mm, tuple(filters), int(members), repr(config), repr(preprocess), seed,
@@ -237,17 +237,23 @@ def _train_nets(fit_part: RoiDataset, val: RoiDataset, roi: str, size: int, filt
 
 # --- every recipe we compare, and the recommended one ---------------------------------------------
 
-CONVNET = {
-    "smoke": dict(size=32, window_mm=32.0, filters=(8, 16),
-                  config=CONVNET_TRAINING.replace(epochs=1, steps_per_epoch=2)),
-    "classroom": dict(size=64, window_mm=32.0, filters=(16, 32, 64, 128), config=CONVNET_TRAINING),
-    "paper": dict(size=224, window_mm=32.0, filters=PAPER_FILTERS,
-                  config=CONVNET_TRAINING.replace(epochs=90, steps_per_epoch=80)),
-}
-"""The ConvNet recipes' sizes and schedule per profile (the ROI recipe and extras vary by candidate).
-``classroom`` halves notebook 04's filters so that notebook 06's four ConvNet recipes × five folds
-fit a class period: on the development subset that net scored a little below the full one (both
-at chance, inside each other's intervals) in about half the time (``benchmarks/README.md``)."""
+def _convnet_options(profile: str) -> dict[str, Any]:
+    """The ``recipe_*`` rows of :data:`mammokit.profiles.TABLE` as :func:`convnet` keywords: a
+    window of 32 mm in every profile; Table 1's online augmentation on, batches of 32, quiet."""
+    def setting(key: str) -> Any:
+        return profiles.value(key, profile)
+
+    return dict(size=setting("recipe_size"), window_mm=32.0, filters=tuple(setting("recipe_filters")),
+                config=TrainConfig(epochs=setting("recipe_epochs"), steps_per_epoch=setting("recipe_steps"),
+                                   batch_size=32, learning_rate=1e-3, verbose=0))
+
+
+CONVNET = {profile: _convnet_options(profile) for profile in profiles.PROFILES}
+"""The ConvNet recipes' sizes and schedule per profile (the ROI recipe and extras vary by candidate),
+read from :data:`mammokit.profiles.TABLE` (change them there). ``classroom`` halves notebook 04's
+filters so that notebook 06's four ConvNet recipes × five folds fit a class period: on the
+development subset that net scored a little below the full one (both at chance, inside each
+other's intervals) in about half the time (``benchmarks/README.md``)."""
 
 FUSED = "ConvNet, fixed window + TTA + size"
 
@@ -264,8 +270,7 @@ def candidates(profile: str = "classroom", config: TrainConfig | None = None,
     (:data:`CONVNET`), re-cut their ROIs preprocessed as ``preprocess`` says (None: the
     defaults) and train as ``config`` says (None: the profile's), each net once: the fused
     recipe reuses the fixed window's nets."""
-    if profile not in CONVNET:
-        raise ConfigError(f"candidates: profile={profile!r}; use one of {', '.join(CONVNET)}")
+    profiles.check_profile(profile, "candidates: profile")
     if config is not None and not isinstance(config, TrainConfig):
         raise ConfigError(f"candidates: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
     if preprocess is not None and not isinstance(preprocess, PreprocessConfig):
@@ -306,8 +311,7 @@ def recommended(train: RoiDataset, *, profile: str = "classroom", seed: int = 0)
     ``threshold`` chosen on validation patients it carved from ``train``. ``rois`` may be cut by
     any ROI recipe (ConvNet recipes re-cut them from their films as they need).
     """
-    if profile not in CONVNET:
-        raise ConfigError(f"recommended: profile={profile!r}; use one of {', '.join(CONVNET)}")
+    profiles.check_profile(profile, "recommended: profile")
     if not isinstance(train, RoiDataset):
         raise ConfigError(f"recommended: train must be a mammokit.roi.RoiDataset, got {type(train).__name__}")
     return candidates(profile)[RECOMMENDED_RECIPE](train, seed=seed)

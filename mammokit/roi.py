@@ -19,8 +19,10 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from mammokit import profiles
 from mammokit.cache import file_stats, read_cache, save_cached
 from mammokit.constants import MIAS_MM_PER_PIXEL
+from mammokit.checks import require
 from mammokit.constants import MIAS_MM_PER_PIXEL
 from mammokit.errors import ConfigError, DataError
 from mammokit.preprocess import PreprocessConfig, PreprocessResult, centres_inside, preprocess
@@ -63,8 +65,7 @@ def extract_roi(image: np.ndarray, row: float, col: float, radius: float, size: 
                 margin: float = 1.5, min_side: int = 48) -> np.ndarray:
     """The ROI of one lesion: a crop of :func:`crop_side` px around (row, col) in ``image``'s
     coordinates, zero-padded at the borders, resized to ``size``×``size``. Same dtype as ``image``."""
-    if not (isinstance(size, (int, np.integer)) and 8 <= size <= 2048):
-        raise ConfigError(f"ROI size={size!r} is not allowed; expected an integer in [8, 2048]")
+    require(profiles.ROI_SIZE, size, "extract_roi: size", hint="(pixels; paper: 224)")
     side = crop_side(radius, margin, min_side)
     if side > 4 * max(image.shape):  # a radius typo would otherwise allocate gigabytes
         raise ConfigError(f"extract_roi: radius={radius!r} gives a {side} px crop of a {image.shape[1]}x"

@@ -20,16 +20,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from mammokit import runs
+from mammokit import profiles, runs
 from mammokit.backend import distribution_strategy
-from mammokit.checks import integer, number, optional, require, strict_fields
+from mammokit.checks import allows, boolean, check_fields, integer, optional, require, strict_fields
 from mammokit.datasets import check_labels, class_weights, make_dataset  # noqa: F401 (mk.train.class_weights)
 from mammokit.errors import ConfigError, DataError
 from mammokit.models import check_rois
@@ -68,7 +68,7 @@ def _malignant_auc_class():
 
 
 def _check_rate(learning_rate: Any) -> float:
-    return float(require(number(hi=1, above=0), learning_rate, "learning_rate", hint="(paper: 0.001)"))
+    return float(require(profiles.LEARNING_RATE, learning_rate, "learning_rate", hint="(paper: 0.001)"))
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
@@ -122,9 +122,13 @@ def _augment_pipeline(augment: Any, seed: int):
         return aug.online_pipeline(seed)
     if augment is False or augment is None:
         return None
-    if callable(augment):
-        return augment
-    raise ConfigError(f"augment={augment!r}: use True (the kit's online pipeline), False, or a Keras layer")
+    return require(_augment_allowed, augment, "augment")
+
+
+def _augment_allowed(value: Any) -> str | None:
+    """The check of ``TrainConfig.augment``."""
+    ok = value is True or value is False or value is None or callable(value)
+    return None if ok else "True (the kit's online pipeline), False, or a Keras layer"
 
 
 @strict_fields  # a misspelt field is a ConfigError naming the close match, not a TypeError
@@ -146,32 +150,24 @@ class TrainConfig:
     8
     """
 
-    epochs: int = 1
-    batch_size: int = 32
-    steps_per_epoch: int | None = None
-    learning_rate: float = 1e-3
+    # what each field allows is declared once, here (allows); the shared knobs' checks live in
+    # mammokit.profiles, where the notebook parameters read them too
+    epochs: int = field(default=1, metadata=allows(integer(0), "(0 only for fine_tune's head phase)"))
+    batch_size: int = field(default=32, metadata=allows(profiles.BATCH_SIZE))
+    steps_per_epoch: int | None = field(default=None, metadata=allows(profiles.STEPS_PER_EPOCH))
+    learning_rate: float = field(default=1e-3, metadata=allows(profiles.LEARNING_RATE, "(paper: 0.001)"))
     class_weight: str | Mapping[int, float] | None = "balanced"
-    augment: Any = True
-    early_stopping: int | None = None
-    restore_best: bool = True
-    seed: int = 0
+    augment: Any = field(default=True, metadata=allows(_augment_allowed))
+    early_stopping: int | None = field(default=None, metadata=allows(optional(integer(1))))
+    restore_best: bool = field(default=True, metadata=allows(boolean))
+    seed: int = field(default=0, metadata=allows(integer()))
     verbose: int | str = "auto"
-    inflate: int = 1
+    inflate: int = field(default=1, metadata=allows(profiles.INFLATE, "(paper: 8)"))
 
     def __post_init__(self) -> None:
-        if self.epochs != 0:  # 0: nothing to train (fine_tune: the head phase only); fit refuses it
-            require(integer(1), self.epochs, "TrainConfig: epochs")
-        for name in ("batch_size", "inflate"):
-            require(integer(1), getattr(self, name), f"TrainConfig: {name}")
-        for name in ("steps_per_epoch", "early_stopping"):
-            require(optional(integer(1)), getattr(self, name), f"TrainConfig: {name}")
-        _check_rate(self.learning_rate)
+        check_fields(self)  # epochs 0: nothing to train (fine_tune: the head phase only); fit refuses it
         if isinstance(self.class_weight, Mapping) or self.class_weight not in ("balanced", None):
             class_weights(np.zeros(0), self.class_weight)  # a dict is checked now; anything else refused
-        if not (self.augment in (True, False, None) or callable(self.augment)):
-            raise ConfigError(f"TrainConfig: augment={self.augment!r}: use True (the kit's online pipeline), "
-                              "False, or a Keras layer")
-        require(integer(), self.seed, "TrainConfig: seed")
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes`` (field names as in the class)."""
@@ -209,7 +205,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
         config = TrainConfig()
     elif not isinstance(config, TrainConfig):
         raise ConfigError(f"fit: config must be a mammokit.train.TrainConfig, got {type(config).__name__}")
-    require(integer(1), config.epochs, "fit: epochs")
+    require(profiles.EPOCHS, config.epochs, "fit: epochs")
     seed = int(config.seed)
     seed_everything(seed, keras=True)
     x, y = train

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
-INFRASTRUCTURE = {"backend", "cache", "checks", "constants", "errors", "files", "paths", "runs", "seed"}
+INFRASTRUCTURE = {"backend", "cache", "checks", "constants", "errors", "files", "paths", "profiles", "runs", "seed"}
 ORDER = [  # left to right; modules on one line are siblings; a subpackage (data, plots, course) is one place
     {"data"}, {"preprocess"}, {"roi", "widgets"}, {"features", "splits"}, {"augment"}, {"models", "transfer"},
     {"datasets"}, {"train"}, {"finetune", "patches"}, {"evaluate", "explain"}, {"crossval", "recipes", "detector"},

@@ -80,7 +80,7 @@ def test_bad_inputs_are_config_errors():
         leakage.run_lab(one_class)
     with pytest.raises(ConfigError, match="factor"):
         leakage.LabConfig(factor=0)
-    with pytest.raises(ConfigError, match="epochs >= 1"):
+    with pytest.raises(ConfigError, match="train.epochs=0 must be a positive integer"):
         leakage.LabConfig(train=TrainConfig(epochs=0))
 
 

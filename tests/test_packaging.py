@@ -153,7 +153,7 @@ def test_colab_setup_cell_installs_the_kit_from_github(tmp_path: Path):
 def test_binder_start_sets_the_profile_measured_to_fit_and_runs_the_server():
     """binder/start (repo2docker runs it before the server) picks the profile whose notebooks
     were measured under a 2 GiB limit, leaves a user's choice alone, and hands over to the command."""
-    from mammokit.course.profiles import PROFILES
+    from mammokit.profiles import PROFILES
 
     start = ROOT / "binder" / "start"
     assert os.access(start, os.X_OK), "binder/start must be executable"

@@ -24,9 +24,11 @@ from typing import Any, Mapping
 
 from mammokit.constants import PAPER_BACKBONES
 from mammokit.course.param_cells import parameter_names, pinned_names
+from mammokit.course.configs import lab_config, preprocess_config, train_config  # noqa: F401 (mk.params.*)
 from mammokit.checks import Check, boolean, folder, integer, list_of, number, one_of, optional, text
-from mammokit.course.profiles import DEFAULT_PROFILE, PROFILES
 from mammokit.errors import ConfigError
+from mammokit.profiles import (ABOUT, BATCH_SIZE, DEFAULT_PROFILE, EPOCHS, INFLATE, LEARNING_RATE, NOTEBOOKS as
+                               NOTEBOOK_NAMES, PROFILES, ROI_SIZE, STEPS_PER_EPOCH, by_profile)
 
 _UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
@@ -38,7 +40,7 @@ class Param:
     """One notebook parameter: its default per profile, what is allowed, and what it does."""
 
     name: str
-    default: Any  # a plain value, or a dict {profile: value} covering all PROFILES
+    default: Any  # a plain value, or a dict {profile: value} covering all PROFILES (mammokit.profiles.TABLE)
     check: Check
     doc: str
 
@@ -49,9 +51,8 @@ class Param:
 
 
 COMMON = (
-    Param("PROFILE", DEFAULT_PROFILE, one_of(*PROFILES),
-          "smoke: phantoms, tiny, seconds (tests); classroom: a laptop CPU; paper: Table 2 on a GPU"),
-    Param("DATA", {"smoke": "synthetic", "classroom": "auto", "paper": "auto"}, text,
+    Param("PROFILE", DEFAULT_PROFILE, one_of(*PROFILES), "; ".join(f"{k}: {v}" for k, v in ABOUT.items())),
+    Param("DATA", by_profile("data"), text,
           "'auto' (MIAS if installed, else phantoms), 'synthetic', a MIAS folder, or a DICOM manifest CSV"),
     Param("SEED", 42, integer(0), "seed for Python, NumPy and Keras"),
     Param("RUN_DIR", None, optional(folder), "folder for this run's models, tables and metrics (default: runs/latest)"),
@@ -60,14 +61,14 @@ COMMON = (
           "survives Colab recycling the machine"),
 )
 
-_ROI_SIZE = Param("ROI_SIZE", {"smoke": 32, "classroom": 96, "paper": 224}, integer(16, 1024),
+_ROI_SIZE = Param("ROI_SIZE", by_profile("roi_size"), ROI_SIZE,
                   "side of the square ROI fed to the models, in pixels (paper: 224)")
-_EPOCHS = Param("EPOCHS", {"smoke": 1, "classroom": 15, "paper": 90}, integer(1),
+_EPOCHS = Param("EPOCHS", by_profile("epochs"), EPOCHS,
                 "training epochs (paper: 90)")
-_BATCH = Param("BATCH_SIZE", {"smoke": 16, "classroom": 32, "paper": 32}, integer(1, 4096),
+_BATCH = Param("BATCH_SIZE", by_profile("batch_size"), BATCH_SIZE,
                "images per training step (paper: 32)")
 
-_INFLATE = Param("INFLATE", {"smoke": 1, "classroom": 1, "paper": 8}, integer(1, 64),
+_INFLATE = Param("INFLATE", by_profile("inflate"), INFLATE,
                  "copies per training ROI with Table 1's variants, after the patient split (paper: 8); 1: none")
 _LESIONS = Param("LESIONS", "all", one_of("all", "masses"),
                  "'all': every benign/malignant lesion with a centre (masses, calcifications, distortions, "
@@ -84,17 +85,17 @@ def _preprocess_overrides(value: Any) -> str | None:
     return "a dict of PreprocessConfig fields, e.g. {'otsu_offset': 10, 'kernel': 3}"
 
 
-NOTEBOOKS: dict[str, tuple[Param, ...]] = {
+NOTEBOOKS: dict[str, tuple[Param, ...]] = {  # keyed by mammokit.profiles.NOTEBOOKS, in that order
     "01_data": (
-        Param("N_SHOW", {"smoke": 4, "classroom": 6, "paper": 6}, integer(1, 48),
+        Param("N_SHOW", by_profile("n_show"), integer(1, 48),
               "how many mammograms to draw with their annotations"),
-        Param("DOWNLOAD", {"smoke": False, "classroom": True, "paper": True}, boolean,
+        Param("DOWNLOAD", by_profile("download"), boolean,
               "with DATA 'auto' and no MIAS installed: download MIAS (research use only; its licence is shown) "
               "when the network answers, else stay on the phantoms"),
     ),
     "02_preprocessing": (
         _ROI_SIZE,
-        Param("PREVIEW", {"smoke": 256, "classroom": 512, "paper": 512}, integer(64, 1024),
+        Param("PREVIEW", by_profile("preview"), integer(64, 1024),
               "side of the images the explorer draws, in pixels"),
         Param("PREPROCESS", None, optional(_preprocess_overrides),
               "PreprocessConfig fields to change, e.g. {'otsu_offset': 10}; the explorer starts there and "
@@ -102,21 +103,21 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
     ),
     "03_augmentation": (
         _ROI_SIZE, _LESIONS,
-        Param("INFLATE_FACTOR", 8, integer(1, 64), "copies per training ROI (paper: 8)"),
-        Param("LEAKAGE_SEEDS", {"smoke": 2, "classroom": 5, "paper": 10}, integer(1, 20),
+        Param("INFLATE_FACTOR", 8, INFLATE, "copies per training ROI (paper: 8)"),
+        Param("LEAKAGE_SEEDS", by_profile("leakage_seeds"), integer(1, 20),
               "how many seeds the leakage lab repeats each protocol over"),
-        Param("LEAKAGE_EPOCHS", {"smoke": 1, "classroom": 30, "paper": 60}, integer(1),
+        Param("LEAKAGE_EPOCHS", by_profile("leakage_epochs"), EPOCHS,
               "epochs per leakage-lab model (both protocols get the same number of steps)"),
-        Param("LEAKAGE_SIZE", {"smoke": 32, "classroom": 64, "paper": 96}, integer(16, 1024),
+        Param("LEAKAGE_SIZE", by_profile("leakage_size"), ROI_SIZE,
               "side of the ROIs in the leakage lab, resized from ROI_SIZE (small keeps it fast)"),
     ),
     "04_convnet": (
         _ROI_SIZE, _LESIONS, _EPOCHS, _BATCH,
-        Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": 20, "paper": 80}, optional(integer(1)),
+        Param("STEPS_PER_EPOCH", by_profile("steps_per_epoch"), STEPS_PER_EPOCH,
               "steps per epoch (paper: 80); None: one pass over the training split; more steps than "
               "it has batches loop it, each pass freshly augmented"),
-        Param("LEARNING_RATE", 1e-3, number(1e-7, 1.0), "Adam learning rate (paper: 0.001)"),
-        Param("AUGMENT", {"smoke": True, "classroom": True, "paper": False}, boolean,
+        Param("LEARNING_RATE", 1e-3, LEARNING_RATE, "Adam learning rate (paper: 0.001)"),
+        Param("AUGMENT", by_profile("augment"), boolean,
               "online augmentation on the training branch (Keras layers; the paper profile uses INFLATE instead)"),
         _INFLATE,
     ),
@@ -125,39 +126,37 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {
         Param("BACKBONES",
               list(PAPER_BACKBONES), list_of(one_of(*PAPER_BACKBONES)),
               "which of the paper's backbones to train"),
-        Param("FINE_TUNE", {"smoke": ["VGG19"], "classroom": [],
-                            "paper": list(PAPER_BACKBONES)},
-              list_of(one_of(*PAPER_BACKBONES), allow_empty=True),
+        Param("FINE_TUNE", by_profile("fine_tune"), list_of(one_of(*PAPER_BACKBONES), allow_empty=True),
               "backbones fine-tuned end to end (slow on a CPU); the others stay frozen feature extractors "
               "with a fitted head. []: none"),
-        Param("WEIGHTS", {"smoke": "random", "classroom": "imagenet", "paper": "imagenet"}, text,
+        Param("WEIGHTS", by_profile("weights"), text,
               "'imagenet' (downloads once into $KERAS_HOME/models), the path of a no-top .h5 weights file, "
               "or 'random' (random init)"),
         Param("INPUT_SIZE", None, optional(integer(32, 1024)),
               "side the backbones see; None: ROI_SIZE, raised to 75 px for the Inception backbones"),
-        Param("BATCH_SIZE", {"smoke": 32, "classroom": 8, "paper": 32}, integer(1, 4096),
+        Param("BATCH_SIZE", by_profile("transfer_batch_size"), BATCH_SIZE,
               "ROIs per step (features and training); 8 keeps the classroom path near 1.5 GiB (paper: 32)"),
-        Param("HEAD_EPOCHS", {"smoke": 1, "classroom": 5, "paper": 10}, integer(1),
+        Param("HEAD_EPOCHS", by_profile("head_epochs"), EPOCHS,
               "fine-tuning phase 1: epochs training the new head on the frozen backbone"),
-        Param("EPOCHS", {"smoke": 1, "classroom": 10, "paper": 90}, integer(0),
+        Param("EPOCHS", by_profile("fine_tune_epochs"), integer(0),
               "fine-tuning phase 2: epochs with the top layers unfrozen (paper: 90); 0: head only"),
-        Param("FINE_TUNE_LAYERS", {"smoke": 2, "classroom": 20, "paper": 20}, optional(integer(0)),
+        Param("FINE_TUNE_LAYERS", by_profile("fine_tune_layers"), optional(integer(0)),
               "phase 2 unfreezes this many weighted layers from the top (batch norm stays frozen); None: all"),
-        Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": None, "paper": 80}, optional(integer(1)),
+        Param("STEPS_PER_EPOCH", by_profile("fine_tune_steps"), STEPS_PER_EPOCH,
               "steps per epoch when fine-tuning; None: one pass over the training split (paper: 80)"),
-        Param("LEARNING_RATE", 1e-3, number(1e-7, 1.0),
+        Param("LEARNING_RATE", 1e-3, LEARNING_RATE,
               "Adam learning rate of phase 1; phase 2 uses a tenth of it (paper: 0.001)"),
         Param("HEAD_C", 1.0, number(1e-6, 1e6),
               "feature-extraction head: inverse L2 strength of the logistic regression (smaller: simpler)"),
     ),
     "06_evaluation": (
         _ROI_SIZE, _LESIONS, _EPOCHS, _BATCH,
-        Param("STEPS_PER_EPOCH", {"smoke": None, "classroom": 10, "paper": 80}, optional(integer(1)),
+        Param("STEPS_PER_EPOCH", by_profile("eval_steps_per_epoch"), STEPS_PER_EPOCH,
               "training steps per epoch of each model trained here (paper: 80; notebook 04 uses 20 in "
               "classroom); None: one pass over the training part"),
-        Param("FOLDS", {"smoke": 2, "classroom": 5, "paper": 5}, integer(2, 20),
+        Param("FOLDS", by_profile("folds"), integer(2, 20),
               "cross-validation folds, grouped by patient (paper: 5)"),
-        Param("BOOTSTRAP", {"smoke": 200, "classroom": 1000, "paper": 2000}, integer(10),
+        Param("BOOTSTRAP", by_profile("bootstrap"), integer(10),
               "bootstrap resamples of patients for the 95% intervals"),
         _INFLATE,
     ),
@@ -194,8 +193,8 @@ def absolute_paths(values: Mapping[str, Any], cwd: Path | str | None = None) -> 
 def spec(notebook: str) -> tuple[Param, ...]:
     """All parameters of ``notebook`` (its stem, e.g. ``"04_convnet"``), common ones first."""
     name = Path(notebook).stem
-    if name not in NOTEBOOKS:
-        raise ConfigError(f"unknown notebook {notebook!r}: expected one of {', '.join(NOTEBOOKS)}")
+    if name not in NOTEBOOK_NAMES:
+        raise ConfigError(f"unknown notebook {notebook!r}: expected one of {', '.join(NOTEBOOK_NAMES)}")
     return COMMON + NOTEBOOKS[name]
 
 

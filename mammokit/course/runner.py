@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from mammokit import profiles
 from mammokit.errors import MammokitError
 from mammokit.course.layout import executed_path, html_path, prepare_out
 from mammokit.files import write_text
@@ -24,18 +25,14 @@ class NotebookFailed(MammokitError):
         )
 
 
-# Longest a single cell may run before the execution fails, per profile (seconds). A stalled
-# cell (a hung download, a deadlocked input pipeline) then ends the run with a message naming
-# notebook and cell instead of hanging it. Instructors raise it with --cell-timeout.
-CELL_TIMEOUT_S = {"smoke": 600, "classroom": 3600, "paper": 4 * 3600}
-
-
 def cell_timeout(parameters: Mapping[str, Any]) -> int:
-    """The cell timeout for a run with these parameters (their PROFILE, else $MAMMOKIT_PROFILE)."""
-    from mammokit.course import params
-
-    profile = parameters.get("PROFILE") or os.environ.get("MAMMOKIT_PROFILE") or params.DEFAULT_PROFILE
-    return CELL_TIMEOUT_S.get(str(profile), max(CELL_TIMEOUT_S.values()))
+    """The cell timeout for a run with these parameters (their PROFILE, else $MAMMOKIT_PROFILE):
+    the profile's ``cell_timeout_s`` in :data:`mammokit.profiles.TABLE`. A stalled cell (a hung
+    download, a deadlocked input pipeline) then ends the run with a message naming notebook and
+    cell instead of hanging it. Instructors raise it with --cell-timeout."""
+    limits = profiles.by_profile("cell_timeout_s")
+    profile = parameters.get("PROFILE") or os.environ.get("MAMMOKIT_PROFILE") or profiles.DEFAULT_PROFILE
+    return limits.get(str(profile), max(limits.values()))
 
 
 POLL_SLICE_S = 0.5
@@ -252,7 +249,7 @@ def export_html(executed: Path, html: Path) -> None:
     write_text(html, body)
 
 
-def run_course(profile: str = "smoke", out: Path | str | None = None,
+def run_course(profile: str = profiles.QUICK_PROFILE, out: Path | str | None = None,
                parameters: Mapping[str, Any] | None = None, overwrite: bool = False,
                notebooks: list[str] | None = None, cell_timeout: int | None = None) -> list[Outcome]:
     """Run the notebooks in order into ``out``; stop at the first failing one.

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from mammokit import profiles
 from mammokit.errors import MammokitError
 from mammokit.files import atomic_path, write_text
 
@@ -61,7 +62,7 @@ def plot_sweep(table: pd.DataFrame, keys: list[str], metrics: list[str]):
 
 
 def run_sweep(notebook: str, grid: Mapping[str, list[Any]], out: Path | str | None = None,
-              jobs: int = 1, profile: str = "smoke", parameters: Mapping[str, Any] | None = None,
+              jobs: int = 1, profile: str = profiles.QUICK_PROFILE, parameters: Mapping[str, Any] | None = None,
               overwrite: bool = False, metrics: list[str] | None = None,
               cell_timeout: int | None = None) -> pd.DataFrame:
     """Run ``notebook`` once per grid point (up to ``jobs`` at a time); write table + plot.

@@ -18,7 +18,7 @@ import io
 import os
 from pathlib import Path
 
-from mammokit.course.profiles import PROFILES
+from mammokit.profiles import PROFILES
 from mammokit.course.layout import COURSE, read_course
 from mammokit.errors import ConfigError, DataError
 from mammokit.files import write_text
