@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from kernels import run_cells, text
 from mammokit.course import notebook, params
 from mammokit.errors import ConfigError
 
@@ -30,24 +30,15 @@ def test_resolve_accepts_its_own_result_and_still_refuses_a_typo(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", STEMS)
 def test_setup_cell_runs_twice_in_one_kernel(stem, tmp_path):
-    from nbclient import NotebookClient
-
     setup = notebook.setup_source(stem)
-    cells = [notebook.parameters_source(stem), setup, "SEED = 7", setup,
-             "assert P.SEED == 7, P.SEED\nprint('rerun ok', P.notebook)"]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
-    assert not errors, errors[0]["ename"] + ": " + errors[0]["evalue"]
-    assert "rerun ok " + stem in nb.cells[-1].outputs[0]["text"]
+    nb = run_cells([notebook.parameters_source(stem), setup, "SEED = 7", setup,
+                    "assert P.SEED == 7, P.SEED\nprint('rerun ok', P.notebook)"], tmp_path)  # fails on any error
+    assert "rerun ok " + stem in text(nb.cells[-1])
 
 
 @pytest.mark.slow
 def test_setup_cell_mounts_google_drive_on_colab_when_asked(tmp_path):
     """A kernel that pretends to be Colab: DRIVE = True mounts Drive and RUN_DIR goes there."""
-    from nbclient import NotebookClient
-
     my_drive = tmp_path / "drive" / "MyDrive"
     my_drive.mkdir(parents=True)
     fake_colab = "\n".join([
@@ -62,12 +53,9 @@ def test_setup_cell_mounts_google_drive_on_colab_when_asked(tmp_path):
         "import mammokit.paths",
         f"mammokit.paths.DRIVE_RUNS = mammokit.paths.Path({str(my_drive / 'mammokit' / 'runs')!r})",
     ])
-    cells = [fake_colab, notebook.parameters_source("01_data") + "\nDRIVE = True",
-             notebook.setup_source("01_data"), "print('mounted', mounts, P.RUN_DIR)"]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    text = nb.cells[-1].outputs[0]["text"]
-    assert f"mounted ['/content/drive'] {my_drive / 'mammokit' / 'runs' / 'latest'}" in text
+    nb = run_cells([fake_colab, notebook.parameters_source("01_data") + "\nDRIVE = True",
+                    notebook.setup_source("01_data"), "print('mounted', mounts, P.RUN_DIR)"], tmp_path)
+    assert f"mounted ['/content/drive'] {my_drive / 'mammokit' / 'runs' / 'latest'}" in text(nb.cells[-1])
 
 
 def test_drive_without_a_mounted_drive_keeps_run_dir_local_and_says_so(tmp_path, monkeypatch, capsys):
