@@ -1,9 +1,9 @@
-"""The paper's reported numbers explained and compared, with how each was obtained, so we compare like with like.
+"""The paper's reported numbers explained, with how each was obtained, so we compare like with like.
 
 Mahmood et al., PLoS ONE 17(1): e0263126, 2022. The numbers themselves (Tables 2, 3 and 4, the
 headline figures, counts) live in :mod:`mammokit.constants`, where every step can read them; this
-module turns them into tables and sets them beside the kit's. :data:`PROTOCOL` spells out the evaluation protocol the paper describes and
-:data:`KIT_PROTOCOL` the one this kit uses, because the two are not the same experiment:
+module turns them into tables and sets them beside the kit's. :data:`PROTOCOL` spells out the
+evaluation protocol the paper describes and :data:`KIT_PROTOCOL` the one this kit uses, because the two are not the same experiment:
 the paper inflates the pooled data eightfold and, as its split counts suggest, *then* splits
 (copies of one ROI can sit in training and test), reports single numbers without intervals, and does not say how the
 threshold was set.
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mammokit.constants import HEADLINE, HYPERPARAMETERS, MODELS, TABLE_3, TABLE_4
-from mammokit.constants import COUNTS  # noqa: F401  TEMPORARY: notebook 03 reads mk.paper.COUNTS; remove once it reads mk.constants
+from mammokit.constants import COUNTS  # noqa: F401  TEMPORARY: notebook 03 reads mk.paper.COUNTS
 from mammokit.errors import ConfigError
 
 
