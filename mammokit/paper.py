@@ -3,10 +3,10 @@
 Mahmood et al., PLoS ONE 17(1): e0263126, 2022. The numbers themselves (Tables 2, 3 and 4, the
 headline figures, counts) live in :mod:`mammokit.constants`, where every step can read them; this
 module turns them into tables and sets them beside the kit's. :data:`PROTOCOL` spells out the
-evaluation protocol the paper describes and :data:`KIT_PROTOCOL` the one this kit uses, because the two are not the same experiment:
-the paper inflates the pooled data eightfold and, as its split counts suggest, *then* splits
-(copies of one ROI can sit in training and test), reports single numbers without intervals, and does not say how the
-threshold was set.
+evaluation protocol the paper describes and :data:`KIT_PROTOCOL` the one this kit uses, because the
+two are not the same experiment: the paper inflates the pooled data eightfold and, as its split
+counts suggest, *then* splits (copies of one ROI can sit in training and test), reports single
+numbers without intervals, and does not say how the threshold was set.
 """
 from __future__ import annotations
 
