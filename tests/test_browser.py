@@ -89,7 +89,7 @@ def jupyterlab(tmp_path: Path):
     port = _free_port()
     log = tmp_path / "jupyter-lab.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # JupyterLab starts the kernel, as a student's does: the point of this test
             [str(lab), "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
              "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={work}"],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

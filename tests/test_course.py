@@ -1,6 +1,7 @@
 """`mammokit course` and `mammokit sweep` on tiny stand-in notebooks (the real ones are run
-by test_notebooks.py): order, stop at the first failing cell, summary, refusal to overwrite,
-a grid that survives one failing run."""
+by nbval, see conftest.py): order, stop at the first failing cell, summary, refusal to overwrite,
+a grid that survives one failing run. Kernels start the commands' own way (a subprocess per
+notebook): that path is what these tests check, so they do not use tests/kernels.py."""
 from __future__ import annotations
 
 import json

@@ -266,7 +266,7 @@ def test_grading_a_class_full_blank_partial_and_tampered(assigned: tuple[Path, P
     nbformat.write(attacker(nb, nbformat.read(masters / f"{STEMS[0]}.ipynb", as_version=4), solved), subs / "carol" / f"{STEMS[0]}.ipynb")
 
     out = tmp_path / "scores.csv"
-    scores = grade([subs], out, autograders=autograders, jobs=2, quiet=True)
+    scores = grade([subs], out, autograders=autograders, jobs=2, quiet=True)  # otter starts the kernels: the path graded
     assert list(scores.columns[:6]) == ["submission", "student", "notebook", "question", "points", "max_points"]
     assert not scores.error.fillna("").astype(bool).any(), scores[scores.error.fillna("") != ""].error.tolist()
     points = scores.groupby(["student", "notebook"])[["points", "max_points"]].sum()

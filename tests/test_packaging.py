@@ -11,7 +11,6 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
 from packaging.requirements import Requirement
@@ -130,7 +129,7 @@ def test_repository_url_is_written_once():
 
 def test_colab_setup_cell_installs_the_kit_from_github(tmp_path: Path):
     """Run the real setup cell in a real kernel that pretends to be Colab, with %pip recorded."""
-    from mammokit.course.runner import execute_notebook
+    from kernels import run_cells, text
 
     fake_colab = "\n".join([
         "import sys, types",
@@ -138,15 +137,9 @@ def test_colab_setup_cell_installs_the_kit_from_github(tmp_path: Path):
         "CALLS = []",
         "get_ipython().register_magic_function(lambda line: CALLS.append(line), 'line', 'pip')",
     ])
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(fake_colab),
-                nbformat.v4.new_code_cell("\n".join(notebook.setup_source("01_data").splitlines()[:5])),
-                nbformat.v4.new_code_cell("import json; print(json.dumps(CALLS))")]
-    nbformat.write(nb, tmp_path / "colab.ipynb")
-    execute_notebook(tmp_path / "colab.ipynb", tmp_path / "out.ipynb", {})
-    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    calls = out.cells[-1].outputs[0]["text"]
+    out = run_cells([fake_colab, "\n".join(notebook.setup_source("01_data").splitlines()[:5]),
+                     "import json; print(json.dumps(CALLS))"], tmp_path)
+    calls = text(out.cells[-1])
     assert f'install --quiet \\"mammokit @ git+{notebook.REPO_URL}\\"' in calls
 
 
