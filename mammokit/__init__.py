@@ -27,7 +27,7 @@ _SUBMODULES = {
     "augment", "backend", "checks", "cli", "constants", "course", "crossval", "data", "datasets", "evaluate", "exercises",
     "detector", "explain", "features", "files", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",
     "preprocess",
-    "recipes", "roi", "runs", "seed", "splits", "train", "transfer", "widgets",
+    "recipes", "roi", "runs", "seed", "significance", "splits", "train", "transfer", "widgets",
 }
 _SHORT_NAMES = {"params": "course.params", "notebook": "course.notebook"}  # what notebooks call (mk.params.resolve)
 

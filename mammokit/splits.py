@@ -22,7 +22,7 @@ from mammokit.constants import PAPER_SPLIT
 from mammokit.errors import ConfigError, MammokitError
 
 __all__ = ["Split", "PatientLeakError", "split_by_patient", "kfold_by_patient", "check_patient_disjoint",
-           "split_summary"]
+           "split_summary", "lockbox", "LOCKBOX_SALT"]
 
 
 class PatientLeakError(MammokitError, AssertionError):
@@ -152,6 +152,45 @@ def kfold_by_patient(table: pd.DataFrame, k: int = 5, seed: int = 0) -> list[Spl
     for train, test in folds.split(np.zeros(len(table)), labels, groups):
         out.append(check_patient_disjoint(table, Split(train.astype(np.int64), empty, test.astype(np.int64))))
     return out
+
+
+LOCKBOX_SALT = "mammokit-lockbox-v1"
+"""Mixed into every patient's hash: changing it would draw another lockbox, so it never changes."""
+
+
+def lockbox(table: pd.DataFrame, share: float = 0.2) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Set aside a fixed part of the PATIENTS, chosen by rule, to be scored once at the very end.
+
+    The rule: a patient is in the lockbox when the SHA-256 hash of ``LOCKBOX_SALT:patient_id``,
+    read as a number in [0, 1), is below ``share``. It depends on the patient's id alone — not on
+    a seed, the run, the other rows or any result — so every run, on any subset of MIAS, puts
+    the same women in it, and a patient's ROIs are all on one side.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame with a ``patient_id`` column (RoiDataset.table, or a catalog)
+    share : float in (0, 1), the expected share of patients in the lockbox (met roughly)
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(development, lockbox)``: int64 row positions (0..N-1) into ``table``, disjoint, covering it.
+
+    >>> t = pd.DataFrame({"patient_id": ["p001", "p001", "p002", "p003", "p004", "p005"]})
+    >>> [i.tolist() for i in lockbox(t, share=0.5)]
+    [[0, 1, 4, 5], [2, 3]]
+    """
+    import hashlib
+
+    if "patient_id" not in getattr(table, "columns", ()):
+        raise ConfigError("lockbox: the table lacks a patient_id column; pass RoiDataset.table or a catalog")
+    if isinstance(share, bool) or not isinstance(share, (int, float, np.number)) or not 0 < float(share) < 1:
+        raise ConfigError(f"lockbox: share={share!r} must be a fraction strictly between 0 and 1 (e.g. 0.2)")
+    ids = table["patient_id"].astype(str).to_numpy()
+    unit = {p: int.from_bytes(hashlib.sha256(f"{LOCKBOX_SALT}:{p}".encode()).digest()[:8], "big") / 2.0 ** 64
+            for p in set(ids)}
+    boxed = np.array([unit[p] < float(share) for p in ids], dtype=bool)
+    return np.flatnonzero(~boxed).astype(np.int64), np.flatnonzero(boxed).astype(np.int64)
 
 
 def split_summary(table: pd.DataFrame, split: Split) -> pd.DataFrame:

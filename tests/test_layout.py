@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
 INFRASTRUCTURE = {"backend", "cache", "checks", "constants", "errors", "files", "paths", "profiles", "runs", "seed"}
 ORDER = [  # left to right; modules on one line are siblings; a subpackage (data, plots, course) is one place
     {"data"}, {"preprocess"}, {"roi", "widgets"}, {"features", "splits"}, {"augment"}, {"models", "transfer"},
-    {"datasets"}, {"train"}, {"finetune", "patches"}, {"evaluate", "explain"}, {"crossval", "recipes", "detector"},
+    {"datasets"}, {"train"}, {"finetune", "patches"}, {"evaluate", "explain", "significance"}, {"crossval", "recipes", "detector"},
     {"leakage", "paper", "exercises"}, {"plots"}, {"course", "cli"},
 ]
 MAX_LINES = 400  # a longer module holds more than one concept: split it

@@ -112,3 +112,44 @@ def test_kfold_bad_k():
         kfold_by_patient(make_table(), k=1)
     with pytest.raises(ConfigError, match="number of patients"):
         kfold_by_patient(make_table(n_patients=3), k=4)
+
+
+# --- the lockbox: a fixed part of the patients, chosen by rule (issue 20 item 4) ----------------------
+
+def test_lockbox_is_fixed_by_patient_id_alone():
+    """The same patients go to the lockbox whatever the run, the row order or the other rows."""
+    from mammokit.splits import lockbox
+
+    table = make_table(200)
+    dev, box = lockbox(table)
+    boxed = set(table.patient_id.iloc[box])
+    shuffled = table.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    assert set(shuffled.patient_id.iloc[lockbox(shuffled)[1]]) == boxed
+    half = table[table.patient_id < "p100"].reset_index(drop=True)  # a subset keeps its members' sides
+    assert set(half.patient_id.iloc[lockbox(half)[1]]) == boxed & set(half.patient_id)
+    assert sorted(boxed)[:4] == ["p000", "p009", "p017", "p018"]  # pinned: a change of rule shows here
+
+
+def test_lockbox_is_patient_disjoint_covers_the_table_and_meets_the_share_roughly():
+    from mammokit.splits import lockbox
+
+    table = make_table(600, seed=2)
+    for share in (0.1, 0.2, 0.5):
+        dev, box = lockbox(table, share=share)
+        assert dev.dtype == box.dtype == np.int64
+        assert sorted(np.concatenate([dev, box]).tolist()) == list(range(len(table)))
+        assert not set(table.patient_id.iloc[dev]) & set(table.patient_id.iloc[box])
+        got = table.patient_id.iloc[box].nunique() / table.patient_id.nunique()
+        assert abs(got - share) < 4 * np.sqrt(share * (1 - share) / 600), (share, got)
+    small, big = (set(table.patient_id.iloc[lockbox(table, share=s)[1]]) for s in (0.1, 0.2))
+    assert small <= big  # a larger share only adds patients
+
+
+@pytest.mark.parametrize("share", [0, 1, 1.5, -0.2, "0.2", True])
+def test_lockbox_rejects_a_share_outside_0_1(share):
+    from mammokit.splits import lockbox
+
+    with pytest.raises(ConfigError, match="share"):
+        lockbox(make_table(10), share=share)
+    with pytest.raises(ConfigError, match="patient_id"):
+        lockbox(pd.DataFrame({"image_id": ["a"]}))
