@@ -17,7 +17,9 @@ a helper of the same cells it calls) that names a call its exercise forbids (``c
 ``mk.data.mias.patient_of``, ``from sklearn.metrics import roc_auc_score``) scores 0 with that
 call named, even if the record says otherwise (the record is written in the submission's kernel,
 whose code can switch the run-time check off). Self-checks at the top level of a cell are not
-read: comparing your answer with the library is fine, answering with it is not.
+read: comparing your answer with the library is fine, answering with it is not. A prediction
+(predict-then-run) earns its point only if the handed-in notebook's saved check output shows it
+was recorded before the answer was shown (:mod:`mammokit.exercises.predictions`).
 
     python mk_judge/judge.py --checks mk_judge/exercises --questions mk_judge/questions.json \
         --record record.jsonl --seed 123 --submission 01_data.ipynb --out verdicts.json
@@ -146,6 +148,17 @@ def read_record(path: Path) -> dict[str, dict]:
     return entries
 
 
+def prediction_late(exercises, name: str, entry: dict, nb: dict) -> str | None:
+    """For a predict exercise, why its (well-formed) prediction earns nothing, read from the
+    handed-in notebook's saved check output (:func:`mammokit.exercises.predictions.credit`); None
+    for other exercises or a prediction recorded before the reveal."""
+    if exercises.get(name).kind != "predict":
+        return None
+    events = entry.get("events") or [{}]
+    said = events[0].get("out") if isinstance(events[0], dict) else None
+    return exercises.predictions.credit(nb, name, said)
+
+
 def judge(questions: list[dict], record: dict[str, dict], nb: dict, seed: int, exercises) -> list[dict]:
     """One row per question: points, max_points, feedback."""
     cells = answer_cells(nb)
@@ -168,8 +181,9 @@ def judge(questions: list[dict], record: dict[str, dict], nb: dict, seed: int, e
         else:
             verdict = exercises.judge(name, entry.get("events") or [])
             note = "" if str(entry.get("seed")) == str(seed) else " (your run drew other inputs than the grader's)"
-            rows.append({"question": name, "points": points if verdict.passed else 0.0, "max_points": points,
-                         "feedback": "" if verdict.passed else
+            late = prediction_late(exercises, name, entry, nb) if verdict.passed else None
+            rows.append({"question": name, "points": points if verdict.passed and not late else 0.0,
+                         "max_points": points, "feedback": f"no credit: {late}" if late else "" if verdict.passed else
                          f"{'not answered yet' if verdict.status == 'not answered' else 'wrong'}: "
                          f"{verdict.message}{note}"})
             continue

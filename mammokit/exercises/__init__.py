@@ -47,6 +47,8 @@ import numpy as np
 
 from mammokit import backend
 from mammokit.errors import ConfigError
+from mammokit.exercises import predictions
+from mammokit.exercises.predictions import reveal  # noqa: F401 - mk.exercises.reveal, in the cell that shows an answer
 from mammokit.exercises.answers import (Forbidden, Live, NotAnswered, Recorder, Replay, WrongAnswer,  # noqa: F401
                                        call, is_placeholder, plain, shortcut_message, unplain, value)
 
@@ -163,17 +165,22 @@ def check(name: str, answer: Any, *, forbid: bool = True) -> None:
 
 @dataclass
 class Verdict:
-    """What ``grader.check`` shows: passed / not answered yet / wrong, with the reason."""
+    """What ``grader.check`` shows: passed / not answered yet / wrong, with the reason. A
+    prediction's verdict also carries its record (:mod:`~mammokit.exercises.predictions`), which
+    the output keeps in the notebook for the judge; "late": made after the answer was shown."""
 
     name: str
-    status: str  # "passed", "not answered", "wrong"
+    status: str  # "passed", "not answered", "wrong", "late"
     message: str = ""
+    record: dict | None = None
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
 
     def __repr__(self) -> str:
+        if self.record is not None:
+            return f"{self.name}: {self.message}"
         if self.passed:
             return f"{self.name}: passed"
         if self.status == "not answered":
@@ -181,8 +188,12 @@ class Verdict:
         return f"{self.name}: not yet right. {self.message}"
 
     def _repr_markdown_(self) -> str:
-        icon = {"passed": "✅", "not answered": "⏳"}.get(self.status, "❌")
+        icon = {"passed": "✅", "not answered": "⏳", "late": "⏰"}.get(self.status, "❌")
         return f"{icon} **{self.name}** — {repr(self).split(': ', 1)[1]}"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"text/markdown": self._repr_markdown_(), "text/plain": repr(self)}
+        return (data, {predictions.KEY: self.record}) if self.record is not None else data
 
 
 def _verdict(ex: Exercise, handle: Live | Replay) -> Verdict:
@@ -268,7 +279,13 @@ class Grader:
             raise ConfigError(f"{self.notebook} has no exercise {name!r}; it has {', '.join(self.exercises)}")
         if answer is inspect.Parameter.empty:
             answer = _caller_namespace().get(self.exercises[name].answer, Ellipsis)
-        return verdict(name, answer)
+        result = verdict(name, answer)
+        if self.exercises[name].kind == "predict" and result.passed:
+            said = json.loads(json.dumps(plain(answer)))
+            record = predictions.note(name, said)
+            late = not record["before_reveal"] or record["value"] != said
+            return Verdict(name, "late" if late else "passed", predictions.message(record, said), record)
+        return result
 
     def check_all(self) -> list[Verdict]:
         """Every exercise of the notebook, in order."""

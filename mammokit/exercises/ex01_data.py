@@ -66,14 +66,9 @@ def check_class_counts(answer) -> None:
 
 
 def check_films_per_patient(answer) -> None:
-    answer = value(answer, "films_per_patient_guess")
-    want = pd.Series([_patient(f"mdb{k:03d}") for k in range(1, 323)]).value_counts().unique()
-    expect(len(want) == 1, "the package's patient ids no longer pair films")  # guards the key itself
-    try:
-        got = int(answer)
-    except (TypeError, ValueError):
-        raise WrongAnswer(f"films_per_patient should be a number, got {answer!r}") from None
-    expect(got == int(want[0]), f"you predicted {got}; run the next cell to see the real number")
+    """A prediction: only its form is checked (the reveal cell shows the answer)."""
+    got = value(answer, "films_per_patient_guess")
+    expect(type(got) is int and got >= 1, f"write a whole number of films (1 or more), got {got!r}")
 
 
 def check_row_index(answer) -> None:

@@ -84,14 +84,9 @@ def check_inception_preprocess(answer) -> None:
 
 
 def check_trainable(answer) -> None:
-    answer = value(answer, "trainable_guess")
-    try:
-        got = int(answer)
-    except (TypeError, ValueError):
-        raise WrongAnswer(f"trainable_guess should be a number, got {answer!r}") from None
-    model = build_transfer(_CHECK_BACKBONE, 32, weights=None)
-    want = sum(1 for layer in backbone_layers(model) if layer.trainable and layer.weights)
-    expect(got == want, f"you predicted {got}; run the next cell and read the trainable column")
+    """A prediction: only its form is checked (the cell after the demo reveals the answer)."""
+    got = value(answer, "trainable_guess")
+    expect(type(got) is int and got >= 0, f"write a whole number of layers (0 or more), got {got!r}")
 
 
 def check_freeze(answer) -> None:
