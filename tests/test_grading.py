@@ -155,8 +155,10 @@ def test_assign_without_sources_names_what_it_looked_for(tmp_path: Path):
         assign(tmp_path, tmp_path / "s", tmp_path / "a", package=tmp_path / "pkg")
 
 
-def _solve(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, names: set[str]) -> None:
-    """Put the master's solution into the student's answer cells of the questions ``names``."""
+def _solve(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, names: set[str], *,
+           record_predictions: bool = True) -> None:
+    """Put the master's solution into the student's answer cells of the questions ``names`` (and,
+    for a prediction, the check output a run before the reveal leaves, unless told otherwise)."""
     solutions = {}
     for i, cell in enumerate(master.cells):
         if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
@@ -167,6 +169,31 @@ def _solve(nb: nbformat.NotebookNode, master: nbformat.NotebookNode, names: set[
     for name, cell in zip(solutions, answers):
         if name in names:
             cell.source = solutions[name]
+            if exercises.get(name).kind == "predict" and record_predictions:
+                _ran_check(nb, name, cell.source)
+
+
+def _ran_check(nb: nbformat.NotebookNode, name: str, answer_cell: str) -> None:
+    """What the student's own run leaves in a predict question's check cell (``grader.check``,
+    run before the reveal): its output, made by the kit's real Grader in a fresh record."""
+    from mammokit.exercises import predictions
+
+    namespace = {"mk": __import__("mammokit"), "np": __import__("numpy")}
+    exec(answer_cell, namespace)
+    saved = dict(predictions._records), set(predictions._revealed)
+    predictions._records.clear(), predictions._revealed.clear()
+    try:
+        shown = exercises.Grader(name_stem(name)).check(name, namespace[exercises.get(name).answer])
+    finally:
+        predictions._records.clear(), predictions._records.update(saved[0])
+        predictions._revealed.clear(), predictions._revealed.update(saved[1])
+    data, metadata = shown._repr_mimebundle_()
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source == f'grader.check("{name}")')
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data, metadata=metadata)]
+
+
+def name_stem(name: str) -> str:
+    return next(stem for stem in STEMS if stem.startswith(name[1:3]))
 
 
 @pytest.fixture(scope="session")
@@ -251,7 +278,7 @@ def test_grading_a_class_full_blank_partial_and_tampered(assigned: tuple[Path, P
     smoke; the written answers, totals and times are written for the instructor."""
     _, autograders, masters = assigned
     subs = tmp_path / "class"
-    for student in ("alice", "bob", "carol"):
+    for student in ("alice", "bob", "carol", "dave"):
         (subs / student).mkdir(parents=True)
     for stem in STEMS:  # alice answers everything, with the solutions
         nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
@@ -261,9 +288,13 @@ def test_grading_a_class_full_blank_partial_and_tampered(assigned: tuple[Path, P
     for stem in STEMS[:1]:  # bob hands in notebook 01 untouched (nbval shows all six unanswered)
         shutil.copy(ROOT / "notebooks" / f"{stem}.ipynb", subs / "bob" / f"{stem}.ipynb")
     first = exercises.for_notebook(STEMS[0])
-    solved = {first[0].name, first[-1].name}  # carol answers two questions of notebook 01
+    solved = {"q01_row_index", "q01_films_per_patient"}  # carol answers two questions of notebook 01
     nb = nbformat.read(ROOT / "notebooks" / f"{STEMS[0]}.ipynb", as_version=4)
     nbformat.write(attacker(nb, nbformat.read(masters / f"{STEMS[0]}.ipynb", as_version=4), solved), subs / "carol" / f"{STEMS[0]}.ipynb")
+    nb = nbformat.read(ROOT / "notebooks" / f"{STEMS[0]}.ipynb", as_version=4)  # dave fills in his prediction
+    _solve(nb, nbformat.read(masters / f"{STEMS[0]}.ipynb", as_version=4), {"q01_films_per_patient"},
+           record_predictions=False)  # but never checked it before the reveal (no record in his notebook)
+    nbformat.write(nb, subs / "dave" / f"{STEMS[0]}.ipynb")
 
     out = tmp_path / "scores.csv"
     scores = grade([subs], out, autograders=autograders, jobs=2, quiet=True)  # otter starts the kernels: the path graded
@@ -282,9 +313,11 @@ def test_grading_a_class_full_blank_partial_and_tampered(assigned: tuple[Path, P
     assert "syntax error in your answer cell" in carol.feedback["q01_patient_id"]
     for name in ("q01_side", "q01_class_counts"):  # tampered: 0, and the row says why
         assert carol.points[name] == 0 and carol.feedback[name].startswith("wrong"), carol.feedback[name]
+    dave = scores[scores.student == "dave"].set_index("question")
+    assert dave.points.sum() == 0 and dave.feedback["q01_films_per_patient"].startswith("no credit: no record")
 
     summary = pd.read_csv(summary_path(out))
-    assert sorted(set(summary.student)) == ["alice", "bob", "carol"] and len(summary) == len(STEMS) + 2
+    assert sorted(set(summary.student)) == ["alice", "bob", "carol", "dave"] and len(summary) == len(STEMS) + 3
     assert (summary.profile == "smoke").all(), "grading pins the profile whatever a submission sets"
     assert (summary.seconds > 0).all()
     totals = pd.read_csv(totals_path(out)).set_index("student")
