@@ -161,6 +161,14 @@ def _question_cells(q: Question, prompt: str) -> list:
             raw("# END QUESTION")]
 
 
+def _not_accepted(q: Question) -> str:
+    """The sentence under a prompt that names the shortcuts its check refuses (from ``forbids``)."""
+    if not q.forbids:
+        return ""
+    names = ", ".join(f"`{name}`" for name in dict.fromkeys(name for name, _ in q.forbids))
+    return f"\n\n*Not accepted here (write this step yourself): {names}.*"
+
+
 def master_notebook(src: Source) -> nbformat.NotebookNode:
     """The otter master of a parsed source (house cells, question cells, written answers)."""
     nb = nbformat.v4.new_notebook()
@@ -174,7 +182,8 @@ def master_notebook(src: Source) -> nbformat.NotebookNode:
         if skip:  # the solution cell, already placed inside its question
             skip = False
         elif cell.cell_type == "markdown" and "exercise" in meta:
-            cells += _question_cells(questions[meta["exercise"]], cell.source)
+            question = questions[meta["exercise"]]
+            cells += _question_cells(question, cell.source + _not_accepted(question))
             skip = True
         elif cell.cell_type == "markdown" and meta.get("written"):
             written += 1

@@ -3,7 +3,7 @@
 """
 from __future__ import annotations
 
-from mammokit.exercises import Exercise
+from mammokit.exercises import Exercise, Forbidden
 import numpy as np
 import pandas as pd
 from mammokit.data import counts
@@ -102,11 +102,11 @@ def check_side(answer) -> None:
 
 NB = '01_data'
 EXERCISES = [
-    Exercise('q01_class_counts', NB, 'class_counts', check_class_counts, fallback=_class_counts),
+    Exercise('q01_class_counts', NB, 'class_counts', check_class_counts, fallback=_class_counts, forbids=(Forbidden('mammokit.data.catalog.counts', "it is the kit's own answer (mk.data.counts); the exercise is selecting rows by abnormality and severity yourself"), )),
     Exercise('q01_films_per_patient', NB, 'films_per_patient_guess', check_films_per_patient, kind='predict'),
     Exercise('q01_row_index', NB, 'row_index', check_row_index),
-    Exercise('q01_patient_id', NB, 'patient_id', check_patient_id, fallback=_patient),
-    Exercise('q01_side', NB, 'side', check_side),
+    Exercise('q01_patient_id', NB, 'patient_id', check_patient_id, fallback=_patient, forbids=(Forbidden('mammokit.data.mias.patient_of', "it is the kit's own answer; the exercise is the film-pair arithmetic (2k-1, 2k -> patient k)"), )),
+    Exercise('q01_side', NB, 'side', check_side, forbids=(Forbidden('mammokit.data.mias.patient_of', "it is the kit's own answer; the exercise is reading the side from the film number's parity"), )),
 ]
 
 WRITTEN = [

@@ -3,7 +3,7 @@
 """
 from __future__ import annotations
 
-from mammokit.exercises import Exercise
+from mammokit.exercises import Exercise, Forbidden
 import numpy as np
 from mammokit.exercises import WrongAnswer, call, expect, rng, value
 from mammokit.transfer import BACKBONES, backbone_layers, build_transfer, input_size_for, set_trainable
@@ -113,12 +113,12 @@ def check_freeze(answer) -> None:
 
 NB = '05_transfer_learning'
 EXERCISES = [
-    Exercise('q05_input_side', NB, 'input_side', check_input_side),
-    Exercise('q05_gray_to_rgb', NB, 'gray_to_rgb', check_gray_to_rgb),
-    Exercise('q05_vgg_preprocess', NB, 'vgg_preprocess', check_vgg_preprocess),
-    Exercise('q05_inception_preprocess', NB, 'inception_preprocess', check_inception_preprocess),
+    Exercise('q05_input_side', NB, 'input_side', check_input_side, forbids=(Forbidden('mammokit.transfer.input_size_for', "it is the kit's own answer; the exercise is raising the size to the backbone's minimum (backbone_spec is fine)"), )),
+    Exercise('q05_gray_to_rgb', NB, 'gray_to_rgb', check_gray_to_rgb, forbids=(Forbidden('tensorflow.image.grayscale_to_rgb', "it is TensorFlow's one-liner; the exercise is copying the channel with numpy"), )),
+    Exercise('q05_vgg_preprocess', NB, 'vgg_preprocess', check_vgg_preprocess, forbids=(Forbidden('keras.applications.vgg19.preprocess_input', 'the check compares with it; the exercise is the BGR flip and mean subtraction yourself'), Forbidden('keras.applications.imagenet_utils.preprocess_input', 'every Keras preprocess_input runs through it; the exercise is the BGR flip and mean subtraction yourself'), )),
+    Exercise('q05_inception_preprocess', NB, 'inception_preprocess', check_inception_preprocess, forbids=(Forbidden('keras.applications.inception_v3.preprocess_input', 'the check compares with it; the exercise is the 0..255 -> -1..1 scaling yourself'), Forbidden('keras.applications.imagenet_utils.preprocess_input', 'every Keras preprocess_input runs through it; the exercise is the 0..255 -> -1..1 scaling yourself'), )),
     Exercise('q05_trainable', NB, 'trainable_guess', check_trainable, kind='predict'),
-    Exercise('q05_freeze', NB, 'freeze_all_but_top', check_freeze, fallback=_freeze),
+    Exercise('q05_freeze', NB, 'freeze_all_but_top', check_freeze, fallback=_freeze, forbids=(Forbidden('mammokit.transfer.set_trainable', "it is the kit's own answer; the exercise is choosing which backbone layers train yourself (backbone_layers is fine)"), )),
 ]
 
 WRITTEN = [
