@@ -6,6 +6,8 @@ there is nothing executed to look at.
 """
 from __future__ import annotations
 
+import re
+from html import escape
 from pathlib import Path
 
 import nbformat
@@ -16,6 +18,8 @@ from mammokit import backend
 
 ROOT = Path(__file__).resolve().parents[1]
 STEMS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+UNREADABLE = {"\x1b[": "a terminal escape code", "\x08": "a backspace", "━": "a progress-bar box",
+              "□": "a box the export cannot draw"}
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +54,49 @@ def test_no_tensorflow_start_up_logs_in_the_output(stem: str, executed):
             if out.output_type == "stream" and out.name == "stderr":
                 noise = [line for line in out.text.splitlines() if backend.is_noise(line)]
                 assert not noise, f"code cell {i} shows TensorFlow start-up logs: {noise[:3]}"
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_printed_lines_are_plain_text(stem: str, executed):
+    """What the notebooks print (training progress above all) reads as plain lines in Jupyter and
+    in the HTML export: no terminal escape codes, backspaces or progress-bar boxes (issue #13 item 8;
+    Keras' verbose=1 bar would bring all three)."""
+    for i, cell in enumerate(_code(executed(stem))):
+        for out in cell.outputs:
+            if out.output_type == "stream":
+                found = [name for char, name in UNREADABLE.items() if char in out.text]
+                assert not found, f"code cell {i} prints {', '.join(found)}:\n{cell.source[:300]}"
+
+
+def test_notebook_04_prints_one_plain_line_per_epoch(executed):
+    """Notebook 04 trains in front of the student: each epoch ends in one readable summary line
+    (Keras' verbose=2; "Epoch i/n" heads it when there is more than one epoch)."""
+    printed = ["".join(out.text for out in c.outputs if out.output_type == "stream" and out.name == "stdout")
+               for c in _code(executed("04_convnet"))]
+    trained = [text for text in printed if "trained in" in text]
+    assert len(trained) >= 2, "notebook 04 trains the positive control and the ConvNet, each saying how long"
+    for text in trained:
+        epochs = re.findall(r"^\d+/\d+ - \d+m?s - .*\bloss: [\d.]+.*$", text, re.M)
+        assert epochs, f"no per-epoch summary line (Keras verbose=2) in:\n{text[:500]}"
+
+
+def test_each_departure_is_shown_in_its_notebook_and_gathered_in_06(executed):
+    """The departures from the paper are on screen where they are taught (each row of
+    mk.paper.departures in its notebook's output) and all together in 06, beside the worksheet."""
+    from mammokit import paper
+
+    def shown(stem: str) -> str:
+        return " ".join(out.get("data", {}).get("text/html", "") for c in _code(executed(stem)) for out in c.outputs)
+
+    table, sheet = paper.departures(), paper.worksheet()
+    for stem in sorted(set(table["notebook"]) - {"06_evaluation"}):
+        page = shown(stem)
+        for topic, kit in table.loc[table["notebook"] == stem, ["topic", "this kit"]].itertuples(index=False):
+            assert escape(topic, quote=False) in page, f"{stem} does not show its departure {topic!r}"
+            assert escape(kit, quote=False) in page, f"{stem}: what the kit does for {topic!r} is not shown whole"
+    page = shown("06_evaluation")
+    missing = [t for t in [*table["topic"], *sheet["topic"]] if escape(t, quote=False) not in page]
+    assert not missing, f"06 does not gather {missing}"
 
 
 @pytest.mark.parametrize("stem", STEMS)
