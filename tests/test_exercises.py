@@ -349,3 +349,196 @@ def test_freeze_check_covers_batch_norm():
     source = next(p for p in sources() if p.stem == "05_transfer_learning")
     prompt = next(c.source for c in read_source(source).cells if c.metadata.get("exercise") == "q05_freeze")
     assert "BatchNormalization" in KEY["q05_freeze"] and "BatchNormalization" in prompt
+
+
+# --- notebook 06's evaluation exercises (issue 21 item 4): each near-miss is a real mistake ----------
+
+def _rank_auc(labels, scores):
+    labels, scores = np.asarray(labels), np.asarray(scores, dtype=float)
+    diff = scores[labels == 1][:, None] - scores[labels == 0][None, :]
+    return ((diff > 0) + 0.5 * (diff == 0)).mean()
+
+
+def _bootstrap(labels, scores, patients, n_boot, seed, *, by_patient=True, level=95):
+    """by_patient=False resamples ROIs, as if every ROI were its own patient: too narrow on clustered data."""
+    labels, scores = np.asarray(labels), np.asarray(scores, dtype=float)
+    units = np.asarray(patients) if by_patient else np.arange(labels.size)
+    ids = np.unique(units)
+    members = [np.flatnonzero(units == u) for u in ids]
+    rng = np.random.default_rng(seed)
+    aucs = []
+    for _ in range(n_boot):
+        idx = np.concatenate([members[i] for i in rng.integers(0, len(ids), len(ids))])
+        if 0 < labels[idx].sum() < idx.size:
+            aucs.append(_rank_auc(labels[idx], scores[idx]))
+    tail = (100 - level) / 2
+    return tuple(np.percentile(aucs, [tail, 100 - tail]))
+
+
+def _permutation(labels, scores, n_perm, seed, *, plus_one=True, strict=False):
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    observed = _rank_auc(labels, scores)
+    null = np.array([_rank_auc(rng.permutation(labels), scores) for _ in range(n_perm)])
+    hits = int(np.sum(null > observed if strict else null >= observed))
+    return (hits + plus_one) / (n_perm + plus_one)
+
+
+def _cosine(test, train):
+    a = np.asarray(test, dtype=float).reshape(len(test), -1)
+    b = np.asarray(train, dtype=float).reshape(len(train), -1)
+    a, b = a / np.linalg.norm(a, axis=1, keepdims=True), b / np.linalg.norm(b, axis=1, keepdims=True)
+    return (a @ b.T).max(axis=1)
+
+
+EVALUATION_NEAR_MISSES = [
+    ("q06_patient_bootstrap", lambda y, s, p, n, seed: _bootstrap(y, s, p, n, seed, by_patient=False)),
+    ("q06_patient_bootstrap", lambda y, s, p, n, seed: _bootstrap(y, s, p, n, seed, level=80)),  # percentiles 10/90
+    ("q06_permutation", lambda y, s, n, seed: _permutation(y, s, n, seed, plus_one=False)),
+    ("q06_permutation", lambda y, s, n, seed: _permutation(y, s, n, seed, strict=True)),  # ties not counted
+    ("q06_nearest_copy", _cosine),  # no centring: every bright image looks alike
+    ("q06_nearest_copy", lambda test, train: _cosine(np.asarray(test) - 128.0, np.asarray(train) - 128.0)),
+]
+
+
+@pytest.mark.parametrize("name, answer", EVALUATION_NEAR_MISSES, ids=[f"{n}-{i}" for i, (n, _) in
+                                                                      enumerate(EVALUATION_NEAR_MISSES)])
+def test_evaluation_near_misses_fail(name, answer):
+    verdict = E.verdict(name, answer)
+    assert verdict.status == "wrong", f"{name} accepted a near-miss"
+    assert verdict.message and len(verdict.message) > 40
+
+
+def test_evaluation_exercises_name_their_shortcuts():
+    import mammokit.evaluate
+    import mammokit.significance
+
+    forbidden = {
+        "q06_patient_bootstrap": lambda y, s, p, n, seed: tuple(mammokit.evaluate.bootstrap_ci(
+            y, s, p, n_boot=n, seed=seed, metrics=("auc",))[["ci_low", "ci_high"]].iloc[0]),
+        "q06_permutation": lambda y, s, n, seed: mammokit.significance.auc_permutation_test(y, s, n_perm=n, seed=seed)[1],
+        "q06_nearest_copy": lambda test, train: np.corrcoef(np.reshape(test, (len(test), -1)).astype(float), np.reshape(
+            train, (len(train), -1)).astype(float))[:len(test), len(test):].max(axis=1),
+    }
+    for name, answer in forbidden.items():
+        assert E.check(name, answer, forbid=False) is None  # right answers, by the forbidden road
+        verdict = E.verdict(name, answer)
+        assert verdict.status == "wrong" and "shortcut" in verdict.message, (name, verdict.message)
+
+
+# --- notebooks 03-04's methods exercises (issue 21 item 4): each near-miss is a real mistake -------
+
+def _row_kfold(patients, k):
+    """k-fold over rows: a patient's ROIs end on both sides."""
+    rows = np.arange(len(patients))
+    return [(np.setdiff1d(rows, test), test) for test in np.array_split(rows, k)]
+
+
+def _one_fold(patients, k):
+    """Every patient in one fold: disjoint and covering, but not k folds worth the name."""
+    rows = np.arange(len(patients))
+    return [(rows[:0], rows)] + [(rows, rows[:0])] * (k - 1)
+
+
+def _round_robin_kfold(patients, k):
+    """Another correct answer: shuffle the patients, deal them round like cards."""
+    ids = np.random.default_rng(0).permutation(np.unique(patients))
+    fold = dict(zip(ids, np.arange(len(ids)) % k))
+    row_fold = np.array([fold[p] for p in patients])
+    return [(np.flatnonzero(row_fold != f), np.flatnonzero(row_fold == f)) for f in range(k)]
+
+
+def _unique_symmetries(image):
+    """Another correct answer: np.unique over the eight flattened transforms."""
+    eight = np.stack([np.rot90(m, k) for m in (image, image[:, ::-1]) for k in range(4)])
+    return list(np.unique(eight.reshape(8, -1), axis=0).reshape(-1, *image.shape))
+
+
+METHODS_NEAR_MISSES = [
+    ("q03_group_kfold", _row_kfold),
+    ("q03_group_kfold", _one_fold),
+    ("q03_group_kfold", lambda patients, k: _round_robin_kfold(patients, k)[:-1]),  # a fold short
+    ("q03_symmetries", lambda image: [np.rot90(image, k) for k in range(4)]),  # no mirrors, duplicates kept
+    ("q03_symmetries", lambda image: list({np.rot90(image, k).tobytes(): np.rot90(image, k)
+                                           for k in range(4)}.values())),  # no mirrors
+]
+
+
+@pytest.mark.parametrize("name, answer", METHODS_NEAR_MISSES, ids=[f"{n}-{i}" for i, (n, _) in
+                                                                   enumerate(METHODS_NEAR_MISSES)])
+def test_methods_near_misses_fail(name, answer):
+    verdict = E.verdict(name, answer)
+    assert verdict.status == "wrong", f"{name} accepted a wrong answer"
+    assert verdict.message
+
+
+def test_methods_accept_other_correct_answers():
+    assert E.verdict("q03_group_kfold", _round_robin_kfold).passed
+    assert E.verdict("q03_symmetries", _unique_symmetries).passed
+
+
+def test_group_kfold_forbids_the_library_and_the_kit():
+    from sklearn.model_selection import GroupKFold
+
+    def sklearn_folds(patients, k):
+        return list(GroupKFold(n_splits=k).split(np.zeros(len(patients)), groups=patients))
+
+    def kit_folds(patients, k):
+        import pandas as pd
+        table = pd.DataFrame({"patient_id": patients, "label": np.arange(len(patients)) % 2})
+        return [(f.train, f.test) for f in mk.splits.kfold_by_patient(table, k=k)]
+
+    for shortcut, name in ((sklearn_folds, "GroupKFold"), (kit_folds, "kfold_by_patient")):
+        verdict = E.verdict("q03_group_kfold", shortcut)
+        assert verdict.status == "wrong" and name in verdict.message, verdict.message
+
+
+def _windows(image, kernel):
+    h, w = np.shape(kernel)
+    return np.lib.stride_tricks.sliding_window_view(np.asarray(image, dtype=float), (h, w))
+
+
+@pytest.mark.slow
+def test_convnet_by_hand_near_misses_fail():
+    """Notebook 04's convolution, softmax, cross-entropy and overfit-one-batch exercises."""
+    import scipy.signal
+
+    conv_misses = {
+        "flipped": lambda image, kernel: np.einsum("ijkl,kl->ij", _windows(image, kernel), np.asarray(kernel)[::-1, ::-1]),
+        "output too small": lambda image, kernel: np.einsum("ijkl,kl->ij", _windows(image, kernel), kernel)[:-1, :-1],
+        "same padding": lambda image, kernel: np.pad(np.einsum("ijkl,kl->ij", _windows(image, kernel), kernel),
+                                                     ((0, kernel.shape[0] - 1), (0, kernel.shape[1] - 1))),
+    }
+    for what, answer in conv_misses.items():
+        assert E.verdict("q04_conv2d", answer).status == "wrong", what
+    assert E.verdict("q04_conv2d", lambda image, kernel: np.einsum("ijkl,kl->ij", _windows(image, kernel),
+                                                                   kernel)).passed  # another correct answer
+    assert "flipped" in E.verdict("q04_conv2d", conv_misses["flipped"]).message
+    assert "correlate2d" in E.verdict("q04_conv2d", lambda image, kernel: scipy.signal.correlate2d(
+        image, kernel, mode="valid")).message
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        naive = E.verdict("q04_softmax", lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+        global_shift = E.verdict("q04_softmax", lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(axis=1,
+                                                                                                        keepdims=True))
+    assert naive.status == "wrong" and "nan or inf" in naive.message
+    assert global_shift.status == "wrong"  # one shift for the whole array underflows a row of -1000s
+    assert E.verdict("q04_softmax", lambda z: np.exp(z - z.max(0)) / np.exp(z - z.max(0)).sum(0)).status == "wrong"
+
+    true_p = lambda p, y: np.asarray(p)[np.arange(len(y)), y]  # noqa: E731
+    for what, answer in {"sum": lambda p, y: -np.sum(np.log(true_p(p, y))),
+                         "class 1 always": lambda p, y: -np.mean(np.log(np.asarray(p)[:, 1])),
+                         "log2": lambda p, y: -np.mean(np.log2(true_p(p, y))),
+                         "no minus": lambda p, y: np.mean(np.log(true_p(p, y)))}.items():
+        assert E.verdict("q04_cross_entropy", answer).status == "wrong", what
+
+    def accuracies(model_fn, x, y, steps=50):
+        model = model_fn()
+        return [float(model.train_on_batch(x, y, return_dict=True)["accuracy"]) for _ in range(steps)]
+
+    def always_fifty(model_fn, x, y, steps=50):
+        model = model_fn()
+        return [float(model.train_on_batch(x, y, return_dict=True)["loss"]) for _ in range(50)]
+
+    for answer in (accuracies, always_fifty):
+        assert E.verdict("q04_overfit", answer).status == "wrong", answer.__name__
