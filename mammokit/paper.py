@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from mammokit.constants import HEADLINE, HYPERPARAMETERS, MODELS, TABLE_3, TABLE_4
-from mammokit.constants import COUNTS  # noqa: F401  TEMPORARY: notebook 03 reads mk.paper.COUNTS
 from mammokit.errors import ConfigError
 
 

@@ -63,12 +63,12 @@ def test_worksheet_claims_hold():
 def test_the_worksheets_arithmetic_follows_from_what_the_paper_says():
     import re
 
-    from mammokit import paper
+    from mammokit import constants, paper
 
     def numbers(text: str) -> list[int]:
         return [int(n) for n in re.findall(r"\d+", text)]
 
-    sheet, hp = paper.worksheet().set_index("topic"), paper.HYPERPARAMETERS
+    sheet, hp = paper.worksheet().set_index("topic"), constants.HYPERPARAMETERS
     counts = sheet.loc["MIAS counts"]  # the quoted class counts add up to the total named, not to the film count
     quoted, films = numbers(counts["the paper says"]), numbers(paper.PROTOCOL["data"])[0]
     assert len(quoted) == 3 and f"{' + '.join(map(str, quoted))} = {sum(quoted)}" in counts["but"]
