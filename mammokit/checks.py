@@ -22,7 +22,9 @@ import functools
 import numbers
 from typing import Any, Callable, TypeVar
 
-from mammokit.errors import ConfigError
+import numpy as np
+
+from mammokit.errors import ConfigError, DataError
 
 Check = Callable[[Any], "str | None"]  # returns a complaint, or None when the value is fine
 _Class = TypeVar("_Class", bound=type)
@@ -184,3 +186,23 @@ def list_of(check: Check, allow_empty: bool = False) -> Check:
                 return f"a list whose items are {complaint}"
         return None
     return wrapped
+
+
+def binary_labels(labels: Any, what: str, error: type[Exception] = DataError, *, n: int | None = None,
+                  hint: str = "") -> np.ndarray:
+    """``labels`` as an int array of 0 (benign) / 1 (malignant), else ``error`` naming ``what``: the one
+    label check (datasets raise ``DataError``, metrics their ``EvaluationError``). ``n``: how many
+    there must be (one per image); without it, any non-empty 1-D array.
+
+    >>> binary_labels([0, 1, 1], "labels").tolist()
+    [0, 1, 1]
+    """
+    y = np.asarray(labels)
+    if n is not None and y.shape != (n,):
+        raise error(f"{what}: expected {n} labels (one per image), got shape {y.shape}")
+    if n is None and (y.ndim != 1 or y.size == 0):
+        raise error(f"{what}: labels must be a non-empty 1-D array, got shape {y.shape}")
+    if not np.isin(y, (0, 1)).all():
+        bad = sorted(set(np.unique(y).tolist()) - {0, 1})[:5]
+        raise error(f"{what}: labels must be 0 (benign) or 1 (malignant), found {bad}" + (f"; {hint}" if hint else ""))
+    return y.astype(int)

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from mammokit import profiles
+from mammokit import checks, profiles
 from mammokit.checks import require
 from mammokit.errors import ConfigError, DataError
 from mammokit.models import check_rois, to_model_input
@@ -41,13 +41,7 @@ def check_labels(labels: npt.ArrayLike, n: int, what: str = "labels") -> NDArray
     -------
     numpy.ndarray of shape (n,), int32 in {0, 1}
     """
-    labels = np.asarray(labels)
-    if labels.shape != (n,):
-        raise DataError(f"{what}: expected {n} labels (one per image), got shape {labels.shape}")
-    if not np.isin(labels, (0, 1)).all():
-        bad = sorted(set(np.unique(labels).tolist()) - {0, 1})
-        raise DataError(f"{what}: labels must be 0 (benign) or 1 (malignant), found {bad}")
-    return labels.astype(np.int32)
+    return checks.binary_labels(labels, what, DataError, n=n).astype(np.int32)
 
 
 def make_dataset(images: NDArray[np.uint8], labels: npt.ArrayLike | None = None, batch_size: int = 32,

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 from numpy.typing import NDArray
 
+from mammokit import checks
 from mammokit.checks import integer, require
 from mammokit.errors import ConfigError, DataError, MammokitError
 
@@ -45,14 +46,7 @@ class EvaluationError(MammokitError, ValueError):
 # --- checks --------------------------------------------------------------------------------------
 
 def _check(labels: Any, proba: Any = None, groups: Any = None, *, where: str = "metrics"):
-    y = np.asarray(labels)
-    if y.ndim != 1 or y.size == 0:
-        raise EvaluationError(f"{where}: labels must be a non-empty 1-D array, got shape {y.shape}")
-    if not np.isin(y, (0, 1)).all():
-        bad = sorted(set(np.unique(y).tolist()) - {0, 1})[:5]
-        raise EvaluationError(f"{where}: labels must be 0 (benign) or 1 (malignant), found {bad}; "
-                              "drop normal images (label <NA>) first")
-    y = y.astype(int)
+    y = checks.binary_labels(labels, where, EvaluationError, hint="drop normal images (label <NA>) first")
     out = [y]
     if proba is not None:
         p = np.asarray(proba, dtype=float)

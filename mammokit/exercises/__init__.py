@@ -45,17 +45,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mammokit import backend
+from mammokit import backend, profiles
 from mammokit.errors import ConfigError
 from mammokit.exercises import predictions
 from mammokit.exercises.predictions import reveal  # noqa: F401 - mk.exercises.reveal, in the cell that shows an answer
 from mammokit.exercises.answers import (Forbidden, Live, NotAnswered, Recorder, Replay, WrongAnswer,  # noqa: F401
                                        call, is_placeholder, plain, shortcut_message, unplain, value)
 
-NOTEBOOK_MODULES = {
-    "01_data": "ex01_data", "02_preprocessing": "ex02_preprocessing", "03_augmentation": "ex03_augmentation",
-    "04_convnet": "ex04_convnet", "05_transfer_learning": "ex05_transfer_learning", "06_evaluation": "ex06_evaluation",
-}
+NOTEBOOK_MODULES = {stem: f"ex{stem}" for stem in profiles.NOTEBOOKS}  # 01_data -> exercises.ex01_data
 RECORD_ENV, SEED_ENV = "MAMMOKIT_GRADING_RECORD", "MAMMOKIT_GRADING_SEED"
 
 
