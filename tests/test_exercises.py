@@ -108,7 +108,7 @@ NEAR_MISSES = {  # the mistakes students make, each caught by behaviour
     "q02_open_mask": lambda binary, kernel: cv2.dilate(binary, np.ones((kernel, kernel), np.uint8)),
     "q03_patient_split": lambda table, seed: mk.splits.Split(*np.array_split(
         np.random.default_rng(seed).permutation(len(table)), [int(0.6 * len(table)), int(0.8 * len(table))])),
-    "q03_flip": lambda image: image[::-1].copy(),
+    "q03_symmetries": lambda image: [np.rot90(m, k) for m in (image, image[:, ::-1]) for k in range(4)],  # no dedupe
     "q03_rotate90": lambda image, k: np.rot90(image, -k).copy(),
     "q06_metrics": lambda cm: {"accuracy": 0.5, "sensitivity": cm[1][1] / (cm[1][1] + cm[0][1]),
                                "precision": 0.5, "f_score": 0.5},
