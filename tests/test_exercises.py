@@ -40,10 +40,11 @@ def test_enough_exercises_per_notebook():
         code = [ex for ex in exs if ex.kind == "code"]
         predict = [ex for ex in exs if ex.kind == "predict"]
         assert len(code) >= 4, f"{stem}: {len(code)} code exercises"
-        assert 1 <= len(predict) <= 2, f"{stem}: {len(predict)} predict-then-run questions"
+        assert len(predict) >= 1, f"{stem}: {len(predict)} predict-then-run questions"
         assert E.written_questions(stem), f"{stem}: no written question"
         assert all(ex.name.startswith(f"q{stem[:2]}_") and ex.notebook == stem for ex in exs)
     assert len([ex for ex in ALL if ex.kind == "code"]) >= 24
+    assert len(ALL) >= 40, "issue 21: at least 40 auto-graded questions"
     assert len({ex.name for ex in ALL}) == len(ALL), "exercise names must be unique"
 
 
@@ -115,10 +116,6 @@ NEAR_MISSES = {  # the mistakes students make, each caught by behaviour
     "q06_youden": lambda labels, proba: 0.5,
     "q06_auc": lambda labels, proba: float(np.mean(proba[np.asarray(labels) == 1] > 0.5)),
     "q06_confusion_matrix": lambda labels, predicted: np.array([[1, 0], [0, 1]]),
-    "q01_films_per_patient": 1,
-    "q02_salt_pepper": "gaussian",
-    "q03_same_flip": False,
-    "q06_sensitivity_direction": "down",
 }
 
 

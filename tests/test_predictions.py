@@ -108,3 +108,22 @@ def test_the_judge_gives_the_point_only_with_a_record_from_before_the_reveal():
         row = judging.judge(questions, record, nb, 0, E)[0]
         assert row["points"] == 0.0 and row["feedback"].startswith("no credit: "), row
         assert "2" not in row["feedback"], "the judge's feedback never states the answer"
+
+
+def test_every_prediction_is_revealed_after_it_is_asked_and_each_notebook_states_a_human_time():
+    """Item 3: each predict question has a cell that shows its answer (after the question); item 4:
+    each notebook says how long it takes a student, not only the machine."""
+    import re
+
+    from mammokit.course.masters import read_source, sources
+
+    for path in sources():
+        src = read_source(path)
+        code = [(i, c.source) for i, c in enumerate(src.cells) if c.cell_type == "code"]
+        for q in (q for q in src.questions if q.kind == "predict"):
+            asked = next(i for i, c in enumerate(src.cells) if c.metadata.get("exercise") == q.name)
+            assert any(i > asked and f'mk.exercises.reveal("{q.name}"' in s for i, s in code), \
+                f"{path.name}: {q.name} has no reveal cell after it"
+        intro = src.cells[0].source
+        assert re.search(r"\*\*Time\.\*\*.*(For you|Human).*(minutes|hour)", intro, re.S), \
+            f"{path.name}: the intro's Time line gives no estimate for the student"
