@@ -91,6 +91,7 @@ def main() -> None:
 
     cv2.setNumThreads(1)
     from mammokit import preprocess as pp
+    from mammokit import segment
     from mammokit.widgets import Film, PreprocessExplorer, render_view
 
     image, source = _film()
@@ -105,16 +106,16 @@ def main() -> None:
         ("stage: bilateral d=5", _ms(lambda: pp.denoise(image, pp.PreprocessConfig(denoise="bilateral")), r)),
         ("stage: CLAHE clip 2, 8x8 tiles", _ms(lambda: pp.clahe(denoised, 2.0, 8), r)),
         ("stage: breast mask (3-class Otsu, morphology, largest, fill)",
-         _ms(lambda: pp.breast_mask(denoised, 0, 25, 3), r)),
+         _ms(lambda: segment.breast_mask(denoised, 0, 25, 3), r)),
         ("stage: 3-class Otsu threshold alone (256 px)",
-         _ms(lambda: pp.otsu_threshold(cv2.resize(denoised, (256, 256), interpolation=cv2.INTER_AREA), 3), r)),
+         _ms(lambda: segment.otsu_threshold(cv2.resize(denoised, (256, 256), interpolation=cv2.INTER_AREA), 3), r)),
     ]
-    mask, _ = pp.breast_mask(denoised)
+    mask, _ = segment.breast_mask(denoised)
 
     def crop_orient():
         ys, xs = np.nonzero(mask.any(1))[0], np.nonzero(mask.any(0))[0]
         out = np.where(mask, enhanced, 0)[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1]
-        return np.ascontiguousarray(out[:, ::-1]) if pp.chest_wall_on_right(mask) else out
+        return np.ascontiguousarray(out[:, ::-1]) if segment.chest_wall_on_right(mask) else out
     rows.append(("stage: crop + orientation", _ms(crop_orient, r)))
     chain = _ms(lambda: pp.preprocess(image, cfg), r)
     rows.append(("CHAIN: preprocess(), median (default)", chain))

@@ -58,7 +58,7 @@ def _timed_pipeline(ds, steps: int) -> float:
 
 
 def bench(size: int, batch: int, steps: int, seed: int = 0) -> dict[str, float]:
-    from mammokit import augment, datasets, models, train
+    from mammokit import datasets, models, online, train
 
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, (8 * batch, size, size), dtype=np.uint8)
@@ -69,14 +69,14 @@ def bench(size: int, batch: int, steps: int, seed: int = 0) -> dict[str, float]:
         return datasets.make_dataset(images, labels, batch, training=True, augment=aug, seed=seed, repeat=True,
                                      parallel=parallel)
 
-    for key, aug in (("model", None), ("end_to_end", augment.online_pipeline(seed))):
+    for key, aug in (("model", None), ("end_to_end", online.online_pipeline(seed))):
         model = models.build_convnet((size, size, 1), seed=seed)
         train.compile_model(model)
         row[f"{key}_img_s"] = steps * batch / _timed_fit(model, dataset(aug), steps)
     pipe_steps = steps * 3
-    row["pipeline_img_s"] = pipe_steps * batch / _timed_pipeline(dataset(augment.online_pipeline(seed)), pipe_steps)
+    row["pipeline_img_s"] = pipe_steps * batch / _timed_pipeline(dataset(online.online_pipeline(seed)), pipe_steps)
     row["pipeline_parallel_img_s"] = pipe_steps * batch / _timed_pipeline(
-        dataset(augment.online_pipeline(seed), parallel=True), pipe_steps)
+        dataset(online.online_pipeline(seed), parallel=True), pipe_steps)
     row["pipeline_plain_img_s"] = pipe_steps * batch / _timed_pipeline(dataset(None), pipe_steps)
     row["pipeline_over_model"] = row["pipeline_img_s"] / row["model_img_s"]
     return row

@@ -5,7 +5,8 @@ Submodules load on first use (``mk.models`` imports Keras, which takes seconds),
 
 The data flow runs left to right; no module imports one to its right::
 
-    data -> preprocess -> roi -> features | splits -> augment -> models | transfer -> datasets
+    data -> segment -> preprocess -> quality -> roi -> features | splits -> augment -> inflation | online
+         -> models | transfer -> datasets
          -> train -> finetune | patches -> evaluate / explain -> crossval / recipes / detector
          -> leakage / paper / exercises
          -> plots -> course (params, notebook, runner, sweep, summary, masters, grading) | cli
@@ -26,8 +27,8 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "augment", "backend", "checks", "cli", "constants", "course", "crossval", "data", "datasets", "evaluate", "exercises",
     "detector", "explain", "features", "files", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",
-    "preprocess",
-    "recipes", "roi", "runs", "seed", "significance", "splits", "train", "transfer", "widgets",
+    "inflation", "online", "preprocess", "quality",
+    "recipes", "roi", "runs", "seed", "segment", "significance", "splits", "train", "transfer", "widgets",
 }
 _SHORT_NAMES = {"params": "course.params", "notebook": "course.notebook"}  # what notebooks call (mk.params.resolve)
 

@@ -1,4 +1,4 @@
-"""The paper's Table 1 augmentations as pure functions, offline inflation, and an online pipeline.
+"""The paper's Table 1 augmentations as pure functions over one ROI.
 
 Table 1 of Mahmood et al. lists eight operations with "invariance parameters". Its parameter
 names are those of two well-known Python libraries, which tells us what each one most likely
@@ -23,37 +23,39 @@ Every function takes a 2-D uint8 ROI (H, W) and returns a new uint8 array of the
 Where the paper gives no number (the blend ``alpha`` of sharpen/emboss, the skew amount), the
 default is stated in the function and can be changed.
 
-Inflation (:func:`inflate`) belongs to the TRAINING split only: applied before splitting,
-near-copies of one ROI land on both sides and the test set flatters the model (notebook 03's
-leakage lab measures by how much). The paper used Keras' ``ImageDataGenerator`` for online
-augmentation; Keras 3 removed it, and :func:`online_pipeline` builds the modern equivalent from
-Keras preprocessing layers, for the training branch of a ``tf.data`` pipeline.
+How they are used in training lives next door: :mod:`mammokit.inflation` makes the paper's
+offline copies of a TRAINING split (and the dihedral views for test-time augmentation),
+:mod:`mammokit.online` draws Table 1 afresh every batch with Keras layers. Numpy and OpenCV only.
+
+>>> len(variants(distinct=False)), len(variants())  # Table 1 as printed; without the repeated flips
+(30, 28)
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 import cv2
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
-from mammokit import profiles
-from mammokit.checks import require
 from mammokit.errors import ConfigError, DataError
 
 __all__ = ["sharpen", "emboss", "gaussian_blur", "rotate", "edge_detect", "skew", "flip", "shear",
-           "Operation", "TABLE1", "variants", "apply", "table1_frame", "Inflated", "inflate",
-           "online_pipeline", "online_samples"]
+           "Operation", "TABLE1", "variants", "operation", "apply", "table1_frame"]
 
 _IDENTITY = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=np.float32)
 _BORDER = cv2.BORDER_REFLECT_101  # mirror at the edge: no black corners a model could learn
 
 
-def _check_roi(image: np.ndarray, where: str) -> np.ndarray:
+def _check_roi(image: npt.ArrayLike, where: str) -> NDArray[np.uint8]:
+    """``image`` as an array when it is one 2-D uint8 ROI of at least 3×3, else a DataError from
+    ``where`` (``"augment.flip"``; :mod:`mammokit.online` uses it too)."""
     image = np.asarray(image)
     if image.ndim != 2 or image.dtype != np.uint8 or min(image.shape) < 3:
-        raise DataError(f"augment.{where}: expected a 2-D uint8 ROI of at least 3x3 pixels, got "
+        raise DataError(f"{where}: expected a 2-D uint8 ROI of at least 3x3 pixels, got "
                           f"shape {image.shape} dtype {image.dtype}; pass one ROI, e.g. RoiDataset.images[i]")
     return image
 
@@ -64,47 +66,100 @@ def _filter(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def sharpen(image: np.ndarray, lightness: float, alpha: float = 0.2) -> np.ndarray:
+def sharpen(image: NDArray[np.uint8], lightness: float, alpha: float = 0.2) -> NDArray[np.uint8]:
     """Sharpen: blend of identity and the kernel ``[[-1,-1,-1],[-1,8+lightness,-1],[-1,-1,-1]]``.
 
     The kernel's weights sum to ``lightness``: 1 keeps the mean brightness, 0.5 darkens, 2
     brightens, while the centre-minus-neighbours part boosts edges. ``alpha`` is the blend
     weight (paper: not given; 0.2 is the top of imgaug's default range — at 0.5 a lightness of
     2 already saturates bright ROIs).
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    lightness : float
+        Sum of the kernel's weights (paper: 0.5, 1, 1.5, 2).
+    alpha : float, default 0.2
+        Blend weight of the sharpening kernel, in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The sharpened ROI, rounded and clipped to 0-255.
     """
-    image = _check_roi(image, "sharpen")
+    image = _check_roi(image, "augment.sharpen")
     effect = np.array([[-1, -1, -1], [-1, 8 + lightness, -1], [-1, -1, -1]], dtype=np.float32)
     return _filter(image, (1 - alpha) * _IDENTITY + alpha * effect)
 
 
-def emboss(image: np.ndarray, strength: float, alpha: float = 0.5) -> np.ndarray:
+def emboss(image: NDArray[np.uint8], strength: float, alpha: float = 0.5) -> NDArray[np.uint8]:
     """Emboss: blend of identity and ``[[-1-s,-s,0],[-s,1,s],[0,s,1+s]]`` (s = ``strength``).
 
     A relief effect: the weights sum to 1 (brightness kept) and the antisymmetric part adds a
     diagonal derivative, so edges look lit from the bottom right. ``alpha``: the blend weight
     (paper: not given; imgaug's default draws it from 0–1, we take the middle).
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    strength : float
+        s in the kernel (paper: 0.5, 1, 1.5, 2).
+    alpha : float, default 0.5
+        Blend weight of the emboss kernel, in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The embossed ROI, rounded and clipped to 0-255.
     """
-    image = _check_roi(image, "emboss")
+    image = _check_roi(image, "augment.emboss")
     s = float(strength)
     effect = np.array([[-1 - s, -s, 0], [-s, 1, s], [0, s, 1 + s]], dtype=np.float32)
     return _filter(image, (1 - alpha) * _IDENTITY + alpha * effect)
 
 
-def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur with standard deviation ``sigma`` pixels (kernel size chosen by OpenCV)."""
-    image = _check_roi(image, "gaussian_blur")
+def gaussian_blur(image: NDArray[np.uint8], sigma: float) -> NDArray[np.uint8]:
+    """Gaussian blur with standard deviation ``sigma`` pixels (kernel size chosen by OpenCV).
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    sigma : float
+        Standard deviation in pixels, > 0 (paper: 0.25, 0.5, 1, 2).
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The blurred ROI (mirrored at the border).
+    """
+    image = _check_roi(image, "augment.gaussian_blur")
     if sigma <= 0:
         raise ConfigError(f"augment.gaussian_blur: sigma={sigma} must be > 0 (paper: 0.25, 0.5, 1, 2)")
     return cv2.GaussianBlur(image, (0, 0), sigmaX=float(sigma), borderType=_BORDER)
 
 
-def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
+def rotate(image: NDArray[np.uint8], degrees: float) -> NDArray[np.uint8]:
     """Rotate counter-clockwise by ``degrees`` about the centre.
 
     Multiples of 90° are exact (``np.rot90``, square ROIs); other angles interpolate bilinearly
     and mirror the image into the corners the rotation uncovers.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    degrees : float
+        Counter-clockwise angle (paper: 45, 90, 135, 180).
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The rotated ROI, same frame (a multiple of 90° on a square ROI moves pixels exactly).
     """
-    image = _check_roi(image, "rotate")
+    image = _check_roi(image, "augment.rotate")
     if degrees % 90 == 0 and image.shape[0] == image.shape[1]:
         return np.ascontiguousarray(np.rot90(image, k=int(degrees // 90) % 4))
     h, w = image.shape
@@ -112,13 +167,25 @@ def rotate(image: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=_BORDER)
 
 
-def edge_detect(image: np.ndarray, alpha: float) -> np.ndarray:
+def edge_detect(image: NDArray[np.uint8], alpha: float) -> NDArray[np.uint8]:
     """Edge detection: blend of identity and the Laplacian kernel ``[[0,1,0],[1,-4,1],[0,1,0]]``.
 
     ``alpha`` = 1 keeps only the (positive part of the) Laplacian, a mostly dark image with
     bright rims; smaller values keep more of the original (imgaug ``EdgeDetect(alpha)``).
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    alpha : float
+        Blend weight of the Laplacian, in [0, 1] (paper: 0.25, 0.5, 0.75, 1.0).
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The blend, rounded and clipped to 0-255.
     """
-    image = _check_roi(image, "edge_detect")
+    image = _check_roi(image, "augment.edge_detect")
     effect = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float32)
     return _filter(image, (1 - alpha) * _IDENTITY + alpha * effect)
 
@@ -126,15 +193,29 @@ def edge_detect(image: np.ndarray, alpha: float) -> np.ndarray:
 _SKEWS = ("forward", "backward", "left", "right")
 
 
-def skew(image: np.ndarray, direction: str, amount: float = 0.2) -> np.ndarray:
+def skew(image: NDArray[np.uint8], direction: str, amount: float = 0.2) -> NDArray[np.uint8]:
     """Perspective tilt, as Augmentor's ``skew_tilt``: one side of the ROI comes closer.
 
     ``direction``: ``"forward"`` (top edge stretched), ``"backward"`` (bottom edge),
     ``"left"`` or ``"right"`` (that side stretched). The two corners of that side move outwards
     by ``amount`` × side length (paper: not given; Augmentor draws it at random); the result is
     cropped back to the ROI's frame, so nothing outside the image has to be invented.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    direction : {"forward", "backward", "left", "right"}
+        The side that comes closer.
+    amount : float, default 0.2
+        Outward shift of that side's corners, as a fraction of the ROI's longer side.
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The tilted ROI, same frame (mirrored where the warp uncovers the border).
     """
-    image = _check_roi(image, "skew")
+    image = _check_roi(image, "augment.skew")
     if direction not in _SKEWS:
         raise ConfigError(f"augment.skew: direction={direction!r}; use one of {', '.join(_SKEWS)}")
     h, w = image.shape
@@ -152,22 +233,58 @@ def skew(image: np.ndarray, direction: str, amount: float = 0.2) -> np.ndarray:
 _FLIPS = {"top": "top-bottom", "bottom": "top-bottom", "left": "left-right", "right": "left-right"}
 
 
-def flip(image: np.ndarray, side: str) -> np.ndarray:
+def flip(image: NDArray[np.uint8], side: str) -> NDArray[np.uint8]:
     """Mirror the ROI. ``"top"`` / ``"bottom"``: upside down; ``"left"`` / ``"right"``: left-right.
 
     Table 1 lists four flips, but a top flip and a bottom flip are the same mirror image (as are
     left and right), so they are two operations; :func:`variants` keeps one of each pair.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    side : {"top", "bottom", "left", "right"}
+        Table 1's flip.
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The mirror image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> roi = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]], np.uint8)
+    >>> flip(roi, "top").tolist(), flip(roi, "left").tolist()
+    ([[7, 8, 9], [4, 5, 6], [1, 2, 3]], [[3, 2, 1], [6, 5, 4], [9, 8, 7]])
+    >>> np.array_equal(flip(roi, "top"), flip(roi, "bottom"))
+    True
     """
-    image = _check_roi(image, "flip")
+    image = _check_roi(image, "augment.flip")
     if side not in _FLIPS:
         raise ConfigError(f"augment.flip: side={side!r}; use one of {', '.join(_FLIPS)}")
     out = np.flipud(image) if _FLIPS[side] == "top-bottom" else np.fliplr(image)
     return np.ascontiguousarray(out)
 
 
-def shear(image: np.ndarray, axis: str, degrees: float = 10.0) -> np.ndarray:
-    """Shear about the centre: ``axis="x"`` slides rows sideways by tan(``degrees``) per row."""
-    image = _check_roi(image, "shear")
+def shear(image: NDArray[np.uint8], axis: str, degrees: float = 10.0) -> NDArray[np.uint8]:
+    """Shear about the centre: ``axis="x"`` slides rows sideways by tan(``degrees``) per row.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    axis : {"x", "y"}
+        ``"x"``: rows slide sideways; ``"y"``: columns slide up or down (paper: X 10°, Y 10°).
+    degrees : float, default 10.0
+        Shear angle.
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The sheared ROI, same frame (mirrored at the border).
+    """
+    image = _check_roi(image, "augment.shear")
     if axis not in ("x", "y"):
         raise ConfigError(f"augment.shear: axis={axis!r}; use 'x' or 'y' (paper: X-axis 10°, Y-axis 10°)")
     h, w = image.shape
@@ -219,13 +336,33 @@ def variants(distinct: bool = True) -> list[tuple[str, Any]]:
     return out
 
 
-def apply(image: np.ndarray, key: str, value: Any) -> np.ndarray:
-    """Apply the Table-1 operation ``key`` with parameter ``value`` (``"original"`` = a copy)."""
-    if key == "original":
-        return np.array(_check_roi(image, "apply"), copy=True)
+def operation(key: str) -> Operation:
+    """The row of Table 1 called ``key`` (``"rotate"``); a ConfigError lists the keys."""
     if key not in _BY_KEY:
         raise ConfigError(f"augment.apply: unknown operation {key!r}; use one of original, {', '.join(_BY_KEY)}")
-    return _BY_KEY[key].func(image, value)
+    return _BY_KEY[key]
+
+
+def apply(image: NDArray[np.uint8], key: str, value: Any) -> NDArray[np.uint8]:
+    """Apply the Table-1 operation ``key`` with parameter ``value``: one ``(key, value)`` of :func:`variants`.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        One ROI, grey levels 0-255, at least 3×3 pixels.
+    key : str
+        An operation of :data:`TABLE1` (``"rotate"``), or ``"original"`` for an unchanged copy.
+    value : Any
+        Its parameter (``45``; ignored for ``"original"``).
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        A new array (never ``image`` itself).
+    """
+    if key == "original":
+        return np.array(_check_roi(image, "augment.apply"), copy=True)
+    return operation(key).func(image, value)
 
 
 def table1_frame():
@@ -235,164 +372,3 @@ def table1_frame():
     return pd.DataFrame([{"paper": op.paper, "values": ", ".join(map(str, op.values)),
                           "function": f"mk.augment.{op.func.__name__}"} for op in TABLE1])
 
-
-class Inflated(NamedTuple):
-    """Result of :func:`inflate`: the copies and where each came from (for provenance/leakage)."""
-
-    images: np.ndarray   # (M, S, S) uint8
-    labels: np.ndarray   # (M,) labels of the copies
-    source: np.ndarray   # (M,) int64 index into the input of each copy's original
-    variant: np.ndarray  # (M,) str: "original" or e.g. "rotate 45°"
-
-
-def _copies_per_image(labels: np.ndarray, factor: int, balance: bool) -> np.ndarray:
-    if not balance:
-        return np.full(len(labels), factor, dtype=np.int64)
-    classes, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-    per_class = factor * len(labels) / len(classes)  # the total stays factor × N, split evenly
-    copies = np.empty(len(labels), dtype=np.int64)
-    for c in range(len(classes)):
-        members = np.flatnonzero(inverse == c)
-        want = max(int(round(per_class)), sizes[c])  # never fewer than one copy (the original)
-        base, extra = divmod(want, sizes[c])
-        copies[members] = base
-        copies[members[:extra]] += 1
-    return copies
-
-
-def inflate(images: np.ndarray, labels: np.ndarray, factor: int = 8, seed: int = 0,
-            balance: bool = False) -> Inflated:
-    """Inflate a (TRAINING) set ``factor`` times with Table-1 variants, as the paper did.
-
-    Each ROI keeps its original as copy 0, plus ``factor - 1`` different Table-1 variants
-    drawn at random (seeded) from the 28 distinct ones; beyond 29 copies variants repeat.
-    The paper inflated every ROI 8× without balancing (1296 benign = 8 × 162, 4272 malignant =
-    8 × 534). ``balance=True`` instead gives each class the same number of copies, the total
-    staying about ``factor`` × N: the minority class gets more copies per ROI.
-
-    ``images``: (N, S, S) uint8. Returns :class:`Inflated`; ``source`` maps each copy to its
-    original, so a split of the copies can be checked for leakage.
-    """
-    images = np.asarray(images)
-    labels = np.asarray(labels)
-    if images.ndim != 3 or images.dtype != np.uint8 or len(images) != len(labels):
-        raise DataError(f"augment.inflate: expected images (N, S, S) uint8 and N labels, got images "
-                        f"{images.shape} {images.dtype} and {labels.shape} labels (pass RoiDataset.images/.labels)")
-    require(profiles.INFLATE, factor, "augment.inflate: factor", hint="(paper: 8)")
-    pool = variants(distinct=True)
-    rng = np.random.default_rng(seed)
-    copies = _copies_per_image(labels, int(factor), balance)
-    out_images, out_source, out_variant = [], [], []
-    for i, n in enumerate(copies):
-        picks: list[tuple[str, Any]] = [("original", None)]
-        while len(picks) < n:
-            order = rng.permutation(len(pool))
-            picks.extend(pool[j] for j in order[: n - len(picks)])
-        for key, value in picks:
-            out_images.append(apply(images[i], key, value))
-            out_source.append(i)
-            out_variant.append("original" if key == "original" else _BY_KEY[key].label(value))
-    source = np.asarray(out_source, dtype=np.int64)
-    stacked = np.stack(out_images) if out_images else images[:0].copy()
-    return Inflated(stacked, labels[source], source, np.asarray(out_variant, dtype=object))
-
-
-def _kernel_layer_class():
-    """A Keras layer applying emboss or edge detection (fixed 3×3 kernels) to some images."""
-    import keras
-
-    class RandomTable1Kernel(keras.layers.Layer):
-        """With probability ``rate`` per image, emboss (strength 0.5–2, blend 0.5) or edge-detect.
-
-        Edge detection blends in the Laplacian with α 0.1–0.4 only: at Table 1's α = 1 the ROI
-        becomes a black image with bright rims, too far from anything a radiologist sees.
-        Works on (B, H, W, 1) float images in ``value_range``; identity when not training.
-        """
-
-        def __init__(self, rate: float = 0.2, value_range=(0, 255), seed: int | None = None, **kwargs):
-            super().__init__(**kwargs)
-            self.rate, self.value_range, self.seed = float(rate), tuple(value_range), seed
-            self.generator = keras.random.SeedGenerator(seed)
-            ident = _IDENTITY
-            emb = np.array([[-1, -1, 0], [-1, 1, 1], [0, 1, 1]], np.float32) - ident  # emboss per unit strength
-            lap = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float32) - ident
-            self._kernels = np.stack([ident, emb, lap])  # (3, 3, 3): identity and two directions
-
-        def call(self, images, training=True):
-            if not training:
-                return images
-            ops = keras.ops
-            images = ops.cast(images, self.compute_dtype)
-            batch = ops.shape(images)[0]
-            u = keras.random.uniform((batch, 3), seed=self.generator)
-            use = ops.cast(u[:, 0] < self.rate, self.compute_dtype)
-            pick_emboss = ops.cast(u[:, 1] < 0.5, self.compute_dtype)
-            strength = 0.5 * (0.5 + 1.5 * u[:, 2])  # emboss strength in [0.5, 2], blend alpha 0.5
-            alpha = 0.1 + 0.3 * u[:, 2]             # edge alpha in [0.1, 0.4]
-            k = ops.convert_to_tensor(self._kernels[:, :, :, None, None])  # (3, 3, 3, 1, 1)
-            padded = ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="reflect")  # no dark rim
-            filtered = [ops.depthwise_conv(padded, k[j], strides=1, padding="valid") for j in (1, 2)]
-            w_emb = ops.reshape(use * pick_emboss * strength, (-1, 1, 1, 1))
-            w_lap = ops.reshape(use * (1 - pick_emboss) * alpha, (-1, 1, 1, 1))
-            out = images + w_emb * filtered[0] + w_lap * filtered[1]
-            return ops.clip(out, self.value_range[0], self.value_range[1])
-
-        def compute_output_shape(self, input_shape):
-            return input_shape
-
-        def get_config(self):
-            return {**super().get_config(), "rate": self.rate, "value_range": self.value_range,
-                    "seed": self.seed}
-
-    return RandomTable1Kernel
-
-
-def online_pipeline(seed: int = 0, value_range: tuple[float, float] = (0, 255), kernels: bool = True):
-    """A ``keras.Sequential`` of random preprocessing layers: Table 1, drawn fresh every batch.
-
-    The modern replacement for the paper's ``ImageDataGenerator``: map it over the TRAINING
-    branch of a ``tf.data`` pipeline (``ds.map(lambda x, y: (aug(x, training=True), y))``), or
-    put it in front of a model (it is an identity at inference). Input: float (B, H, W, 1) in
-    ``value_range``. Layers and their Table-1 rows: flips (Flipping), ±45° rotation (Rotation;
-    the paper's text: "rotated between ±45 degrees"), shear up to tan 10° (Shear), perspective
-    (Skew), zoom/translation (the paper's "scaling, translations, cropping"), Gaussian blur
-    σ 0.25–2, sharpness, contrast, and (``kernels=True``) emboss / edge detection as fixed 3×3
-    kernels.
-    """
-    import keras
-
-    L = keras.layers
-    vr = tuple(value_range)
-    layers = [
-        L.RandomFlip("horizontal_and_vertical", seed=seed),
-        L.RandomRotation(45 / 360, fill_mode="reflect", seed=seed + 1),
-        L.RandomShear(x_factor=math.tan(math.radians(10)), y_factor=math.tan(math.radians(10)),
-                      fill_mode="reflect", seed=seed + 2),
-        L.RandomPerspective(factor=0.5, scale=0.1, seed=seed + 3),  # fills with 0: keep it mild
-        L.RandomZoom(0.1, fill_mode="reflect", seed=seed + 4),
-        L.RandomTranslation(0.05, 0.05, fill_mode="reflect", seed=seed + 5),
-        L.RandomGaussianBlur(factor=0.5, kernel_size=5, sigma=(0.25, 2.0), value_range=vr, seed=seed + 6),
-        L.RandomSharpness(factor=(0.3, 0.9), value_range=vr, seed=seed + 7),
-        L.RandomContrast(0.2, value_range=vr, seed=seed + 8),
-    ]
-    if kernels:
-        layers.append(_kernel_layer_class()(rate=0.2, value_range=vr, seed=seed + 9))
-    return keras.Sequential(layers, name="online_augmentation")
-
-
-def online_samples(image: np.ndarray, n: int = 12, seed: int = 0, pipeline=None) -> np.ndarray:
-    """``n`` random draws of the online pipeline on one uint8 ROI: (n, S, S) uint8 (to look at)."""
-    image = _check_roi(image, "online_samples")
-    pipeline = pipeline or online_pipeline(seed)
-    batch = np.repeat(image[None, :, :, None].astype(np.float32), int(n), axis=0)
-    out = np.asarray(pipeline(batch, training=True))[..., 0]
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-
-
-def dihedral(images: np.ndarray) -> list[np.ndarray]:
-    """The 8 rotations/flips of a batch (N, S, S[, C]): a mass has no preferred orientation."""
-    out = []
-    for k in range(4):
-        r = np.rot90(images, k, axes=(1, 2))
-        out += [np.ascontiguousarray(r), np.ascontiguousarray(r[:, :, ::-1])]
-    return out

@@ -36,9 +36,10 @@ _STRATEGY = None  # created once: TensorFlow dislikes several MirroredStrategy o
 
 # Modules whose functions import TensorFlow or Keras (tests/test_backend.py keeps it complete).
 TENSORFLOW_MODULES = frozenset({
-    "augment", "crossval", "datasets", "detector", "explain", "finetune", "leakage", "models", "patches", "recipes",
+    "crossval", "datasets", "detector", "domain", "explain", "finetune", "leakage", "models", "online", "patches",
+    "recipes",
     "train", "transfer",
-    "exercises.ex03_augmentation", "exercises.ex04_convnet", "exercises.ex05_transfer_learning",
+    "exercises.ex04_convnet", "exercises.ex05_transfer_learning",
 })
 
 

@@ -57,7 +57,7 @@ def make_dataset(images: NDArray[np.uint8], labels: npt.ArrayLike | None = None,
         None for inference: the dataset then yields images only.
     training : bool
         Shuffle (seeded, anew each epoch) and apply ``augment`` — a callable on float32 batches
-        in [0, 255], such as ``mammokit.augment.online_pipeline(seed)`` — before the scaling
+        in [0, 255], such as ``mammokit.online.online_pipeline(seed)`` — before the scaling
         (:func:`mammokit.models.to_model_input`); inference never augments.
     channels : {None, 1, 3}
         3 repeats a grayscale channel for ImageNet backbones.

@@ -25,7 +25,7 @@ import numpy as np
 
 from mammokit import profiles
 from mammokit.errors import ConfigError
-from mammokit.augment import dihedral
+from mammokit.inflation import dihedral
 from mammokit.evaluate import choose_threshold
 from mammokit.roi import RoiDataset
 from mammokit.splits import carve_validation
@@ -154,7 +154,7 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
     nets with seeds ``seed``, ``seed + 1``, ... are averaged; ``calibrate``: Platt-scale the
     probabilities on the validation patients (:func:`platt`) before choosing the threshold.
     """
-    from mammokit.augment import online_pipeline
+    from mammokit.online import online_pipeline
     from mammokit.models import build_convnet
     from mammokit.train import fit
 

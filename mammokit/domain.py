@@ -142,7 +142,7 @@ class WindowNet:
 
 def _window_net(train: RoiDataset, windows: RoiDataset, profile: str, seed: int, from_detector: bool,
                 preprocess: PreprocessConfig | None) -> WindowNet:
-    from mammokit.augment import online_pipeline
+    from mammokit.online import online_pipeline
     from mammokit.detector import DETECTOR, lesion_detector
     from mammokit.models import build_convnet
     from mammokit.recipes import CONVNET

@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from mammokit import augment, splits
+from mammokit import inflation, splits
 from mammokit.backend import retracing_expected
 from mammokit.constants import PAPER_INFLATE_FACTOR, PAPER_SPLIT
 from mammokit import profiles
@@ -145,7 +145,7 @@ def protocol_data(protocol: str, dataset: Any, seed: int = 0, factor: int = 8,
     images, labels, table = _arrays(dataset)
     patients = table["patient_id"].to_numpy()
     if protocol == "paper":
-        pool = augment.inflate(images, labels, factor=factor, seed=seed)
+        pool = inflation.inflate(images, labels, factor=factor, seed=seed)
         split = _random_split(pool.labels, ratios, seed)
         source = pool.source
         side = {k: (pool.images[idx], pool.labels[idx], source[idx]) for k, idx in split._asdict().items()}
@@ -156,7 +156,7 @@ def protocol_data(protocol: str, dataset: Any, seed: int = 0, factor: int = 8,
         else:
             split = splits.split_by_patient(table, ratios=ratios, seed=seed)
         original = np.ones(len(split.test), bool)
-        grown = augment.inflate(images[split.train], labels[split.train], factor=factor, seed=seed)
+        grown = inflation.inflate(images[split.train], labels[split.train], factor=factor, seed=seed)
         side = {"train": (grown.images, grown.labels, split.train[grown.source]),
                 "val": (images[split.val], labels[split.val], split.val),
                 "test": (images[split.test], labels[split.test], split.test)}

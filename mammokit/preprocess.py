@@ -4,7 +4,9 @@ denoise (median | Gaussian | bilateral) -> CLAHE -> Otsu + offset + opening/clos
 component -> breast mask (INPUT coordinates) -> crop box -> optional pectoral removal ->
 orientation (chest wall on the left) -> normalisation. Every knob lives in
 :class:`PreprocessConfig`; the widgets and the batch pipeline share it, so what a student
-tunes is what a run uses. Images are 2-D uint8 or uint16 arrays; stages work in uint8.
+tunes is what a run uses. Images are 2-D uint8 or uint16 arrays; stages work in uint8. The mask
+stages are :mod:`mammokit.segment`; the readouts that score a choice (PSNR, SSIM, mask IoU) are
+:mod:`mammokit.quality`.
 
 >>> import numpy as np
 >>> image = np.zeros((64, 64), np.uint8); image[8:56, :40] = 160
@@ -19,15 +21,16 @@ from typing import Any, Mapping, NamedTuple
 
 import cv2
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from mammokit.checks import allows, boolean, check_fields, integer, number, one_of, require, strict_fields
 from mammokit.errors import ConfigError, DataError
+from mammokit.segment import breast_mask, chest_wall_on_right, remove_pectoral
 
 FILTERS = ("none", "median", "gaussian", "bilateral")
 NOISES = ("none", "gaussian", "salt_pepper", "speckle", "poisson")
 NORMALISATIONS = ("none", "minmax", "zscore", "mean")
-MASK_WIDTH = 256  # the mask is computed on a copy this wide: same shape, ~16x less work
-_T1_BELOW_T2 = np.triu(np.ones((256, 256), bool), 1)  # valid (t1, t2) pairs of 3-class Otsu
 
 
 @strict_fields  # PreprocessConfig(**settings) with a misspelt key: a ConfigError naming it and the close match
@@ -118,8 +121,25 @@ class PreprocessResult:
 
 # --- stages -----------------------------------------------------------------------------------
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """A 2-D image as uint8: uint8 unchanged; uint16/float stretched min–max to 0–255."""
+def to_uint8(image: npt.ArrayLike) -> NDArray[np.uint8]:
+    """A 2-D image as uint8, the type every stage works in: uint16/float are stretched min–max.
+
+    Parameters
+    ----------
+    image : array_like of shape (H, W), uint8, uint16 or float
+        A grayscale film (MIAS: uint8; CBIS-DDSM: uint16).
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        ``image`` itself when already uint8; else its minimum at 0 and maximum at 255 (all 0 when flat).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_uint8(np.array([[1000, 1400], [1800, 3000]], np.uint16)).tolist()
+    [[0, 51], [102, 255]]
+    """
     image = np.asarray(image)
     if image.ndim != 2:
         raise DataError(f"expected a 2-D grayscale image, got shape {image.shape}; "
@@ -135,14 +155,28 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(work, alpha=255.0 / (hi - lo), beta=-lo * 255.0 / (hi - lo))
 
 
-def add_noise(image: np.ndarray, kind: str, amount: float, seed: int = 0) -> np.ndarray:
-    """Corrupt a uint8 image, to show what each filter removes. Returns uint8, same shape.
+def add_noise(image: npt.ArrayLike, kind: str, amount: float, seed: int = 0) -> NDArray[np.uint8]:
+    """Corrupt an image with a known noise model, to show what each filter removes.
 
-    ``gaussian``: additive, ``amount`` = sigma in grey levels; ``salt_pepper``: ``amount`` =
-    fraction of pixels set to 0 or 255; ``speckle``: multiplicative, ``amount`` = sigma of (1+n)
-    (an ultrasound noise, kept because the paper names it); ``poisson``: quantum noise, the one an
-    X-ray detector really has, ``amount`` = grey levels per detected photon (larger = fewer
-    photons = noisier; the variance, ``amount`` × grey level, grows with brightness).
+    Parameters
+    ----------
+    image : array_like of shape (H, W), uint8 (else converted by :func:`to_uint8`)
+        The clean image, grey levels 0-255.
+    kind : one of NOISES
+        ``gaussian``: additive; ``salt_pepper``: pixels set to 0 or 255; ``speckle``:
+        multiplicative (an ultrasound noise, kept because the paper names it); ``poisson``: quantum
+        noise, the one an X-ray detector really has; ``none``: a copy.
+    amount : float
+        gaussian: sigma in grey levels; salt_pepper: fraction of pixels hit, in [0, 1]; speckle:
+        sigma of (1 + n); poisson: grey levels per detected photon (larger = fewer photons =
+        noisier; the variance, ``amount`` × grey level, grows with brightness). 0: a copy.
+    seed : int, default 0
+        Seeds the noise.
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The noisy image, clipped to 0-255.
     """
     image = to_uint8(image)
     require(one_of(*NOISES), kind, "add_noise: kind")
@@ -164,8 +198,21 @@ def add_noise(image: np.ndarray, kind: str, amount: float, seed: int = 0) -> np.
     return np.clip(work, 0, 255).astype(np.uint8)
 
 
-def denoise(image: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
-    """Apply the configured filter to a uint8 image (median/Gaussian/bilateral, or none)."""
+def denoise(image: NDArray[np.uint8], cfg: PreprocessConfig) -> NDArray[np.uint8]:
+    """Apply the configured filter (median/Gaussian/bilateral, or none): the chain's first stage.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        Grey levels 0-255.
+    cfg : PreprocessConfig
+        Its ``denoise``, ``kernel`` and ``sigma_color`` are used.
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The filtered image (a copy for ``"none"`` or ``kernel=1``).
+    """
     k = cfg.kernel
     if cfg.denoise == "none" or k == 1:
         return image.copy()
@@ -176,119 +223,55 @@ def denoise(image: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     return cv2.bilateralFilter(image, k, cfg.sigma_color, k / 2)
 
 
-def clahe(image: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndarray:
-    """Contrast-limited adaptive histogram equalisation of a uint8 image (clip 0 = unchanged)."""
+def clahe(image: NDArray[np.uint8], clip: float = 2.0, tiles: int = 8) -> NDArray[np.uint8]:
+    """Contrast-limited adaptive histogram equalisation: local contrast without amplifying noise.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        Grey levels 0-255 (the denoised film).
+    clip : float, default 2.0
+        Clip limit (OpenCV's ``clipLimit``); 0 returns a copy.
+    tiles : int, default 8
+        Tiles per side of the grid the histograms are equalised in.
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W), uint8
+        The enhanced image.
+    """
     if clip <= 0:
         return image.copy()
     return cv2.createCLAHE(clipLimit=float(clip), tileGridSize=(tiles, tiles)).apply(image)
 
 
-def _disc(size: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+def normalise(image: NDArray[np.uint8], method: str,
+              mask: NDArray[np.bool_] | None = None) -> NDArray[np.uint8] | NDArray[np.float32]:
+    """Intensity normalisation, the chain's last stage; statistics from the breast, not the background.
 
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8
+        The cropped, masked image, grey levels 0-255.
+    method : one of NORMALISATIONS
+        ``none``: unchanged; ``minmax``: to [0, 1]; ``zscore``: zero mean, unit std; ``mean``: the
+        paper's mean subtraction (grey levels).
+    mask : numpy.ndarray of shape (H, W), bool, optional
+        Pixels the statistics come from (background would dominate them otherwise); all when omitted.
 
-def _largest_component(binary: np.ndarray) -> np.ndarray:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    if n <= 1:
-        return np.zeros_like(binary)
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    return (labels == biggest).astype(np.uint8) * 255
+    Returns
+    -------
+    numpy.ndarray of shape (H, W)
+        ``image`` itself (uint8) for ``none``; else float32: in [0, 1] for ``minmax``, unbounded
+        for ``zscore`` and ``mean``.
 
-
-def _fill_holes(binary: np.ndarray) -> np.ndarray:
-    """Fill background pockets enclosed by the breast (dark fatty areas, dark lesions)."""
-    padded = cv2.copyMakeBorder(binary, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    flood = padded.copy()
-    cv2.floodFill(flood, None, (0, 0), 255)
-    return binary | cv2.bitwise_not(flood)[1:-1, 1:-1]
-
-
-def otsu_threshold(image: np.ndarray, classes: int = 2) -> float:
-    """Otsu's threshold of a uint8 image (pixels > threshold are foreground). ``classes=3``:
-    the lower of the two thresholds maximising the between-class variance of three classes."""
-    if classes == 2:
-        return float(cv2.threshold(image, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0])
-    p = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel() / image.size
-    w, m = np.cumsum(p), np.cumsum(p * np.arange(256))
-    w0, m0 = w[:, None], m[:, None]  # class 1: [0, t1]; class 2: (t1, t2]; class 3: (t2, 255]
-    w1, m1 = w[None, :] - w0, m[None, :] - m0
-    w2, m2 = 1 - w[None, :], m[-1] - m[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = m0 ** 2 / w0 + m1 ** 2 / w1 + m2 ** 2 / w2
-    between[~_T1_BELOW_T2 | ~np.isfinite(between)] = -1
-    return float(np.unravel_index(int(np.argmax(between)), between.shape)[0])
-
-
-def mask_steps(image: np.ndarray, offset: float = 0.0, kernel: int = 25, classes: int = 3) -> dict:
-    """The breast-mask recipe step by step, for teaching: Otsu threshold (see
-    :func:`otsu_threshold`) + ``offset`` ->
-    ``binary`` -> ``opened`` (drops specks, thin tape) -> ``closed`` (bridges gaps) -> ``largest``
-    connected component (drops film labels) -> ``filled`` (holes filled). Images are uint8 0/255
-    on a copy ``MASK_WIDTH`` wide (sizes scaled); ``mask`` is bool at the input's shape."""
-    scale = min(1.0, MASK_WIDTH / image.shape[1])
-    small = image if scale == 1.0 else cv2.resize(
-        image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    otsu = otsu_threshold(small, classes)
-    threshold = float(np.clip(otsu + offset, 0, 254))
-    steps: dict = {"otsu": float(otsu), "threshold": threshold}
-    steps["binary"] = binary = (small > threshold).astype(np.uint8) * 255
-    k = max(1, int(round(kernel * scale))) | 1  # odd: an even disc shifts edges
-    steps["opened"] = opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _disc(k)) if k > 1 else binary
-    steps["closed"] = closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, _disc(k)) if k > 1 else opened
-    steps["largest"] = largest = _largest_component(closed)
-    steps["filled"] = filled = _fill_holes(largest)
-    if scale != 1.0:  # a light blur first, so upscaled edges are smooth rather than staircased
-        filled = cv2.resize(cv2.GaussianBlur(filled, (3, 3), 0), (image.shape[1], image.shape[0]),
-                            interpolation=cv2.INTER_LINEAR)
-    steps["mask"] = filled > 127
-    return steps
-
-
-def breast_mask(image: np.ndarray, offset: float = 0.0, kernel: int = 25,
-                classes: int = 3) -> tuple[np.ndarray, float]:
-    """Breast mask of a uint8 image (bool, input shape) and the threshold used (grey level).
-
-    Otsu threshold (``classes`` 2 or 3) + ``offset``, opening then closing with a disc of ``kernel`` px, largest
-    connected component, holes filled (see :func:`mask_steps`). Film labels and tape marks are
-    separate bright blobs, so the largest component drops them."""
-    steps = mask_steps(image, offset, kernel, classes)
-    return steps["mask"], steps["threshold"]
-
-
-def chest_wall_on_right(mask: np.ndarray) -> bool:
-    """True when most of the breast lies in the right half (the chest wall is the wide side)."""
-    half = mask.shape[1] // 2
-    return int(mask[:, half:].sum()) > int(mask[:, :half].sum())
-
-
-def remove_pectoral(image: np.ndarray, mask: np.ndarray, right: bool) -> np.ndarray:
-    """Drop the pectoral muscle of an MLO view from ``mask``: the bright region (Otsu within the
-    breast) touching the chest-wall edge in the top third. A heuristic; checked by eye in notebook 02."""
-    rows, cols = np.nonzero(mask)
-    if rows.size == 0:
-        return mask
-    top, bottom = rows.min(), rows.max() + 1
-    band = slice(top, top + (bottom - top) // 2)
-    region = np.where(mask, image, 0)[band]
-    level, _ = cv2.threshold(image[mask].reshape(-1, 1), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    bright = cv2.morphologyEx((region > level).astype(np.uint8), cv2.MORPH_OPEN, _disc(9))
-    n, labels = cv2.connectedComponents(bright)
-    wall_col = cols.max() if right else cols.min()
-    seeds = labels[: max(1, (bottom - top) // 6), max(wall_col - 2, 0):wall_col + 3] if right else \
-        labels[: max(1, (bottom - top) // 6), wall_col:wall_col + 3]
-    ids = [i for i in np.unique(seeds) if i]
-    out = mask.copy()
-    if ids:
-        muscle = np.isin(labels, ids)
-        if muscle.sum() < 0.4 * mask.sum():  # a 'muscle' bigger than that is dense tissue
-            out[band] &= ~muscle
-    return out
-
-
-def normalise(image: np.ndarray, method: str, mask: np.ndarray | None = None) -> np.ndarray:
-    """Intensity normalisation. ``none``: unchanged; ``minmax``: float32 in [0, 1]; ``zscore``:
-    zero mean, unit std; ``mean``: the paper's mean subtraction (float32, grey levels). Statistics
-    come from ``mask`` pixels when given (background would dominate them otherwise)."""
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.array([[0, 0], [100, 200]], np.uint8); inside = image > 0
+    >>> normalise(image, "minmax", inside).tolist(), normalise(image, "mean", inside).tolist()
+    ([[0.0, 0.0], [0.0, 1.0]], [[-150.0, -150.0], [-50.0, 50.0]])
+    """
     require(one_of(*NORMALISATIONS), method, "normalise")
     if method == "none":
         return image
@@ -302,8 +285,23 @@ def normalise(image: np.ndarray, method: str, mask: np.ndarray | None = None) ->
     return work - values.mean()
 
 
-def preprocess(image: np.ndarray, cfg: PreprocessConfig | None = None) -> PreprocessResult:
-    """Run the whole chain on a 2-D uint8/uint16 ``image``; see :class:`PreprocessResult`."""
+def preprocess(image: npt.ArrayLike, cfg: PreprocessConfig | None = None) -> PreprocessResult:
+    """Run the whole chain on one film, keeping every stage's output.
+
+    Parameters
+    ----------
+    image : array_like of shape (H, W), uint8 or uint16
+        A grayscale film (``mk.data.read_image``).
+    cfg : PreprocessConfig, optional
+        Every knob; the defaults when omitted.
+
+    Returns
+    -------
+    PreprocessResult
+        ``denoised``, ``enhanced`` (H, W) uint8 and ``mask`` (H, W) bool at the input's shape; the
+        final ``image`` cropped to ``box``, flipped when ``flipped``, uint8 (float32 when
+        normalised); the mask ``threshold`` (grey level).
+    """
     cfg = cfg or PreprocessConfig()
     original = to_uint8(image)
     denoised = denoise(original, cfg)
@@ -325,42 +323,3 @@ def preprocess(image: np.ndarray, cfg: PreprocessConfig | None = None) -> Prepro
     final = np.ascontiguousarray(normalise(final, cfg.normalise, inside[:, ::-1] if flipped else inside))
     return PreprocessResult(original, denoised, enhanced, mask, box, final, threshold, flipped)
 
-
-# --- quality readouts --------------------------------------------------------------------------
-
-def psnr(reference: np.ndarray, image: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB of uint8 ``image`` against ``reference`` (inf if equal)."""
-    mse = cv2.norm(reference, image, cv2.NORM_L2SQR) / reference.size
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
-
-
-def ssim(reference: np.ndarray, image: np.ndarray, win: int = 7) -> float:
-    """Mean structural similarity (Wang et al. 2004) of two uint8 images, with a uniform
-    ``win``×``win`` window (scikit-image's default; within ~0.01 of its value)."""
-    x, y = reference.astype(np.float32), image.astype(np.float32)
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-
-    def blur(a):
-        return cv2.blur(a, (win, win), borderType=cv2.BORDER_REFLECT)
-    mx, my = blur(x), blur(y)
-    vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
-    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    pad = win // 2  # like scikit-image, leave out the border where the window runs off the image
-    return float(s[pad:-pad, pad:-pad].mean()) if min(s.shape) > 2 * pad else float(s.mean())
-
-
-def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two boolean masks of one shape (1.0 when both are empty)."""
-    a, b = a.astype(bool), b.astype(bool)
-    union = np.logical_or(a, b).sum()
-    return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
-
-
-def centres_inside(mask: np.ndarray, rows, cols) -> np.ndarray:
-    """Boolean per (row, col) centre: inside ``mask`` (False when outside the image)."""
-    r = np.round(np.asarray(rows, float)).astype(int)
-    c = np.round(np.asarray(cols, float)).astype(int)
-    ok = (r >= 0) & (r < mask.shape[0]) & (c >= 0) & (c < mask.shape[1])
-    out = np.zeros(r.shape, bool)
-    out[ok] = mask[r[ok], c[ok]]
-    return out

@@ -29,7 +29,7 @@ import pandas as pd
 from mammokit import profiles
 from mammokit.errors import ConfigError
 from mammokit.evaluate import choose_threshold
-from mammokit.augment import dihedral
+from mammokit.inflation import dihedral
 from mammokit.features import FEATURES, MARGIN_FEATURES, feature_table, margin_table
 from mammokit.constants import MIAS_MM_PER_PIXEL, PAPER_FILTERS
 from mammokit.preprocess import PreprocessConfig
@@ -217,7 +217,7 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
 
 def _train_nets(fit_part: RoiDataset, val: RoiDataset, roi: str, size: int, filters: Sequence[int],
                 members: int, config: TrainConfig, seed: int) -> list:
-    from mammokit.augment import online_pipeline
+    from mammokit.online import online_pipeline
     from mammokit.models import build_convnet
     from mammokit.train import fit
 

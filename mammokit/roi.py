@@ -25,7 +25,8 @@ from mammokit.constants import MIAS_MM_PER_PIXEL
 from mammokit.checks import require
 from mammokit.constants import MIAS_MM_PER_PIXEL
 from mammokit.errors import ConfigError, DataError
-from mammokit.preprocess import PreprocessConfig, PreprocessResult, centres_inside, preprocess
+from mammokit.preprocess import PreprocessConfig, PreprocessResult, preprocess
+from mammokit.quality import centres_inside
 
 CACHE_VERSION = 2  # 2: entries carry a checksum; bump when the ROI recipe changes, so old caches are not reused
 TABLE_COLUMNS = ("image_id", "patient_id", "label", "abnormality", "severity", "row", "col", "radius",

@@ -117,9 +117,9 @@ def _check_backup_fits(model: keras.Model, backup: Path) -> None:
 
 def _augment_pipeline(augment: Any, seed: int):
     if augment is True:
-        from mammokit import augment as aug  # the left neighbour in the data flow
+        from mammokit.online import online_pipeline  # left of train in the data flow
 
-        return aug.online_pipeline(seed)
+        return online_pipeline(seed)
     if augment is False or augment is None:
         return None
     return require(_augment_allowed, augment, "augment")
@@ -143,7 +143,7 @@ class TrainConfig:
     kit's online pipeline, False, or a Keras layer); ``early_stopping`` (patience in epochs, or
     None); ``restore_best`` (leave the best epoch's weights in the model); ``seed``;
     ``verbose`` (Keras' progress output); ``inflate``: Table 1 copies per training ROI, made by
-    :func:`mammokit.augment.inflate` inside :func:`fit`, so only the training split is inflated
+    :func:`mammokit.inflation.inflate` inside :func:`fit`, so only the training split is inflated
     (the paper profile: 8; 1: none). A wrong value or an unknown field is a ``ConfigError``.
 
     >>> TrainConfig(epochs=3).replace(batch_size=8).batch_size
@@ -210,7 +210,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
     seed_everything(seed, keras=True)
     x, y = train
     if config.inflate > 1:  # Table 1 copies of the training ROIs only (validation stays as it is)
-        from mammokit.augment import inflate
+        from mammokit.inflation import inflate
 
         x, y = inflate(x, y, factor=config.inflate, seed=seed)[:2]
     x = check_rois(x, "fit train images")

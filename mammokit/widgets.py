@@ -15,8 +15,8 @@ from typing import Mapping
 import cv2
 import numpy as np
 
-from mammokit.preprocess import (FILTERS, NOISES, PreprocessConfig, PreprocessResult, add_noise,
-                                 mask_iou, preprocess, psnr, ssim, to_uint8, centres_inside)
+from mammokit.preprocess import FILTERS, NOISES, PreprocessConfig, PreprocessResult, add_noise, preprocess, to_uint8
+from mammokit.quality import centres_inside, mask_iou, psnr, ssim
 
 # the explorer's one "noise level" slider (0-40) in each model's own units: Gaussian sigma in grey
 # levels, salt-and-pepper fraction of pixels (10 -> 5 %), speckle sigma (10 -> 0.2), Poisson grey levels per photon (10 -> 2)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mammokit import augment as A
+from mammokit import inflation, online
 from mammokit.errors import ConfigError, DataError
 
 
@@ -91,7 +92,7 @@ def test_a_wrong_option_is_a_config_error(roi, call):
 def test_inflate_factor_provenance_and_seed(roi):
     images = np.stack([roi, A.flip(roi, "left"), A.rotate(roi, 90)])
     labels = np.array([0, 1, 1])
-    out = A.inflate(images, labels, factor=8, seed=1)
+    out = inflation.inflate(images, labels, factor=8, seed=1)
     assert out.images.shape == (24, 32, 32) and out.images.dtype == np.uint8
     assert np.bincount(out.source).tolist() == [8, 8, 8]
     assert np.array_equal(out.labels, labels[out.source])
@@ -99,8 +100,8 @@ def test_inflate_factor_provenance_and_seed(roi):
     assert originals.sum() == 3 and np.array_equal(out.images[originals], images)
     for i in range(3):  # the 7 extra copies of an ROI are 7 different variants
         assert len(set(out.variant[(out.source == i) & ~originals])) == 7
-    again = A.inflate(images, labels, factor=8, seed=1)
-    other = A.inflate(images, labels, factor=8, seed=2)
+    again = inflation.inflate(images, labels, factor=8, seed=1)
+    other = inflation.inflate(images, labels, factor=8, seed=2)
     assert np.array_equal(out.images, again.images)
     assert list(out.variant) != list(other.variant)
 
@@ -108,28 +109,28 @@ def test_inflate_factor_provenance_and_seed(roi):
 def test_inflate_papers_counts_and_balancing():
     images = np.zeros((696, 4, 4), np.uint8)  # 162 benign + 534 malignant ROIs, as in the paper
     labels = np.r_[np.zeros(162, int), np.ones(534, int)]
-    plain = A.inflate(images, labels, factor=8)
+    plain = inflation.inflate(images, labels, factor=8)
     assert np.bincount(plain.labels).tolist() == [1296, 4272]  # the paper's 1296 / 4272
-    balanced = A.inflate(images, labels, factor=8, balance=True)
+    balanced = inflation.inflate(images, labels, factor=8, balance=True)
     assert np.bincount(balanced.labels).tolist() == [2784, 2784]  # 8 × 696 in all, half each
     assert np.bincount(balanced.source[balanced.labels == 0]).max() == 18  # ~17.2 copies per benign ROI
-    small = A.inflate(images[:20], np.r_[np.zeros(5, int), np.ones(15, int)], factor=4, balance=True)
+    small = inflation.inflate(images[:20], np.r_[np.zeros(5, int), np.ones(15, int)], factor=4, balance=True)
     assert np.bincount(small.labels).tolist() == [40, 40]
-    skewed = A.inflate(images[:20], np.r_[np.zeros(2, int), np.ones(18, int)], factor=1, balance=True)
+    skewed = inflation.inflate(images[:20], np.r_[np.zeros(2, int), np.ones(18, int)], factor=1, balance=True)
     assert np.bincount(skewed.labels).tolist() == [10, 18]  # the majority never drops below its originals
 
 
 def test_inflate_rejects_bad_input():
     with pytest.raises(ConfigError, match="factor"):
-        A.inflate(np.zeros((2, 8, 8), np.uint8), [0, 1], factor=0)
+        inflation.inflate(np.zeros((2, 8, 8), np.uint8), [0, 1], factor=0)
     with pytest.raises(DataError, match="uint8"):
-        A.inflate(np.zeros((2, 8, 8)), [0, 1])
+        inflation.inflate(np.zeros((2, 8, 8)), [0, 1])
 
 
 def test_online_pipeline_runs_in_tf_data_and_is_identity_at_inference(roi):
     import tensorflow as tf
 
-    pipe = A.online_pipeline(seed=0)
+    pipe = online.online_pipeline(seed=0)
     names = [type(layer).__name__ for layer in pipe.layers]
     for expected in ("RandomFlip", "RandomRotation", "RandomShear", "RandomGaussianBlur", "RandomContrast"):
         assert expected in names
@@ -147,27 +148,27 @@ def test_online_pipeline_feeds_make_dataset(roi):
 
     images = np.stack([roi] * 6)
     ds = datasets.make_dataset(images, np.array([0, 1] * 3), batch_size=3, training=True,
-                               augment=A.online_pipeline(seed=3))
+                               augment=online.online_pipeline(seed=3))
     x, y = next(iter(ds))
     assert tuple(x.shape) == (3, 32, 32, 1) and float(np.max(x)) <= 1.0
 
 
 def test_emboss_edge_kernel_layer(roi):
-    layer = A._kernel_layer_class()(rate=1.0, seed=0)
+    layer = online._kernel_layer_class()(rate=1.0, seed=0)
     batch = np.stack([roi] * 4)[..., None].astype("float32")
     out = np.asarray(layer(batch, training=True))
     assert out.shape == batch.shape and 0 <= out.min() and out.max() <= 255
     assert all(not np.allclose(out[i], batch[i]) for i in range(4))  # rate 1: every image filtered
     assert np.array_equal(np.asarray(layer(batch, training=False)), batch)
     flat = np.full((2, 8, 8, 1), 100, "float32")
-    never = A._kernel_layer_class()(rate=0.0, seed=0)
+    never = online._kernel_layer_class()(rate=0.0, seed=0)
     assert np.array_equal(np.asarray(never(flat, training=True)), flat)
 
 
 def test_kernel_layer_leaves_flat_borders_alone():
     """Reflect padding: a flat image stays flat under emboss, no dark or bright rim at the edge."""
     flat = np.full((4, 12, 12, 1), 120, "float32")
-    layer = A._kernel_layer_class()(rate=1.0, seed=1)
+    layer = online._kernel_layer_class()(rate=1.0, seed=1)
     out = np.asarray(layer(flat, training=True))
     # emboss keeps flat areas, the Laplacian blend darkens them uniformly: each image is constant
     assert np.allclose(out.std(axis=(1, 2, 3)), 0, atol=1e-4)

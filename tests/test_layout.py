@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "mammokit"
 INFRASTRUCTURE = {"backend", "cache", "checks", "constants", "errors", "files", "paths", "profiles", "runs", "seed"}
 ORDER = [  # left to right; modules on one line are siblings; a subpackage (data, plots, course) is one place
-    {"data"}, {"preprocess"}, {"quality"}, {"roi", "widgets"}, {"features", "splits"}, {"augment"},
+    {"data"}, {"segment"}, {"preprocess"}, {"quality"}, {"roi", "widgets"}, {"features", "splits"}, {"augment"},
     {"inflation", "online"}, {"models", "transfer"},
     {"datasets"}, {"train"}, {"finetune", "patches"}, {"evaluate", "explain", "significance"}, {"crossval", "recipes", "detector", "domain"},
     {"leakage", "paper", "exercises"}, {"plots"}, {"course", "cli"},

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from mammokit.errors import ConfigError, DataError, MammokitError
-from mammokit.preprocess import (PreprocessConfig, add_noise, breast_mask, centres_inside, clahe,
-                                 denoise, mask_iou, normalise, preprocess, psnr, ssim, to_uint8)
+from mammokit.preprocess import PreprocessConfig, add_noise, clahe, denoise, normalise, preprocess, to_uint8
+from mammokit.quality import centres_inside, mask_iou, psnr, ssim
+from mammokit.segment import breast_mask
 
 
 def film(side: str = "L", size: int = 256, seed: int = 0):
@@ -139,7 +140,7 @@ def test_bad_images_raise_data_errors():
 
 
 def test_three_class_otsu_separates_background_from_tissue_not_tissue_from_muscle():
-    from mammokit.preprocess import otsu_threshold
+    from mammokit.segment import otsu_threshold
     image = np.full((90, 90), 10, np.uint8)
     image[:, 30:] = 90       # tissue
     image[:, 60:] = 220      # pectoral muscle / label: a third, bright class

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mammokit import augment, recipes, splits
+from mammokit import inflation, recipes, splits
 from mammokit.errors import MammokitError
 from mammokit.roi import RoiDataset
 
@@ -48,7 +48,7 @@ def test_a_recipe_needs_patients_to_carve_its_validation():
 
 def test_dihedral_gives_the_eight_orientations():
     image = np.arange(16, dtype=np.uint8).reshape(1, 4, 4)
-    views = augment.dihedral(image)
+    views = inflation.dihedral(image)
     assert len(views) == 8 and len({v.tobytes() for v in views}) == 8
     assert all(v.shape == image.shape for v in views)
 

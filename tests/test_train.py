@@ -138,7 +138,7 @@ def test_same_seed_same_data_same_history_on_cpu(augment):
 
     def run():
         pipeline = (keras.layers.RandomFlip("horizontal", seed=5) if augment == "flip"
-                    else True)  # True: mammokit.augment.online_pipeline(seed)
+                    else True)  # True: mammokit.online.online_pipeline(seed)
         model = models.build_convnet((32, 32, 1), filters=(4, 8), dense=8, seed=5)
         return train.fit(model, (images, labels), (images[:8], labels[:8]),
                          TrainConfig(epochs=3, batch_size=8, augment=pipeline, seed=5, verbose=0))

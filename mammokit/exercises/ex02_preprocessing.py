@@ -7,7 +7,8 @@ from mammokit.exercises import Exercise, Forbidden
 import cv2
 import numpy as np
 from mammokit.exercises import WrongAnswer, call, expect, rng, value
-from mammokit.preprocess import PreprocessConfig, _disc, add_noise, denoise, mask_steps, otsu_threshold, psnr
+from mammokit.preprocess import PreprocessConfig, add_noise, denoise
+from mammokit.segment import _disc, mask_steps, otsu_threshold
 from mammokit.roi import crop_around
 
 
@@ -106,9 +107,9 @@ def check_crop(answer) -> None:
 NB = '02_preprocessing'
 EXERCISES = [
     Exercise('q02_salt_pepper', NB, 'salt_pepper_guess', check_salt_pepper, kind='predict'),
-    Exercise('q02_otsu', NB, 'otsu_from_histogram', check_otsu, fallback=_otsu_of_histogram, forbids=(Forbidden('cv2.threshold', "with THRESH_OTSU it is OpenCV's one-line Otsu; the exercise is the between-class-variance search in numpy"), Forbidden('mammokit.preprocess.otsu_threshold', "it is the kit's own Otsu (OpenCV's); the exercise is the between-class-variance search in numpy"), Forbidden('skimage.filters.threshold_otsu', "it is scikit-image's one-line Otsu; the exercise is the between-class-variance search in numpy"), )),
+    Exercise('q02_otsu', NB, 'otsu_from_histogram', check_otsu, fallback=_otsu_of_histogram, forbids=(Forbidden('cv2.threshold', "with THRESH_OTSU it is OpenCV's one-line Otsu; the exercise is the between-class-variance search in numpy"), Forbidden('mammokit.segment.otsu_threshold', "it is the kit's own Otsu (OpenCV's); the exercise is the between-class-variance search in numpy"), Forbidden('skimage.filters.threshold_otsu', "it is scikit-image's one-line Otsu; the exercise is the between-class-variance search in numpy"), )),
     Exercise('q02_open_mask', NB, 'open_mask', check_open_mask, fallback=_opening),
-    Exercise('q02_largest_component', NB, 'largest_component', check_largest_component, forbids=(Forbidden('mammokit.preprocess._largest_component', "it is the kit's own answer; the exercise is picking the biggest blob from connectedComponentsWithStats yourself"), )),
+    Exercise('q02_largest_component', NB, 'largest_component', check_largest_component, forbids=(Forbidden('mammokit.segment._largest_component', "it is the kit's own answer; the exercise is picking the biggest blob from connectedComponentsWithStats yourself"), )),
     Exercise('q02_crop', NB, 'crop_with_padding', check_crop, fallback=_padded_crop, forbids=(Forbidden('mammokit.roi.crop_around', "it is the kit's own answer; the exercise is the centring and zero padding yourself"), )),
 ]
 

@@ -34,7 +34,7 @@ def noise_filter_grid(clean: NDArray[np.uint8], noisy: Mapping[str, NDArray[np.u
     -------
     matplotlib.figure.Figure
     """
-    from mammokit.preprocess import psnr
+    from mammokit.quality import psnr
 
     filters = list(next(iter(filtered.values())))
     fig, axes = _fig(len(noisy), 1 + len(filters))
@@ -72,13 +72,13 @@ def clahe_before_after(before: NDArray[np.uint8], after: NDArray[np.uint8], titl
 
 
 def mask_steps_figure(image: NDArray[np.uint8], steps: Mapping) -> Figure:
-    """The breast-mask recipe of :func:`mammokit.preprocess.mask_steps`, one panel per step,
+    """The breast-mask recipe of :func:`mammokit.segment.mask_steps`, one panel per step,
     with the histogram and the threshold (Otsu's, and Otsu's + offset).
 
     Parameters
     ----------
     image : numpy.ndarray of shape (H, W), uint8, the image the steps were computed on
-    steps : dict from :func:`mammokit.preprocess.mask_steps` of it
+    steps : dict from :func:`mammokit.segment.mask_steps` of it
 
     Returns
     -------
