@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "augment", "backend", "checks", "cli", "constants", "course", "crossval", "data", "datasets", "evaluate", "exercises",
-    "detector", "explain", "features", "files", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",
+    "detector", "domain", "explain", "features", "files", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",
     "inflation", "online", "preprocess", "quality",
     "recipes", "roi", "runs", "seed", "segment", "significance", "splits", "train", "transfer", "widgets",
 }

@@ -154,6 +154,8 @@ def _window_net(train: RoiDataset, windows: RoiDataset, profile: str, seed: int,
         raise ConfigError("no windows belong to the training patients; build the window set from the same "
                           "catalog as the ROIs (domain.lesion_windows)")
     lesions = severity_windows(own)
+    if "abnormality" in train.table:  # the lesion kinds given (notebook LESIONS="masses": masses only)
+        lesions = lesions.take(np.flatnonzero(lesions.table["abnormality"].isin(set(train.table["abnormality"]))))
     fit_part, val = carve_validation(lesions, seed=seed)
     val = val.take(np.flatnonzero(val.table["copy"].to_numpy() == 0))  # scored as test ROIs are: centred
     size, channels = own.images.shape[1], 1 if own.images.ndim == 3 else own.images.shape[-1]
@@ -218,12 +220,16 @@ def backbone_features(train: RoiDataset, *, backbone: str = "VGG19", weights: st
     threshold from a head fitted on part of ``train`` and scored on its carved validation
     patients, the head kept refitted on all of ``train``."""
     from mammokit.finetune import fit_head, head_proba
+    from mammokit.splits import split_by_patient
 
-    fit_part, val = carve_validation(train, seed=seed)
+    carve_validation(train, seed=seed)  # refuses too few patients, as every recipe does
+    part = split_by_patient(train.table, ratios=(0.75, 0.25, 0.0), seed=seed)  # carve_validation's split, as indices
     model = BackboneModel(backbone, weights, None, input_size, seed)
-    p_val = head_proba(model.features(val), fit_head(model.features(fit_part), fit_part.labels, C=c))
-    model.head = fit_head(model.features(train), train.labels, C=c)
-    model.threshold = choose_threshold(val.labels, p_val) if len(np.unique(val.labels)) > 1 else 0.5
+    feats, labels = model.features(train), np.asarray(train.labels).astype(int)  # one forward pass over train
+    fit_i, val_i = np.asarray(part.train, int), np.asarray(part.val, int)
+    p_val = head_proba(feats[val_i], fit_head(feats[fit_i], labels[fit_i], C=c))
+    model.head = fit_head(feats, labels, C=c)
+    model.threshold = choose_threshold(labels[val_i], p_val) if len(np.unique(labels[val_i])) > 1 else 0.5
     return model
 
 

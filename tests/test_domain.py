@@ -108,3 +108,16 @@ def test_arms_refuse_an_unknown_profile(phantoms):
     with pytest.raises(ConfigError, match="profile"):
         domain.arms(phantoms, None, "fast")
     assert "VGG19 features (random weights)" in domain.arms(phantoms, None, "smoke", backbone="VGG19", weights=None)
+
+
+@pytest.mark.slow
+def test_the_backbone_arm_fits_a_head_on_frozen_features_of_the_training_rois(data):
+    from mammokit.finetune import extract_features, head_proba
+
+    rois, windows, train, test = data
+    model = domain.backbone_features(train, backbone="VGG19", weights=None, seed=0)
+    p = model.predict_proba(test)
+    assert p.shape == (len(test),) and ((p >= 0) & (p <= 1)).all() and 0 <= model.threshold <= 1
+    np.testing.assert_allclose(p, head_proba(extract_features("VGG19", test.images, weights=None, seed=0),
+                                             model.head), atol=1e-6)
+    assert not np.allclose(model.head.coef, 0)
