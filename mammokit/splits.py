@@ -18,7 +18,6 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from mammokit.constants import PAPER_SPLIT
-from mammokit.constants import PAPER_SPLIT
 from mammokit.errors import ConfigError, MammokitError
 
 __all__ = ["Split", "PatientLeakError", "split_by_patient", "kfold_by_patient", "check_patient_disjoint",
