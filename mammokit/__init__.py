@@ -7,8 +7,8 @@ The data flow runs left to right; no module imports one to its right::
 
     data -> segment -> preprocess -> quality -> roi -> features | splits -> augment -> inflation | online
          -> models | transfer -> datasets
-         -> train -> finetune | patches -> evaluate / explain -> crossval / recipes / detector
-         -> leakage / paper / exercises
+         -> train -> finetune | patches -> evaluate / explain / significance / confound
+         -> crossval / recipes / detector / domain -> leakage / paper / exercises / findings
          -> plots -> course (params, notebook, runner, sweep, summary, masters, grading) | cli
 
 Infrastructure any module may use: backend, checks, constants (the paper's, MIAS's and the backbones'
@@ -25,8 +25,8 @@ from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "augment", "backend", "checks", "cli", "constants", "course", "crossval", "data", "datasets", "evaluate", "exercises",
-    "detector", "domain", "explain", "features", "files", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",
+    "augment", "backend", "checks", "cli", "confound", "constants", "course", "crossval", "data", "datasets", "evaluate", "exercises",
+    "detector", "domain", "explain", "features", "files", "findings", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",
     "inflation", "online", "preprocess", "quality",
     "recipes", "roi", "runs", "seed", "segment", "significance", "splits", "train", "transfer", "widgets",
 }

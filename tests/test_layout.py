@@ -14,8 +14,8 @@ INFRASTRUCTURE = {"backend", "cache", "checks", "constants", "errors", "files", 
 ORDER = [  # left to right; modules on one line are siblings; a subpackage (data, plots, course) is one place
     {"data"}, {"segment"}, {"preprocess"}, {"quality"}, {"roi", "widgets"}, {"features", "splits"}, {"augment"},
     {"inflation", "online"}, {"models", "transfer"},
-    {"datasets"}, {"train"}, {"finetune", "patches"}, {"evaluate", "explain", "significance"}, {"crossval", "recipes", "detector", "domain"},
-    {"leakage", "paper", "exercises"}, {"plots"}, {"course", "cli"},
+    {"datasets"}, {"train"}, {"finetune", "patches"}, {"evaluate", "explain", "significance", "confound"}, {"crossval", "recipes", "detector", "domain"},
+    {"leakage", "paper", "exercises", "findings"}, {"plots"}, {"course", "cli"},
 ]
 MAX_LINES = 400  # a longer module holds more than one concept: split it
 RANK = {name: i for i, names in enumerate(ORDER) for name in names}
