@@ -288,3 +288,23 @@ def leakage_lab(run_dir: Path | str) -> LeakageLab | None:
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{metrics_path(run_dir, AUGMENTATION)}: the leakage lab is incomplete or damaged "
                         f"({type(exc).__name__}: {exc}); rerun notebook 03 with this RUN_DIR") from None
+
+
+TRANSFER = "05_transfer_learning"
+"""The notebook whose domain-transfer comparison notebook 06 recaps (:func:`domain_transfer`)."""
+
+
+def domain_transfer(run_dir: Path | str) -> dict[str, dict[str, float]] | None:
+    """Notebook 05's domain transfer in ``run_dir``: ``{arm: {auc, auc_low, auc_high, ...}}`` (pooled
+    grouped-CV AUC of each arm with its 95 % interval); None when notebook 05 has not recorded it there."""
+    arms = metrics(run_dir, TRANSFER).get("domain_transfer")
+    if not arms:
+        return None
+    try:
+        out = {str(name): {k: float(v) for k, v in arm.items()} for name, arm in arms.items()}
+        if not all({"auc", "auc_low", "auc_high"} <= set(arm) for arm in out.values()):
+            raise ValueError("an arm lacks auc, auc_low or auc_high")
+        return out
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise DataError(f"{metrics_path(run_dir, TRANSFER)}: the domain-transfer record is damaged "
+                        f"({type(exc).__name__}: {exc}); rerun notebook 05 with this RUN_DIR") from None

@@ -49,6 +49,20 @@ def test_leakage_lab_is_the_typed_recap_of_notebook_03(tmp_path):
         runs.leakage_lab(tmp_path)
 
 
+def test_domain_transfer_is_the_typed_recap_of_notebook_05(tmp_path):
+    assert runs.domain_transfer(tmp_path) is None
+    runs.record(tmp_path, runs.TRANSFER, {"test": {}, "domain_folds": 5})
+    assert runs.domain_transfer(tmp_path) is None
+    runs.record(tmp_path, runs.TRANSFER, {"domain_transfer": {
+        "detector init": {"auc": 0.55, "auc_low": 0.4, "auc_high": 0.7, "seconds": 300},
+        "random init": {"auc": 0.6, "auc_low": 0.45, "auc_high": 0.75, "seconds": 100}}})
+    got = runs.domain_transfer(tmp_path)
+    assert list(got) == ["detector init", "random init"] and got["random init"]["auc_high"] == 0.75
+    runs.record(tmp_path, runs.TRANSFER, {"domain_transfer": {"detector init": ["0.55"]}})
+    with pytest.raises(DataError, match="rerun notebook 05"):
+        runs.domain_transfer(tmp_path)
+
+
 def test_predictions_on_other_rois_are_left_out(tmp_path):
     table = pd.DataFrame({"image_id": ["a", "b"], "patient_id": ["p", "q"], "label": [0, 1],
                           "proba": [0.2, 0.9], "split": ["test", "test"]})

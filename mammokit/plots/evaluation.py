@@ -201,9 +201,11 @@ def paper_comparison(table: pd.DataFrame, *, title: str = "Ours (95% CI) beside 
 
 
 def auc_intervals(table: pd.DataFrame, *, paper: Mapping[str, float] | None = None, chance: bool = True,
-                  title: str = "Grouped-CV AUC with 95% patient-bootstrap intervals") -> Figure:
+                  title: str = "Grouped-CV AUC with 95% patient-bootstrap intervals",
+                  xlabel: str = "AUC (malignant vs benign)") -> Figure:
     """One row per recipe of :func:`mammokit.crossval.compare_recipes`' table (``recipe, auc,
-    auc_low, auc_high``): our AUC and interval; ``paper`` values (label -> AUC) as vertical lines."""
+    auc_low, auc_high``): our AUC and interval; ``paper`` values (label -> AUC) as vertical lines;
+    ``xlabel`` names the task (several tasks in one figure: say so in the recipe names)."""
     fig = figure(figsize=(7, 0.45 * len(table) + 1.6), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(table))[::-1]
@@ -215,7 +217,7 @@ def auc_intervals(table: pd.DataFrame, *, paper: Mapping[str, float] | None = No
     if chance:
         ax.axvline(0.5, color="gray", ls=":", label="chance 0.5")
     ax.set_yticks(y, table.recipe)
-    ax.set(xlim=(0, 1.02), xlabel="AUC (malignant vs benign)")
+    ax.set(xlim=(0, 1.02), xlabel=xlabel)
     fig.suptitle(title)  # over the whole figure: long recipe names leave the axes narrow
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize="small")  # no row hidden
     return fig
