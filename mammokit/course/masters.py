@@ -227,8 +227,8 @@ def exercise_module(src: Source) -> str:
         '"""',
         "from __future__ import annotations",
         "",
-        "from mammokit.exercises import Exercise, Forbidden" if any(q.forbids for q in src.questions)
-        else "from mammokit.exercises import Exercise",
+        "from mammokit.exercises.spec import Exercise, Forbidden" if any(q.forbids for q in src.questions)
+        else "from mammokit.exercises.spec import Exercise",
         body,
         "",
         "",

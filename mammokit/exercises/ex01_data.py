@@ -3,12 +3,12 @@
 """
 from __future__ import annotations
 
-from mammokit.exercises import Exercise, Forbidden
+from mammokit.exercises.spec import Exercise, Forbidden
 import numpy as np
 import pandas as pd
 from mammokit.data import counts
 from mammokit.data.mias import patient_of
-from mammokit.exercises import WrongAnswer, call, expect, rng, value
+from mammokit.exercises.spec import WrongAnswer, call, expect, rng, value
 
 
 def _patient(image_id: str) -> str:

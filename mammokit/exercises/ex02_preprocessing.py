@@ -3,10 +3,10 @@
 """
 from __future__ import annotations
 
-from mammokit.exercises import Exercise, Forbidden
+from mammokit.exercises.spec import Exercise, Forbidden
 import cv2
 import numpy as np
-from mammokit.exercises import WrongAnswer, call, expect, rng, value
+from mammokit.exercises.spec import WrongAnswer, call, expect, rng, value
 from mammokit.preprocess import PreprocessConfig, add_noise, denoise
 from mammokit.segment import _disc, mask_steps, otsu_threshold
 from mammokit.roi import crop_around

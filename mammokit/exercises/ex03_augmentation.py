@@ -3,12 +3,12 @@
 """
 from __future__ import annotations
 
-from mammokit.exercises import Exercise, Forbidden
+from mammokit.exercises.spec import Exercise, Forbidden
 import numpy as np
 import pandas as pd
 from mammokit.augment import flip, rotate
 from mammokit.inflation import inflate
-from mammokit.exercises import WrongAnswer, call, expect, rng, value
+from mammokit.exercises.spec import WrongAnswer, call, expect, rng, value
 from mammokit.splits import PatientLeakError, Split, check_patient_disjoint, split_by_patient
 
 

@@ -3,9 +3,9 @@
 """
 from __future__ import annotations
 
-from mammokit.exercises import Exercise, Forbidden
+from mammokit.exercises.spec import Exercise, Forbidden
 import numpy as np
-from mammokit.exercises import WrongAnswer, call, expect, rng, value
+from mammokit.exercises.spec import WrongAnswer, call, expect, rng, value
 from mammokit.transfer import BACKBONES, backbone_layers, build_transfer, input_size_for, set_trainable
 
 
