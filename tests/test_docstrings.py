@@ -17,9 +17,6 @@ ROOT = Path(__file__).resolve().parents[1] / "mammokit"
 MODULES = sorted(["segment.py", "preprocess.py", "quality.py", "augment.py", "inflation.py", "online.py",
                   "evaluate.py", "splits.py", "datasets.py", "explain.py", "features.py", "patches.py",
                   "significance.py", "confound.py", "findings.py", "data/images.py", "data/catalog.py", "data/validate.py", "data/synthetic.py"] + [f"plots/{p.name}" for p in (ROOT / "plots").glob("*.py")])
-# Functions waiting for their sections ({module: {name, ...}}); none now. A module added to MODULES
-# before it is converted lists its functions here; test_the_waiting_list_is_current keeps this honest.
-NOT_YET: dict[str, set[str]] = {}
 ARRAY = re.compile(r"\b(ndarray|NDArray|ArrayLike)\b")
 SECTION = re.compile(r"^\s*(Parameters|Returns|Yields)\n\s*-{3,}\s*$", re.M)
 
@@ -52,7 +49,7 @@ def missing_sections(source: str) -> list[str]:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_array_facing_functions_have_parameters_and_returns_sections(module: str):
-    bad = [b for b in missing_sections((ROOT / module).read_text()) if b.split(":")[0] not in NOT_YET.get(module, ())]
+    bad = missing_sections((ROOT / module).read_text())
     assert not bad, (f"mammokit/{module}: write numpydoc Parameters/Returns (shape, dtype, range of each array; "
                      f"see CONTRIBUTING 'Docstrings') for {bad}")
 
@@ -60,7 +57,7 @@ def test_array_facing_functions_have_parameters_and_returns_sections(module: str
 @pytest.mark.parametrize("module", MODULES)
 def test_arrays_are_typed_with_numpy_typing(module: str):
     bare = sorted({name for name, _, notes in array_facing((ROOT / module).read_text())
-                   if any(re.search(r"\bnp\.ndarray\b", n) for n in notes)} - NOT_YET.get(module, set()))
+                   if any(re.search(r"\bnp\.ndarray\b", n) for n in notes)})
     assert not bare, f"mammokit/{module}: type arrays as NDArray[np.uint8] / NDArray[np.floating] / ArrayLike in {bare}"
 
 
@@ -74,10 +71,3 @@ def test_the_rule_fails_on_a_function_without_sections():
                                 '"""Mirror.\n\n    Parameters\n    ----------\n    image : NDArray\n\n'
                                 '    Returns\n    -------\n    NDArray\n    """')
     assert missing_sections(documented) == []
-
-
-@pytest.mark.parametrize("module", sorted(NOT_YET))
-def test_the_waiting_list_is_current(module: str):
-    waiting = {b.split(":")[0] for b in missing_sections((ROOT / module).read_text())}
-    done = sorted(NOT_YET[module] - waiting)
-    assert not done, f"mammokit/{module}: {done} now have numpydoc sections (or are gone): delete them from NOT_YET"
