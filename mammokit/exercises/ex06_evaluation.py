@@ -3,10 +3,10 @@
 """
 from __future__ import annotations
 
-from mammokit.exercises import Exercise, Forbidden
+from mammokit.exercises.spec import Exercise, Forbidden
 import numpy as np
 from mammokit.evaluate import binary_metrics, choose_threshold, confusion, roc
-from mammokit.exercises import WrongAnswer, call, expect, rng, value
+from mammokit.exercises.spec import WrongAnswer, call, expect, rng, value
 
 
 METRICS = ("accuracy", "sensitivity", "precision", "f_score")  # Eq. 8-11
