@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit.errors import DataError
 from mammokit.files import atomic_folder
@@ -59,11 +60,24 @@ def _load(folder: Path, make: Callable[[np.ndarray, pd.DataFrame], Any],
     return data, ""
 
 
-def read_cache(folder: Path, make: Callable[[np.ndarray, pd.DataFrame], Any],
+def read_cache(folder: Path, make: Callable[[NDArray[np.uint8], pd.DataFrame], Any],
                ndims: tuple[int, ...] = (3,), what: str = "ROI cache") -> Any:
     """The set cached in ``folder`` (by :func:`save_cached`), or None when there is none. A damaged
     entry (``why``: cut short, edited, wrong shape) is said on stderr and removed, so it is rebuilt.
-    ``make(images, table)`` builds the set read back (e.g. a :class:`~mammokit.roi.RoiDataset`)."""
+
+    Parameters
+    ----------
+    folder : Path of the entry
+    make : callable ``make(images, table)`` building the set read back (e.g. a
+        :class:`~mammokit.roi.RoiDataset`); ``images``: numpy.ndarray of shape (N, ...), uint8;
+        ``table``: DataFrame of N rows
+    ndims : the accepted ``images.ndim`` values (3: (N, H, W); 4: (N, H, W, C))
+    what : str, the entry's name in messages
+
+    Returns
+    -------
+    what ``make`` returns, or None (no entry, or a damaged one now removed)
+    """
     if not (folder.exists() or folder.is_symlink()):
         return None
     data, why = _load(folder, make, ndims)

@@ -23,6 +23,8 @@ import numbers
 from typing import Any, Callable, TypeVar
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from mammokit.errors import ConfigError, DataError
 
@@ -188,11 +190,22 @@ def list_of(check: Check, allow_empty: bool = False) -> Check:
     return wrapped
 
 
-def binary_labels(labels: Any, what: str, error: type[Exception] = DataError, *, n: int | None = None,
-                  hint: str = "") -> np.ndarray:
+def binary_labels(labels: npt.ArrayLike, what: str, error: type[Exception] = DataError, *, n: int | None = None,
+                  hint: str = "") -> NDArray[np.int_]:
     """``labels`` as an int array of 0 (benign) / 1 (malignant), else ``error`` naming ``what``: the one
-    label check (datasets raise ``DataError``, metrics their ``EvaluationError``). ``n``: how many
-    there must be (one per image); without it, any non-empty 1-D array.
+    label check (datasets raise ``DataError``, metrics their ``EvaluationError``).
+
+    Parameters
+    ----------
+    labels : array_like of shape (N,), each 0 or 1
+    what : str, whose labels (named in the error)
+    error : the exception class raised
+    n : int, how many there must be (one per image); None: any non-empty 1-D array
+    hint : str, added to the error for values other than 0 / 1
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,), int, 0 or 1
 
     >>> binary_labels([0, 1, 1], "labels").tolist()
     [0, 1, 1]

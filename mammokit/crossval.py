@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit.backend import retracing_expected
 from mammokit.evaluate import METRICS, EvaluationError, binary_metrics, bootstrap_ci, choose_threshold
@@ -88,7 +89,7 @@ def _default_predict(model, images):
 def cross_validate(build_model: Callable[[], Any], dataset: Any, k: int = 5, *, config: TrainConfig | None = None,
                    seed: int = 0, threshold_rule: str = "youden",
                    n_boot: int = 1000, fit: Callable[..., Any] | None = None,
-                   predict: Callable[[Any, np.ndarray], np.ndarray] | None = None,
+                   predict: Callable[[Any, NDArray[np.uint8]], NDArray[np.floating]] | None = None,
                    folds: Sequence[Any] | None = None, val_fraction: float = 0.2,
                    progress: bool = True) -> CVResult:
     """K-fold cross-validation grouped by patient and stratified by label (the paper's "stratified 5-fold").
@@ -105,6 +106,21 @@ def cross_validate(build_model: Callable[[], Any], dataset: Any, k: int = 5, *, 
     None: its defaults, quiet, seeded by ``seed``) and ``train.predict_proba``; pass others to cross-validate any
     model (a scikit-learn pipeline). ``seed`` seeds the folds and the bootstrap; training
     uses ``config.seed``.
+
+    Parameters
+    ----------
+    build_model : callable returning a fresh, untrained model
+    dataset : RoiDataset; ``images`` numpy.ndarray of shape (N, S, S) or (N, S, S, C), uint8;
+        ``labels`` of shape (N,), 0 / 1; ``groups`` of shape (N,), patient ids
+    k, seed, folds, val_fraction, n_boot, progress : as :func:`run_folds`
+    config : TrainConfig or None
+    threshold_rule : str, a rule of :func:`mammokit.evaluate.choose_threshold`
+    fit : callable ``fit(model, x, y, x_val, y_val) -> model``; x uint8 as ``images``, y int 0 / 1
+    predict : callable ``predict(model, x) -> proba``, numpy.ndarray of shape (len(x),), float in [0, 1]
+
+    Returns
+    -------
+    CVResult : per-fold metrics, out-of-fold probabilities (one per ROI) and the bootstrap summary
     """
     images = np.asarray(dataset.images)
     labels = np.asarray(dataset.labels).astype(int)
@@ -169,12 +185,22 @@ def compare_recipes(recipes: Mapping[str, Callable[..., Any]], dataset: Any, k: 
 
 
 def permutation_null(recipe: Callable[..., Any], dataset: Any, n: int = 10, k: int = 5, *,
-                     seed: int = 0) -> np.ndarray:
+                     seed: int = 0) -> NDArray[np.float64]:
     """Pooled out-of-fold AUCs of ``recipe`` after shuffling the labels (``n`` shuffles).
 
     With the link between image and label broken, this is what grouped CV scores by luck
     alone — on ~80 ROIs it is not centred exactly on 0.5, and it spreads widely: read a real
     result against it.
+
+    Parameters
+    ----------
+    recipe : callable ``recipe(train_rois, seed=...) -> predictor`` (see :func:`cross_validate_recipe`)
+    dataset : RoiDataset of N ROIs, labels 0 / 1
+    n, k, seed : int, the shuffles, the folds, the first seed (shuffle i uses ``seed + i``)
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,), float64 AUCs in [0, 1]
     """
     from mammokit.roi import RoiDataset
 
@@ -189,11 +215,27 @@ def permutation_null(recipe: Callable[..., Any], dataset: Any, n: int = 10, k: i
     return np.asarray(out, dtype=float)
 
 
-def run_folds(dataset: Any, one_fold: Callable[..., tuple[np.ndarray, float]], *, k: int = 5, seed: int = 0,
+def run_folds(dataset: Any, one_fold: Callable[..., tuple[NDArray[np.floating], float]], *, k: int = 5, seed: int = 0,
               folds: Sequence[Any] | None = None, val_fraction: float = 0.2, n_boot: int = 1000,
               progress: bool = True) -> CVResult:
     """The loop both CV functions share: make the folds, check no patient is on two sides, call
-    ``one_fold(i, train, val, test) -> (test probabilities, threshold)``, collect the results."""
+    ``one_fold(i, train, val, test) -> (test probabilities, threshold)``, collect the results.
+
+    Parameters
+    ----------
+    dataset : RoiDataset of N ROIs (``labels`` of shape (N,), 0 / 1; ``groups``, ``table``)
+    one_fold : callable ``(i, train, val, test)``, each an int index array, returning the test part's
+        probabilities, numpy.ndarray of shape (len(test),), float in [0, 1], and a threshold
+    k, seed : int, folds from ``kfold_by_patient(table, k, seed)`` unless ``folds`` are given
+    folds : sequence of splits with ``train`` / ``val`` / ``test`` index arrays, or None
+    val_fraction : float in [0, 1), patients carved as validation when a fold has none (0: never)
+    n_boot : int, patient-bootstrap resamples
+    progress : bool, print a line per fold
+
+    Returns
+    -------
+    CVResult
+    """
     labels = np.asarray(dataset.labels).astype(int)
     table = dataset.table.reset_index(drop=True)
     groups = np.asarray(dataset.groups).astype(str)

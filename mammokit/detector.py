@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
 
 from mammokit import profiles
 from mammokit.errors import ConfigError
@@ -137,9 +139,19 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def platt(labels: np.ndarray, proba: np.ndarray) -> tuple[float, float]:
+def platt(labels: npt.ArrayLike, proba: npt.ArrayLike) -> tuple[float, float]:
     """(slope, intercept) of a logistic regression of ``labels`` on the logit of ``proba``: Platt
-    scaling, which puts nets trained apart (one per fold) on one probability scale."""
+    scaling, which puts nets trained apart (one per fold) on one probability scale.
+
+    Parameters
+    ----------
+    labels : array_like of shape (N,), 0 / 1
+    proba : array_like of shape (N,), float in [0, 1] (clipped to [1e-6, 1 − 1e-6])
+
+    Returns
+    -------
+    (slope, intercept) : floats; (1.0, 0.0), the identity, when ``labels`` hold one class only
+    """
     from sklearn.linear_model import LogisticRegression
 
     if len(np.unique(labels)) < 2:
@@ -208,8 +220,17 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
 
 # --- the baseline: brightness alone ---------------------------------------------------------------
 
-def intensity_features(patches: RoiDataset) -> np.ndarray:
-    """(N, 2): each window's mean and standard deviation of grey levels (0-255)."""
+def intensity_features(patches: RoiDataset) -> NDArray[np.float64]:
+    """Each window's mean and standard deviation of grey levels: the baseline's two features.
+
+    Parameters
+    ----------
+    patches : RoiDataset of N windows, ``images`` uint8 of shape (N, S, S) or (N, S, S, C)
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, 2), float64: mean in [0, 255], standard deviation in [0, 127.5]
+    """
     x = _check_windows(patches, "intensity_features: patches").images.reshape(len(patches), -1).astype(np.float32)
     return np.stack([x.mean(axis=1), x.std(axis=1)], axis=1).astype(float)
 

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit import paths
 from mammokit import train as training
@@ -50,17 +52,30 @@ def _weights_tag(weights: str | os.PathLike | None, seed: int) -> str:
     return f"file-{Path(weights).name}-{stat.st_size}-{int(stat.st_mtime)}"
 
 
-def features_key(backbone: str, images: np.ndarray, input_size: int, weights: str | os.PathLike | None,
+def features_key(backbone: str, images: NDArray[np.uint8], input_size: int, weights: str | os.PathLike | None,
                  seed: int = 0) -> str:
-    """A cache key naming what the features depend on: backbone, weights, input side and pixels."""
+    """A cache key naming what the features depend on: backbone, weights, input side and pixels.
+
+    Parameters
+    ----------
+    backbone : str, a backbone of :mod:`mammokit.transfer`
+    images : numpy.ndarray of shape (N, S, S), uint8 (its bytes are hashed)
+    input_size : int, the side the backbone sees, px
+    weights : "imagenet", a weights file, or None (random)
+    seed : int, the random weights' seed
+
+    Returns
+    -------
+    str, e.g. ``"VGG19-224px-<weights>-100x64-<pixels>"``
+    """
     digest = hashlib.sha1(np.ascontiguousarray(images).view(np.uint8)).hexdigest()[:16]
     tag = hashlib.sha1(_weights_tag(weights, seed).encode()).hexdigest()[:8]
     return f"{backbone}-{input_size}px-{tag}-{images.shape[0]}x{images.shape[1]}-{digest}"
 
 
-def extract_features(backbone: str, images: np.ndarray, *, input_size: int | None = None,
+def extract_features(backbone: str, images: NDArray[np.uint8], *, input_size: int | None = None,
                      weights: str | os.PathLike | None = "imagenet", batch_size: int = 32, seed: int = 0,
-                     cache: bool = True, model: keras.Model | None = None) -> np.ndarray:
+                     cache: bool = True, model: keras.Model | None = None) -> NDArray[np.float32]:
     """Pooled backbone features of ROIs, computed once and cached.
 
     Kept as ``.npy`` under ``paths.cache_dir()/features``, keyed by (backbone, weights, input
@@ -113,12 +128,21 @@ class Head:
     intercept: float
 
 
-def fit_head(features: np.ndarray, labels: np.ndarray, *, C: float = 1.0, balanced: bool = True) -> Head:
+def fit_head(features: NDArray[np.floating], labels: npt.ArrayLike, *, C: float = 1.0, balanced: bool = True) -> Head:
     """Fit the new 2-class head on frozen features (L2 logistic regression, standardised inputs).
 
-    ``features``: float (N, D) from :func:`extract_features`; ``labels``: 0/1 (N,).
-    ``balanced`` weights each class by its inverse frequency (the paper's w_n, Eq 6).
     The standardisation is folded back, so the head works on raw features.
+
+    Parameters
+    ----------
+    features : numpy.ndarray of shape (N, D), float, from :func:`extract_features`
+    labels : array_like of shape (N,), 0 / 1, both classes present
+    C : float > 0, inverse L2 strength
+    balanced : bool, weight each class by its inverse frequency (the paper's w_n, Eq 6)
+
+    Returns
+    -------
+    Head, ``coef`` of shape (D,) float64
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -133,16 +157,26 @@ def fit_head(features: np.ndarray, labels: np.ndarray, *, C: float = 1.0, balanc
     return Head(coef=coef, intercept=float(clf.intercept_[0] - np.dot(coef, mean)))
 
 
-def head_proba(features: np.ndarray, head: Head) -> np.ndarray:
-    """Probability of malignant, (N,) float64, from features and a fitted :class:`Head`."""
+def head_proba(features: npt.ArrayLike, head: Head) -> NDArray[np.float64]:
+    """Probability of malignant from features and a fitted :class:`Head`.
+
+    Parameters
+    ----------
+    features : array_like of shape (N, D), float
+    head : Head fitted on D features
+
+    Returns
+    -------
+    numpy.ndarray of shape (N,), float64 in [0, 1]
+    """
     z = np.asarray(features, dtype="float64") @ head.coef + head.intercept
     return 1.0 / (1.0 + np.exp(-z))
 
 
 # --- fine-tuning (the GPU way) and one backbone end to end ------------------------------------------
 
-def fine_tune(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
-              val: tuple[np.ndarray, np.ndarray] | None = None, config: TrainConfig | None = None, *,
+def fine_tune(model: keras.Model, train: tuple[NDArray[np.uint8], npt.ArrayLike],
+              val: tuple[NDArray[np.uint8], npt.ArrayLike] | None = None, config: TrainConfig | None = None, *,
               head_epochs: int = 1, top_n: int | None = 20, fine_factor: float = 0.1, name: str = "transfer",
               run_dir: Path | str | None = None) -> pd.DataFrame:
     """Two-phase fine-tuning through :func:`mammokit.train.fit`; returns both histories stacked.
@@ -153,6 +187,18 @@ def fine_tune(model: keras.Model, train: tuple[np.ndarray, np.ndarray],
     frozen), ``config.epochs`` more at ``learning_rate * fine_factor`` — small steps, so the
     ImageNet features are adjusted, not overwritten (``epochs=0`` or ``top_n=0``: head only).
     With ``run_dir`` the phases checkpoint as ``<name>_head`` / ``<name>``.
+
+    Parameters
+    ----------
+    model : keras.Model from :func:`mammokit.transfer.build_transfer`
+    train, val : (images, labels) as :func:`mammokit.train.fit`: uint8 (N, S, S), 0 / 1 (N,)
+    head_epochs, top_n : int, phase 1's epochs; backbone layers unfrozen in phase 2 (None: all)
+    fine_factor : float > 0, phase 2's learning rate over phase 1's
+    name, run_dir : as :func:`mammokit.train.fit`
+
+    Returns
+    -------
+    pandas.DataFrame, the histories of both phases (``phase`` column), epochs numbered on
     """
     config = config or TrainConfig()
     set_trainable(model, 0)
@@ -171,14 +217,26 @@ def run_backbone(name: str, rois: RoiDataset, split: Split, config: TrainConfig 
                  fine_tune_it: bool = False, input_size: int | None = None,
                  weights: str | os.PathLike | None = "imagenet", head_epochs: int = 1, top_n: int | None = 20,
                  C: float = 1.0, feature_batch: int = 32, run_dir: Path | str | None = None
-                 ) -> tuple[np.ndarray, dict[str, Any]]:
+                 ) -> tuple[NDArray[np.float64], dict[str, Any]]:
     """Train one backbone on a :class:`mammokit.roi.RoiDataset` and predict every ROI.
 
     ``fine_tune_it``: two-phase :func:`fine_tune` (GPU) with ``config`` (a
     :class:`mammokit.train.TrainConfig`; its ``batch_size`` is the training batch); else frozen
     features (cached) and a fitted head (CPU), ``feature_batch`` being the (larger,
-    forward-only) feature batch; ``config.seed`` seeds both. Returns ``(proba (N,) float,
-    info dict)``; frees Keras memory.
+    forward-only) feature batch; ``config.seed`` seeds both. Frees Keras memory.
+
+    Parameters
+    ----------
+    name : str, a backbone of :mod:`mammokit.transfer`
+    rois : RoiDataset, ``images`` uint8 of shape (N, S, S), ``labels`` 0 / 1
+    split : Split, ``train`` / ``val`` index arrays into ``rois``
+    input_size, weights, head_epochs, top_n, C, run_dir : as :func:`extract_features`,
+        :func:`fine_tune` and :func:`fit_head`
+
+    Returns
+    -------
+    proba : numpy.ndarray of shape (N,), float64 in [0, 1], for every ROI
+    info : dict (backbone, mode, input_size, params, seconds; history or feature_dim)
     """
     import gc
     import time

@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit import inflation, splits
 from mammokit.backend import retracing_expected
@@ -96,8 +97,18 @@ def _arrays(dataset: Any) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     return images, labels.astype(np.int64), table.reset_index(drop=True)
 
 
-def resize_rois(images: np.ndarray, size: int) -> np.ndarray:
-    """Resize (N, S, S) uint8 ROIs to ``size``×``size`` (area interpolation), for a faster lab."""
+def resize_rois(images: NDArray[np.uint8], size: int) -> NDArray[np.uint8]:
+    """Resize (N, S, S) uint8 ROIs to ``size``×``size`` (area interpolation), for a faster lab.
+
+    Parameters
+    ----------
+    images : numpy.ndarray of shape (N, S, S), uint8 0-255, N ≥ 1
+    size : int, the new side in px
+
+    Returns
+    -------
+    numpy.ndarray of shape (N, size, size), uint8 (``images`` itself when already that size)
+    """
     import cv2
 
     images = np.asarray(images)

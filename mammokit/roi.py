@@ -18,6 +18,7 @@ from typing import Callable
 import cv2
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit import profiles
 from mammokit.cache import file_stats, read_cache, save_cached
@@ -33,11 +34,21 @@ TABLE_COLUMNS = ("image_id", "patient_id", "label", "abnormality", "severity", "
                  "dataset", "path", "side", "crop_side", "in_mask", "flipped")
 
 
-def crop_around(image: np.ndarray, row: float, col: float, size: int, fill: float = 0) -> np.ndarray:
+def crop_around(image: NDArray[np.generic], row: float, col: float, size: int, fill: float = 0) -> NDArray[np.generic]:
     """A ``size``×``size`` window of a 2-D ``image`` centred on (``row``, ``col``).
 
     Parts of the window outside the image are ``fill`` (lesions near the film edge keep their
-    place in the window instead of being shifted). Same dtype as ``image``.
+    place in the window instead of being shifted).
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), any dtype (uint8 films)
+    row, col : float, the centre in ``image``'s pixels (rounded; may lie outside it)
+    size : int, the window's side in px; fill : float, the value outside the image
+
+    Returns
+    -------
+    numpy.ndarray of shape (size, size), ``image``'s dtype
 
     >>> crop_around(np.arange(16).reshape(4, 4), 0, 0, 3).tolist()
     [[0, 0, 0], [0, 0, 1], [0, 4, 5]]
@@ -62,10 +73,21 @@ def crop_side(radius: float, margin: float = 1.5, min_side: int = 48) -> int:
     return int(max(min_side, round(2 * margin * float(radius))))
 
 
-def extract_roi(image: np.ndarray, row: float, col: float, radius: float, size: int = 96,
-                margin: float = 1.5, min_side: int = 48) -> np.ndarray:
+def extract_roi(image: NDArray[np.generic], row: float, col: float, radius: float, size: int = 96,
+                margin: float = 1.5, min_side: int = 48) -> NDArray[np.generic]:
     """The ROI of one lesion: a crop of :func:`crop_side` px around (row, col) in ``image``'s
-    coordinates, zero-padded at the borders, resized to ``size``×``size``. Same dtype as ``image``."""
+    coordinates, zero-padded at the borders, resized to ``size``×``size``.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), uint8 (any dtype cv2.resize takes)
+    row, col, radius : float, the lesion's centre and radius in ``image``'s px (radius NaN: ``min_side``)
+    size : int, the ROI's side; margin, min_side : as :func:`crop_side`
+
+    Returns
+    -------
+    numpy.ndarray of shape (size, size), ``image``'s dtype
+    """
     require(profiles.ROI_SIZE, size, "extract_roi: size", hint="(pixels; paper: 224)")
     side = crop_side(radius, margin, min_side)
     if side > 4 * max(image.shape):  # a radius typo would otherwise allocate gigabytes
@@ -79,8 +101,18 @@ def extract_roi(image: np.ndarray, row: float, col: float, radius: float, size: 
 
 
 def lesion_roi(result: PreprocessResult, row: float, col: float, radius: float, size: int = 96,
-               margin: float = 1.5, min_side: int = 48) -> np.ndarray:
-    """ROI of a lesion at input (row, col), cut from ``result.cleaned`` (uint8), flipped with the image."""
+               margin: float = 1.5, min_side: int = 48) -> NDArray[np.uint8]:
+    """ROI of a lesion at input (row, col), cut from ``result.cleaned`` (uint8), flipped with the image.
+
+    Parameters
+    ----------
+    result : PreprocessResult of the film
+    row, col, radius, size, margin, min_side : as :func:`extract_roi`, in INPUT film coordinates
+
+    Returns
+    -------
+    numpy.ndarray of shape (size, size), uint8 0-255
+    """
     roi = extract_roi(result.cleaned, row, col, radius, size, margin, min_side)
     return np.ascontiguousarray(roi[:, ::-1]) if result.flipped else roi
 
@@ -98,14 +130,23 @@ def circle_overlap(top: float, left: float, side: float, row: float, col: float,
     return float((inside & in_win).sum() / inside.sum())
 
 
-def sliding_patches(image: np.ndarray, row: float, col: float, radius: float, patch: int = 96,
-                    stride: int | None = None, steps: int = 2, min_overlap: float = 0.5):
+def sliding_patches(image: NDArray[np.generic], row: float, col: float, radius: float, patch: int = 96,
+                    stride: int | None = None, steps: int = 2,
+                    min_overlap: float = 0.5) -> tuple[NDArray[np.generic], pd.DataFrame]:
     """Sliding windows of ``patch`` px around the centroid (row, col), ``stride`` apart (default
     ``patch // 2``: half overlapping), ``steps`` windows each way (a (2*steps+1)² grid).
 
-    Returns ``(patches, table)``: patches (N, patch, patch) of ``image``'s dtype, zero-padded at
-    borders; table with ``top, left, overlap`` (fraction of the annotated circle inside the
-    window) and ``label`` (1 = lesion when overlap >= ``min_overlap``, else 0 = no lesion).
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), any dtype (uint8 films)
+    row, col, radius : float, the annotated lesion circle in ``image``'s px
+    patch, stride, steps : int; min_overlap : float in [0, 1]
+
+    Returns
+    -------
+    patches : numpy.ndarray of shape (N, patch, patch), N = (2*steps+1)², ``image``'s dtype, zero-padded
+    table : DataFrame of N rows: ``top, left``, ``overlap`` (share of the circle inside the window,
+        in [0, 1]) and ``label`` (1 = lesion when overlap >= ``min_overlap``, else 0 = no lesion)
     """
     stride = stride or max(1, patch // 2)
     patches, rows = [], []
@@ -119,11 +160,22 @@ def sliding_patches(image: np.ndarray, row: float, col: float, radius: float, pa
     return np.stack(patches), pd.DataFrame(rows)
 
 
-def normal_patches(image: np.ndarray, mask: np.ndarray, n: int = 8, patch: int = 96,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` windows of ``patch`` px lying wholly inside the breast ``mask`` (same shape as
-    ``image``), centres drawn at random. Returns (patches (k, patch, patch), centres (k, 2) as
-    row, col); k < n only when the mask is too small to hold that many distinct windows."""
+def normal_patches(image: NDArray[np.generic], mask: NDArray[np.bool_], n: int = 8, patch: int = 96,
+                   seed: int = 0) -> tuple[NDArray[np.generic], NDArray[np.integer]]:
+    """``n`` windows of ``patch`` px lying wholly inside the breast ``mask``, centres drawn at random.
+
+    Parameters
+    ----------
+    image : numpy.ndarray of shape (H, W), any dtype (uint8 films)
+    mask : numpy.ndarray of shape (H, W), bool (or 0/1), the breast
+    n, patch, seed : int, how many windows, their side in px, the draw's seed
+
+    Returns
+    -------
+    patches : numpy.ndarray of shape (k, patch, patch), ``image``'s dtype
+    centres : numpy.ndarray of shape (k, 2), int (row, col); k < n only when the mask is too
+        small to hold that many distinct windows
+    """
     half = patch // 2
     inner = cv2.erode(mask.astype(np.uint8), np.ones((patch + 1, patch + 1), np.uint8),
                       borderType=cv2.BORDER_CONSTANT, borderValue=0)

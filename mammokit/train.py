@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit import profiles, runs
 from mammokit.backend import distribution_strategy
@@ -178,19 +180,31 @@ class TrainConfig:
 _FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))
 
 
-def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray] | None = None,
+def fit(model: keras.Model, train: tuple[NDArray[np.uint8], npt.ArrayLike],
+        val: tuple[NDArray[np.uint8], npt.ArrayLike] | None = None,
         config: TrainConfig | None = None, *, run_dir: Path | str | None = None, name: str = "convnet",
         resume: bool = True, callbacks: list | None = None, **options: Any) -> pd.DataFrame:
     """Train ``model`` on uint8 ROIs as ``config`` (a :class:`TrainConfig`) says; the history, one row per epoch.
 
-    ``train``/``val``: (images uint8 (N, S, S), labels 0/1). With ``run_dir``: best model
-    (lowest ``val_loss``, else ``loss``), per-epoch history and a backup each epoch, at
-    :func:`mammokit.runs.model_path`, :func:`~mammokit.runs.history_path` and
-    :func:`~mammokit.runs.backup_dir` of ``name``. If that backup exists and ``resume`` is
+    With ``run_dir``: best model (lowest ``val_loss``, else ``loss``), per-epoch history and a
+    backup each epoch, at :func:`mammokit.runs.model_path`, :func:`~mammokit.runs.history_path`
+    and :func:`~mammokit.runs.backup_dir` of ``name``. If that backup exists and ``resume`` is
     True, training continues after the last completed epoch and the history is appended to;
     ``resume=False`` starts over. ``callbacks`` run before the kit's own.
 
-    Columns: ``epoch`` (1-based), ``loss``, ``accuracy``, ``auc`` and their ``val_`` twins.
+    Parameters
+    ----------
+    model : keras.Model taking (S, S, C) inputs
+    train : (images, labels): numpy.ndarray of shape (N, S, S) or (N, S, S, C), uint8 0-255, and
+        array_like of shape (N,), 0 (benign) / 1 (malignant)
+    val : (images, labels) as ``train`` (M ROIs, M may be 0), or None
+    config : TrainConfig, or None for its defaults
+    run_dir, name, resume, callbacks : where and under which name to checkpoint, as above
+
+    Returns
+    -------
+    pandas.DataFrame, one row per epoch: ``epoch`` (1-based), ``loss``, ``accuracy``, ``auc``
+    (in [0, 1]) and their ``val_`` twins
     """
     import keras
 
@@ -281,7 +295,7 @@ def fit(model: keras.Model, train: tuple[np.ndarray, np.ndarray], val: tuple[np.
 
 # --- inference -------------------------------------------------------------------------------------
 
-def predict_proba(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+def predict_proba(model: keras.Model, images: NDArray[np.uint8], batch_size: int = 64) -> NDArray[np.float64]:
     """Probability of malignant for each ROI.
 
     Parameters

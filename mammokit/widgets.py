@@ -14,6 +14,7 @@ from typing import Mapping
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from mammokit.preprocess import FILTERS, NOISES, PreprocessConfig, PreprocessResult, add_noise, preprocess, to_uint8
 from mammokit.quality import centres_inside, mask_iou, psnr, ssim
@@ -101,11 +102,21 @@ def _histogram(image: np.ndarray, threshold: float, side: int) -> np.ndarray:
     return out
 
 
-def compose(panels: list[np.ndarray], titles: tuple[str, ...] = PANELS) -> np.ndarray:
+def compose(panels: list[NDArray[np.uint8]], titles: tuple[str, ...] = PANELS) -> NDArray[np.uint8]:
     """Side-by-side BGR panels with a white title bar above each.
 
     The title's font grows with the panel (five panels are shrunk to the notebook's width, so a
-    fixed small font ends up a few pixels high) but always fits the panel's width."""
+    fixed small font ends up a few pixels high) but always fits the panel's width.
+
+    Parameters
+    ----------
+    panels : list of numpy.ndarray of shape (H, W_i, 3), uint8 BGR, all H equal
+    titles : one str per panel (extra panels or titles are left out)
+
+    Returns
+    -------
+    numpy.ndarray of shape (H + bar, ΣW_i + 4 (n − 1), 3), uint8 BGR; white 4 px gaps between panels
+    """
     tiles = []
     for panel, title in zip(panels, titles):
         width = panel.shape[1]

@@ -16,7 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "mammokit"
 MODULES = sorted(["segment.py", "preprocess.py", "quality.py", "augment.py", "inflation.py", "online.py",
                   "evaluate.py", "splits.py", "datasets.py", "explain.py", "features.py", "patches.py",
-                  "significance.py", "confound.py", "findings.py", "data/images.py", "data/catalog.py", "data/validate.py", "data/synthetic.py"] + [f"plots/{p.name}" for p in (ROOT / "plots").glob("*.py")])
+                  "significance.py", "confound.py", "findings.py", "data/images.py", "data/catalog.py", "data/validate.py", "data/synthetic.py",
+                  "cache.py", "checks.py", "crossval.py", "data/dicom.py", "detector.py", "finetune.py",
+                  "leakage.py", "roi.py", "train.py", "widgets.py"] + [f"plots/{p.name}" for p in (ROOT / "plots").glob("*.py")])
 ARRAY = re.compile(r"\b(ndarray|NDArray|ArrayLike)\b")
 SECTION = re.compile(r"^\s*(Parameters|Returns|Yields)\n\s*-{3,}\s*$", re.M)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from mammokit.data.catalog import ABNORMALITIES, BACKGROUNDS, finish
 from mammokit.data.tables import read_csv
@@ -105,12 +106,20 @@ def _short_pixels(path: Path, ds) -> DataError | None:
     return None if got >= expected else _truncated(path, f"{got} of the {expected} pixel bytes its header announces")
 
 
-def read_dicom(path: Path | str) -> np.ndarray:
+def read_dicom(path: Path | str) -> NDArray[np.uint8] | NDArray[np.uint16]:
     """Pixels of a DICOM mammogram as displayed: 2-D uint8 (≤ 8 bits stored) or uint16.
 
     Applies the modality rescale (slope/intercept), then the VOI LUT or window
     (centre/width) if the file has one, mapping to 0 … 2**BitsStored − 1 so 12/16-bit depth is
     kept; MONOCHROME1 (bright = low values) is inverted so bright is always dense tissue.
+
+    Parameters
+    ----------
+    path : Path or str of a single-frame grayscale DICOM file
+
+    Returns
+    -------
+    numpy.ndarray of shape (H, W): uint8 when BitsStored ≤ 8, else uint16 in [0, 2**BitsStored − 1]
     """
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
@@ -234,10 +243,25 @@ def load_manifest(manifest: Path | str) -> pd.DataFrame:
     return validate(finish(records), [f"{manifest} line {line}" for line in lines])
 
 
-def write_dicom(path: Path | str, image: np.ndarray, *, patient_id: str = "ANON", side: str = "",
-                bits_stored: int | None = None, photometric: str = "MONOCHROME2",
+def write_dicom(path: Path | str, image: NDArray[np.uint8] | NDArray[np.uint16], *, patient_id: str = "ANON",
+                side: str = "", bits_stored: int | None = None, photometric: str = "MONOCHROME2",
                 window: tuple[float, float] | None = None, slope: float = 1.0, intercept: float = 0.0) -> Path:
-    """Write a 2-D uint8/uint16 array as a minimal uncompressed DICOM mammogram (for examples and tests)."""
+    """Write a 2-D uint8/uint16 array as a minimal uncompressed DICOM mammogram (for examples and tests).
+
+    Parameters
+    ----------
+    path : Path or str, written atomically
+    image : numpy.ndarray of shape (H, W), uint8 or uint16 (stored as is, no rescaling)
+    patient_id, side : str, PatientID and ImageLaterality ("L", "R" or "")
+    bits_stored : int, BitsStored (None: the dtype's 8 or 16)
+    photometric : str, "MONOCHROME2" (bright = dense) or "MONOCHROME1" (inverted)
+    window : (centre, width) of the VOI window, or None for none
+    slope, intercept : float, the modality rescale written (1, 0: none)
+
+    Returns
+    -------
+    Path of the file written
+    """
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
