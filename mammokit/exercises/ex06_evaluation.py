@@ -171,6 +171,12 @@ def check_permutation(answer) -> None:
                                        "observed one (ties count), and use the +1 correction")
 
 
+def check_which_wins(answer) -> None:
+    """A prediction: only its form is checked (the cell after the recipe table reveals the answer)."""
+    got = value(answer, "which_wins_guess")
+    expect(got in ("convnet", "size"), "answer 'convnet' or 'size', got " + repr(got))
+
+
 def _nearest_copy(test_images, train_images) -> np.ndarray:
     a = np.asarray(test_images, dtype=float).reshape(len(test_images), -1)
     b = np.asarray(train_images, dtype=float).reshape(len(train_images), -1)
@@ -218,6 +224,7 @@ EXERCISES = [
     Exercise('q06_youden', NB, 'youden_threshold', check_youden, fallback=_youden_threshold, forbids=(Forbidden('mammokit.evaluate.choose_threshold', "it is the kit's own answer; the exercise is sweeping the thresholds and maximising J yourself"), Forbidden('sklearn.metrics.roc_curve', 'it sweeps the thresholds for you; the exercise is that sweep'), Forbidden('mammokit.evaluate.roc', "it sweeps the thresholds for you (scikit-learn's roc_curve); the exercise is that sweep"), )),
     Exercise('q06_patient_bootstrap', NB, 'patient_bootstrap_ci', check_patient_bootstrap, fallback=_patient_bootstrap_ci, forbids=(Forbidden('mammokit.evaluate.bootstrap_ci', "it is the kit's own patient bootstrap; the exercise is to write the resampling yourself"), Forbidden('mammokit.evaluate.metrics_table', "it calls the kit's patient bootstrap"), Forbidden('scipy.stats.bootstrap', 'write the resampling loop yourself, drawing patients'), )),
     Exercise('q06_permutation', NB, 'permutation_p_value', check_permutation, fallback=_permutation_p_value, forbids=(Forbidden('mammokit.significance.auc_permutation_test', "it is the kit's own permutation test; the exercise is to write it"), Forbidden('sklearn.model_selection.permutation_test_score', 'it refits a model per shuffle; write the shuffle-and-score loop yourself'), Forbidden('scipy.stats.permutation_test', 'write the shuffle-and-score loop yourself'), )),
+    Exercise('q06_which_wins', NB, 'which_wins_guess', check_which_wins, kind='predict'),
     Exercise('q06_nearest_copy', NB, 'nearest_copy', check_nearest_copy, fallback=_nearest_copy, forbids=(Forbidden('numpy.corrcoef', 'standardise the images and take one matrix product yourself: that is the exercise'), )),
 ]
 
