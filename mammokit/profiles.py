@@ -68,7 +68,8 @@ TABLE: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "steps_per_epoch": _each(None, 20, T2["steps_per_epoch"]),
     "augment": _each(True, True, False),  # the paper inflates instead
     "inflate": _each(1, 1, PAPER_INFLATE_FACTOR),
-    # notebook 05: transfer learning
+    # notebook 05: transfer learning (smoke: one backbone of each preprocessing family, 32 and 75 px minimum)
+    "backbones": _each(["VGG19", "InceptionV3"], list(PAPER_BACKBONES), list(PAPER_BACKBONES)),
     "fine_tune": _each(["VGG19"], [], list(PAPER_BACKBONES)),
     "weights": _each("random", "imagenet", "imagenet"),
     "transfer_batch_size": _each(32, 8, T2["batch_size"]),

@@ -307,7 +307,7 @@ def test_checks_draw_fresh_inputs_per_grading_seed(monkeypatch):
 
 
 def test_solutions_and_fallbacks_pass_under_any_grading_seed(monkeypatch):
-    for seed in range(1, 9):
+    for seed in range(1, 4):  # three grading seeds: each check's inputs differ per seed
         monkeypatch.setenv(E.SEED_ENV, str(seed * 7919))
         for ex in ALL:
             if ex.notebook in KERAS:

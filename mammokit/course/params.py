@@ -123,9 +123,8 @@ NOTEBOOKS: dict[str, tuple[Param, ...]] = {  # keyed by mammokit.profiles.NOTEBO
     ),
     "05_transfer_learning": (
         _ROI_SIZE, _LESIONS,
-        Param("BACKBONES",
-              list(PAPER_BACKBONES), list_of(one_of(*PAPER_BACKBONES)),
-              "which of the paper's backbones to train"),
+        Param("BACKBONES", by_profile("backbones"), list_of(one_of(*PAPER_BACKBONES)),
+              "which of the paper's backbones to train (smoke: VGG19 and InceptionV3)"),
         Param("FINE_TUNE", by_profile("fine_tune"), list_of(one_of(*PAPER_BACKBONES), allow_empty=True),
               "backbones fine-tuned end to end (slow on a CPU); the others stay frozen feature extractors "
               "with a fitted head. []: none"),
