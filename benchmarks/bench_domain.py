@@ -14,24 +14,19 @@ Writes ``benchmarks/results/bench_domain.json`` and prints a markdown table.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import time
 from pathlib import Path
 
+from cv_options import cv_parser
+
 RESULTS = Path(__file__).resolve().parent / "results"
-DEFAULT_DATA = Path(os.environ.get("MAMMOKIT_MIAS_DEV", Path(__file__).resolve().parents[2] / "shared" / "mias-dev"))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA), help="a MIAS-layout folder (default: the dev subset)")
-    parser.add_argument("--profile", default="classroom")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--bootstrap", type=int, default=1000)
+    parser = cv_parser(__doc__.splitlines()[0])
     parser.add_argument("--backbone", default=None, help="add this backbone's frozen ImageNet features (e.g. VGG19)")
     parser.add_argument("--weights", default="imagenet")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_domain.json")

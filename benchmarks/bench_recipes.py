@@ -15,17 +15,17 @@ markdown table.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
 import time
 from pathlib import Path
 
+from cv_options import cv_parser
+
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DEFAULT_DATA = Path(os.environ.get("MAMMOKIT_MIAS_DEV", Path(__file__).resolve().parents[2] / "shared" / "mias-dev"))
 
 
 def measure(name: str, recipe, rois, k: int, seed: int, n_boot: int) -> dict:
@@ -41,12 +41,7 @@ def measure(name: str, recipe, rois, k: int, seed: int, n_boot: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA), help="a MIAS-layout folder (default: the dev subset)")
-    parser.add_argument("--profile", default="classroom")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--bootstrap", type=int, default=1000)
+    parser = cv_parser(__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="recipes whose name contains one of these words")
     parser.add_argument("--variant", action="append", default=[],
                         help="JSON of mammokit.recipes.convnet keywords (and TrainConfig fields) over the profile's sizes (recipes.CONVNET)")
