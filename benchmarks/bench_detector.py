@@ -34,8 +34,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def map_time(data: str, profile: str, scales: list) -> dict:
-    """Seconds of one lesion map of a 1024² film with the profile's detector net (untrained: the
-    time does not depend on the weights)."""
+    """Seconds of one lesion map of a 1024² film with the profile's detector nets (its seed
+    ensemble; untrained: the time does not depend on the weights)."""
     from mammokit import detector, models, patches
     from mammokit.data import load_catalog, read_image
 
@@ -48,8 +48,9 @@ def map_time(data: str, profile: str, scales: list) -> dict:
         folder = synthetic.write_phantoms(RESULTS / "phantoms-1024", n_patients=1, size=1024)
         path = load_catalog(folder)["path"].iloc[0]
     film = read_image(path)
-    net = models.build_convnet((64, 64, len(scales)), filters=detector.DETECTOR[profile]["filters"])
-    det = detector.LesionDetector([net], 64, patches.WINDOW_MM, tta=True, scales=tuple(scales))
+    spec = detector.DETECTOR[profile]
+    nets = [models.build_convnet((64, 64, len(scales)), filters=spec["filters"], seed=m) for m in range(spec["members"])]
+    det = detector.LesionDetector(nets, 64, patches.WINDOW_MM, tta=True, scales=tuple(scales))
     patches.lesion_map(det, film)  # warm-up: Keras builds its predict function once
     times = []
     for _ in range(3):
@@ -59,7 +60,7 @@ def map_time(data: str, profile: str, scales: list) -> dict:
     stride = patches.window_pixels(patches.STRIDE_MM)
     windows = int((~np.isnan(prob[stride // 2::stride, stride // 2::stride])).sum())
     return {"film": str(path), "shape": list(film.shape), "scales": list(scales), "seconds_median": statistics.median(times),
-            "seconds": times, "stride_mm": patches.STRIDE_MM, "windows": windows}
+            "seconds": times, "stride_mm": patches.STRIDE_MM, "windows": windows, "members": len(nets)}
 
 
 def kind_aucs(windows, cv, folds) -> dict:
@@ -102,7 +103,7 @@ def main() -> None:
     if not args.skip_map:
         payload["map"] = m = map_time(args.data, args.profile, json.loads(args.patches).get("scales", [1.0]))
         print(f"lesion map of a {m['shape'][0]}x{m['shape'][1]} film: {m['seconds_median']:.2f} s (median of 3; "
-              f"{m['windows']} windows at scales {m['scales']}, stride {m['stride_mm']} mm)", flush=True)
+              f"{m['windows']} windows at scales {m['scales']}, stride {m['stride_mm']} mm, {m['members']} net(s))", flush=True)
     if not (Path(args.data) / "Info.txt").is_file():
         print(f"study skipped: no MIAS folder at {args.data} (pass --data or set MAMMOKIT_MIAS_DEV)")
         return _write(args.out, payload)
@@ -137,6 +138,7 @@ def main() -> None:
             kinds = kind_aucs(windows, cv, folds)
             r = {"recipe": name, "seed": seed, "auc": float(auc.estimate), "auc_low": float(auc.ci_low),
                  "auc_high": float(auc.ci_high), "fold_mean": float(auc["mean"]), "fold_sd": float(auc.sd),
+                 "fold_aucs": [round(float(a), 3) for a in cv.folds["auc"]],
                  "kinds": kinds, "seconds": time.perf_counter() - t0}
             rows.append(r)
             per_kind = ", ".join(f"{k} {v:.2f}" for k, v in kinds.items() if not k.startswith("vs "))

@@ -163,7 +163,7 @@ def _window_net(train: RoiDataset, windows: RoiDataset, profile: str, seed: int,
                         name="detector_init" if from_detector else "random_init")
     copied = []
     if from_detector:  # the detector sees every window of the training patients, lesion or not
-        detector = lesion_detector(own, profile=profile, seed=seed, tta=False, calibrate=False)
+        detector = lesion_detector(own, profile=profile, seed=seed, members=1, tta=False, calibrate=False)
         copied = copy_conv_blocks(detector.members[0], net)
     config = CONVNET[profile]["config"]
     augment = online_pipeline(seed, kernels=False) if config.augment is True and channels != 1 else config.augment

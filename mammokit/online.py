@@ -102,6 +102,51 @@ def online_pipeline(seed: int = 0, value_range: tuple[float, float] = (0, 255), 
     return keras.Sequential(layers, name="online_augmentation")
 
 
+def _dihedral_layer_class():
+    """A Keras layer applying one of the 8 rotations/flips of the square, drawn per image."""
+    import keras
+
+    class RandomDihedral(keras.layers.Layer):
+        """Per image: left-right flip, up-down flip and transpose, each with probability 1/2 —
+        together the 8 symmetries of a square, uniformly. Exact (no interpolation, no fill);
+        identity when not training. Works on (B, S, S, C) images."""
+
+        def __init__(self, seed: int | None = None, **kwargs):
+            super().__init__(**kwargs)
+            self.seed = seed
+            self.generator = keras.random.SeedGenerator(seed)
+
+        def call(self, images, training=True):
+            if not training:
+                return images
+            ops = keras.ops
+            u = keras.random.uniform((ops.shape(images)[0], 3), seed=self.generator)
+
+            def pick(j, changed, same):
+                return ops.where(ops.reshape(u[:, j] < 0.5, (-1, 1, 1, 1)), changed, same)
+
+            images = pick(0, ops.flip(images, axis=2), images)
+            images = pick(1, ops.flip(images, axis=1), images)
+            return pick(2, ops.transpose(images, (0, 2, 1, 3)), images)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "seed": self.seed}
+
+    return RandomDihedral
+
+
+def dihedral_pipeline(seed: int = 0):
+    """Online augmentation by the 8 symmetries of the square only (a random rotation by a
+    multiple of 90° and flip per image): exact copies of what a window could look like, with
+    none of Table 1's blur, shear or contrast changes. The lesion detector trains with it
+    (``benchmarks/README.md``: Table 1's pipeline left its training AUC no higher than its
+    validation AUC, a net held back by the augmentation, not by the data)."""
+    return _dihedral_layer_class()(seed=seed, name="dihedral_augmentation")
+
+
 def online_samples(image: NDArray[np.uint8], n: int = 12, seed: int = 0, pipeline=None) -> NDArray[np.uint8]:
     """``n`` random draws of the online pipeline on one ROI, to see what training will be shown.
 

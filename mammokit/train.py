@@ -122,6 +122,10 @@ def _augment_pipeline(augment: Any, seed: int):
         from mammokit.online import online_pipeline  # left of train in the data flow
 
         return online_pipeline(seed)
+    if isinstance(augment, str) and augment == "dihedral":
+        from mammokit.online import dihedral_pipeline
+
+        return dihedral_pipeline(seed)
     if augment is False or augment is None:
         return None
     return require(_augment_allowed, augment, "augment")
@@ -129,8 +133,8 @@ def _augment_pipeline(augment: Any, seed: int):
 
 def _augment_allowed(value: Any) -> str | None:
     """The check of ``TrainConfig.augment``."""
-    ok = value is True or value is False or value is None or callable(value)
-    return None if ok else "True (the kit's online pipeline), False, or a Keras layer"
+    ok = value is True or value is False or value is None or value == "dihedral" or callable(value)
+    return None if ok else "True (the kit's online pipeline), \"dihedral\" (rotations/flips only), False, or a Keras layer"
 
 
 @strict_fields  # a misspelt field is a ConfigError naming the close match, not a TypeError
@@ -142,7 +146,8 @@ class TrainConfig:
     ``batch_size``; ``steps_per_epoch`` (None: one pass over the training split; a number loops
     the data, Table 2: 80); ``learning_rate`` (Adam, Table 2: 1e-3);
     ``class_weight`` (``"balanced"``, None or ``{0: w0, 1: w1}``, Eq 6); ``augment`` (True: the
-    kit's online pipeline, False, or a Keras layer); ``early_stopping`` (patience in epochs, or
+    kit's online pipeline; ``"dihedral"``: the 8 rotations/flips only,
+    :func:`mammokit.online.dihedral_pipeline`; False; or a Keras layer); ``early_stopping`` (patience in epochs, or
     None); ``restore_best`` (leave the best epoch's weights in the model); ``seed``;
     ``verbose`` (Keras' progress output); ``inflate``: Table 1 copies per training ROI, made by
     :func:`mammokit.inflation.inflate` inside :func:`fit`, so only the training split is inflated

@@ -153,6 +153,28 @@ def test_online_pipeline_feeds_make_dataset(roi):
     assert tuple(x.shape) == (3, 32, 32, 1) and float(np.max(x)) <= 1.0
 
 
+def test_dihedral_pipeline_draws_exactly_the_eight_symmetries_per_image():
+    """Each draw is one of the square's 8 rotations/flips of THAT image (channels moved together),
+    all 8 turn up, and inference leaves the batch alone; TrainConfig takes it by name."""
+    from mammokit.inflation import dihedral
+    from mammokit.train import TrainConfig, _augment_pipeline
+
+    rng = np.random.default_rng(0)
+    batch = rng.integers(0, 255, (4, 6, 6, 3)).astype("float32")
+    pipe = online.dihedral_pipeline(seed=0)
+    views = [{v.tobytes() for v in dihedral(batch[i:i + 1])} for i in range(4)]
+    seen = set()
+    for _ in range(40):
+        out = np.asarray(pipe(batch, training=True))
+        assert all(out[i:i + 1].tobytes() in views[i] for i in range(4))
+        seen.add(out[:1].tobytes())
+    assert seen == views[0]
+    assert np.array_equal(np.asarray(pipe(batch, training=False)), batch)
+    assert type(_augment_pipeline(TrainConfig(augment="dihedral").augment, 0)).__name__ == "RandomDihedral"
+    with pytest.raises(ConfigError, match="dihedral"):
+        TrainConfig(augment="flips")
+
+
 def test_emboss_edge_kernel_layer(roi):
     layer = online._kernel_layer_class()(rate=1.0, seed=0)
     batch = np.stack([roi] * 4)[..., None].astype("float32")

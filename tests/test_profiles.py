@@ -52,8 +52,9 @@ def test_the_notebooks_recipes_detector_and_timeouts_read_the_table(profile, tmp
     assert (convnet["size"], convnet["filters"], convnet["config"].epochs, convnet["config"].steps_per_epoch) == (
         value("recipe_size"), value("recipe_filters"), value("recipe_epochs"), value("recipe_steps"))
     spec = detector.DETECTOR[profile]
-    assert (spec["filters"], spec["tta"], spec["calibrate"], spec["config"].epochs) == (
-        value("detector_filters"), value("detector_tta"), value("detector_calibrate"), value("detector_epochs"))
+    assert (spec["filters"], spec["tta"], spec["calibrate"], spec["config"].epochs, spec["members"]) == (
+        value("detector_filters"), value("detector_tta"), value("detector_calibrate"), value("detector_epochs"),
+        value("detector_members"))
     assert runner.cell_timeout({"PROFILE": profile}) == value("cell_timeout_s")
 
 
