@@ -15,6 +15,7 @@ leak patients, and summarise with the patient bootstrap of ``mammokit.evaluate``
 """
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
@@ -265,6 +266,7 @@ def run_folds(dataset: Any, one_fold: Callable[..., tuple[NDArray[np.floating], 
             seen[te] += 1
             part = table.iloc[te][[c for c in ("image_id", "patient_id") if c in table.columns]].copy()
             preds.append(part.assign(label=labels[te], proba=p_test, split="test", fold=i, threshold=t))
+            gc.collect()  # a fold's Keras models sit in reference cycles: free them now, not folds later
     if (seen > 1).any():
         raise EvaluationError("cross_validate: some ROIs are in the test part of several folds; "
                               "test parts must not overlap")
