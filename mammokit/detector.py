@@ -38,7 +38,7 @@ def _detector_options(profile: str) -> dict[str, Any]:
     """The ``detector_*`` rows of :data:`mammokit.profiles.TABLE` as :func:`lesion_detector` options.
 
     Training in every profile: online augmentation by the 8 rotations/flips of the square only
-    (``augment="dihedral"``: the same AUC as Table 1's pipeline at a third of the training time,
+    (``augment="dihedral"``: the same AUC as Table 1's pipeline in about 60 % of the training time,
     ``benchmarks/README.md``), classes weighted (about four
     normal windows per lesion window), batches of 32, quiet, and the LAST epoch kept: on the
     classroom schedule the validation loss of the class-weighted, batch-normalised net jumps from
@@ -67,7 +67,7 @@ pooled out-of-fold AUC; ``benchmarks/README.md``, "Towards the 0.88 target"):
 recipe                                                 AUC, seeds 0 / 1 / 2   mean (baseline)
 =====================================================  =====================  ===============
 kept: 3 nets, rotations/flips only (``"dihedral"``)    0.833 / 0.836 / 0.829  0.833 (0.732)
-1 net, rotations/flips only (a third of the time)      0.818 / 0.817 / 0.827  0.821 (0.732)
+1 net, rotations/flips only (60 % of the time)         0.818 / 0.817 / 0.827  0.821 (0.732)
 1 net, Table 1's online pipeline (kept until 12-07)    0.835 / 0.816 / 0.828  0.826 (0.732)
 3 nets, Table 1's pipeline (3x the time)               0.834 / 0.829 / 0.833  0.832 (0.732)
 1 net, rotations/flips, per-window mean subtracted     0.770 / 0.771 / 0.778  0.773 (0.732)
