@@ -188,7 +188,6 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
     ``members`` nets with seeds ``seed``, ``seed + 1``, ... are averaged (a seed ensemble); ``calibrate``: Platt-scale the
     probabilities on the validation patients (:func:`platt`) before choosing the threshold.
     """
-    from mammokit.online import online_pipeline
     from mammokit.models import build_convnet
     from mammokit.train import fit
 
@@ -207,11 +206,7 @@ def lesion_detector(train: RoiDataset, *, profile: str = "classroom", seed: int 
     nets = []
     for m in range(members):
         net = build_convnet((size, size, channels), filters=filters, seed=seed + m, name="lesion_detector")
-        augment = config.augment  # Table 1's kernel filters are 1-channel: scales as channels skip them
-        if augment is True and channels != 1:
-            augment = online_pipeline(seed + m, kernels=False)
-        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels),
-            config.replace(seed=seed + m, augment=augment),
+        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), config.replace(seed=seed + m),
             callbacks=[cosine_decay(config)] if decay else None)
         nets.append(net)
     detector = LesionDetector(nets, size, _window_mm(train), spec["tta"] if tta is None else bool(tta),

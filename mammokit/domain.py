@@ -142,7 +142,6 @@ class WindowNet:
 
 def _window_net(train: RoiDataset, windows: RoiDataset, profile: str, seed: int, from_detector: bool,
                 preprocess: PreprocessConfig | None) -> WindowNet:
-    from mammokit.online import online_pipeline
     from mammokit.detector import DETECTOR, lesion_detector
     from mammokit.models import build_convnet
     from mammokit.recipes import CONVNET
@@ -166,8 +165,7 @@ def _window_net(train: RoiDataset, windows: RoiDataset, profile: str, seed: int,
         detector = lesion_detector(own, profile=profile, seed=seed, members=1, tta=False, calibrate=False)
         copied = copy_conv_blocks(detector.members[0], net)
     config = CONVNET[profile]["config"]
-    augment = online_pipeline(seed, kernels=False) if config.augment is True and channels != 1 else config.augment
-    fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), config.replace(seed=seed, augment=augment))
+    fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), config.replace(seed=seed))
     model = WindowNet(net, "detector" if from_detector else "random", windows, preprocess, copied)
     model.threshold = choose_threshold(val.labels, model.predict_proba(val)) if len(np.unique(val.labels)) > 1 else 0.5
     return model

@@ -217,7 +217,6 @@ def convnet(train: RoiDataset, *, roi: str = "fixed", size: int = 64, window_mm:
 
 def _train_nets(fit_part: RoiDataset, val: RoiDataset, roi: str, size: int, filters: Sequence[int],
                 members: int, config: TrainConfig, seed: int) -> list:
-    from mammokit.online import online_pipeline
     from mammokit.models import build_convnet
     from mammokit.train import fit
 
@@ -225,12 +224,7 @@ def _train_nets(fit_part: RoiDataset, val: RoiDataset, roi: str, size: int, filt
     nets = []
     for m in range(members):
         net = build_convnet(shape, filters=tuple(filters), seed=seed + m)
-        # Table 1's kernel filters (sharpen, emboss, edges) are 1-channel; three scales skip them
-        augment = config.augment
-        if augment is True and shape[-1] != 1:
-            augment = online_pipeline(seed + m, kernels=False)
-        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels),
-            config.replace(augment=augment, seed=seed + m))
+        fit(net, (fit_part.images, fit_part.labels), (val.images, val.labels), config.replace(seed=seed + m))
         nets.append(net)
     return nets
 

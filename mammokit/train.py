@@ -117,11 +117,11 @@ def _check_backup_fits(model: keras.Model, backup: Path) -> None:
                           "rerun with resume=False, use another name=, or delete that folder") from None
 
 
-def _augment_pipeline(augment: Any, seed: int):
-    if augment is True:
+def _augment_pipeline(augment: Any, seed: int, channels: int = 1):
+    if augment is True:  # Table 1's kernel filters (emboss, edges) are 1-channel: others skip them
         from mammokit.online import online_pipeline  # left of train in the data flow
 
-        return online_pipeline(seed)
+        return online_pipeline(seed, kernels=channels == 1)
     if isinstance(augment, str) and augment == "dihedral":
         from mammokit.online import dihedral_pipeline
 
@@ -238,7 +238,7 @@ def fit(model: keras.Model, train: tuple[NDArray[np.uint8], npt.ArrayLike],
     channels = model.input_shape[-1]
     _check_size(model, x, "fit train images")
     steps_per_epoch, batch_size = config.steps_per_epoch, config.batch_size
-    train_ds = make_dataset(x, y, batch_size, training=True, augment=_augment_pipeline(config.augment, seed),
+    train_ds = make_dataset(x, y, batch_size, training=True, augment=_augment_pipeline(config.augment, seed, x.shape[-1]),
                             seed=seed, repeat=steps_per_epoch is not None, channels=channels)
     val_ds = None
     if val is not None and len(val[0]):

@@ -171,6 +171,9 @@ def test_dihedral_pipeline_draws_exactly_the_eight_symmetries_per_image():
     assert seen == views[0]
     assert np.array_equal(np.asarray(pipe(batch, training=False)), batch)
     assert type(_augment_pipeline(TrainConfig(augment="dihedral").augment, 0)).__name__ == "RandomDihedral"
+    # Table 1's kernel layer is 1-channel: fit drops it for scales-as-channels images, keeps it otherwise
+    kinds = {c: [type(layer).__name__ for layer in _augment_pipeline(True, 0, c).layers] for c in (1, 3)}
+    assert "RandomTable1Kernel" in kinds[1] and "RandomTable1Kernel" not in kinds[3]
     with pytest.raises(ConfigError, match="dihedral"):
         TrainConfig(augment="flips")
 
