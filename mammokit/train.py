@@ -74,7 +74,12 @@ def _check_rate(learning_rate: Any) -> float:
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
-    """Adam(learning_rate, β1 0.9) on sparse cross-entropy, with accuracy and malignant AUC."""
+    """Adam(learning_rate, β1 0.9) on sparse cross-entropy, with accuracy and malignant AUC.
+
+    The optimizer's and metrics' state is created here, eagerly, not inside the first traced
+    training step: TensorFlow keeps a traced step that created variables (and its graph) alive for
+    the life of the process — about 20 MB per trained model, which is what ran notebook 06 out of
+    Binder's 2 GiB (``README.md``, "Binder's memory"); built here, about 8 MB stays."""
     import keras
 
     rate = _check_rate(learning_rate)
@@ -85,6 +90,15 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
             loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
             metrics=["binary_accuracy" if binary else "accuracy", _malignant_auc_class()(name="auc")],
         )
+        model.optimizer.build(model.trainable_variables)
+        if None in model.input_shape[1:]:  # a model of any input size: left to the first step
+            return
+        x = np.zeros((2, *model.input_shape[1:]), np.float32)
+        y = np.zeros((2, 1) if binary else (2,), np.int32)
+        y_pred = model(x, training=False)
+        model.compute_metrics(x, y, y_pred)
+        model.compute_loss(x, y, y_pred)
+        model.reset_metrics()
 
 
 def _keep_best_callback(monitor: str):
