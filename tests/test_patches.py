@@ -232,6 +232,31 @@ def test_a_multiscale_detector_with_decay_maps_a_film(phantoms, cache):
     assert prob.shape == film.shape and np.nanmax(prob) <= 1 and np.nanmin(prob) >= 0
 
 
+@pytest.mark.slow
+def test_a_bagged_ensemble_trains_each_net_on_its_own_carve(phantoms, cache):
+    """bagged=True: member m carves its validation patients with seed + m (so the nets, together,
+    train on every patient), is Platt-scaled on them, and the detector averages the calibrated nets."""
+    from mammokit import recipes
+    from mammokit.detector import LesionDetector
+    from mammokit.splits import carve_validation
+
+    data = _build(phantoms)
+    vals = [set(carve_validation(data, seed=s)[1].groups) for s in (3, 4)]
+    assert vals[0] != vals[1]  # the premise: another seed, other validation patients
+    detector = recipes.lesion_detector(data, profile="smoke", seed=3, members=2, bagged=True, calibrate=True)
+    assert isinstance(detector.calibration, list) and len(detector.calibration) == 2
+    assert np.isfinite(detector.calibration).all()
+    some = data.take(np.arange(8))
+    each = [LesionDetector([net], detector.size, detector.window_mm, detector.tta, calibration=c,
+                           scales=detector.scales).predict_proba(some)
+            for net, c in zip(detector.members, detector.calibration)]
+    assert np.allclose(detector.predict_proba(some), np.mean(each, axis=0))
+    single = recipes.lesion_detector(data, profile="smoke", seed=3, members=1, bagged=True, calibrate=True)
+    assert isinstance(single.calibration, tuple)  # one net: nothing to bag
+    with pytest.raises(ConfigError, match="holdout"):
+        recipes.lesion_detector(data, profile="smoke", members=2, holdout=0.9)
+
+
 def test_kind_counts_names_each_label_and_kind():
     from mammokit.roi import RoiDataset
 
