@@ -24,6 +24,8 @@ from mammokit.errors import ConfigError, DataError, DownloadError, MammokitError
 
 __version__ = "0.1.0"
 
+backend.quiet_tensorflow_import()  # TensorFlow's start-up lines stay out of notebooks, however it is imported
+
 _SUBMODULES = {
     "augment", "backend", "checks", "cli", "confound", "constants", "course", "crossval", "data", "datasets", "evaluate", "exercises",
     "detector", "domain", "explain", "features", "files", "findings", "finetune", "leakage", "models", "paper", "patches", "paths", "plots",

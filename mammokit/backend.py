@@ -20,6 +20,8 @@ several GPUs), used by :mod:`mammokit.train` and notebook 04.
 """
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import os
 import re
 import sys
@@ -110,6 +112,47 @@ def retracing_expected() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """TensorFlow's own loader, run inside :func:`start_up_noise_dropped` with the first device query."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:  # get_resource_reader, is_package, ...: the real loader's
+        return getattr(self.real, name)
+
+    def create_module(self, spec: Any) -> ModuleType | None:
+        return self.real.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+        with start_up_noise_dropped():
+            self.real.exec_module(module)
+            module.config.list_physical_devices()  # the CUDA probe, here rather than in a student's cell
+
+
+class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` as the standard path finder does, with :class:`_QuietLoader` as its loader.
+
+    ``mk.models`` goes through :func:`load_tensorflow`, but a module can also be reached by a plain
+    import (``mk.params.train_config`` imports ``mammokit.train``, which imports ``mammokit.models``;
+    a student writes ``import keras``), and then TensorFlow's start-up lines came out in red."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "tensorflow":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+def quiet_tensorflow_import() -> None:
+    """Make the first import of TensorFlow, however it is reached, drop its start-up noise (once)."""
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlowFinder())
 
 
 def load_tensorflow() -> ModuleType:

@@ -79,7 +79,7 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
     The optimizer's and metrics' state is created here, eagerly, not inside the first traced
     training step: TensorFlow keeps a traced step that created variables (and its graph) alive for
     the life of the process — about 20 MB per trained model, which is what ran notebook 06 out of
-    Binder's 2 GiB (``README.md``, "Binder's memory"); built here, about 8 MB stays."""
+    Binder's 2 GiB (``README.md``, "Binder's memory"); built here, under 10 MB stays."""
     import keras
 
     rate = _check_rate(learning_rate)

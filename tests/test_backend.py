@@ -60,8 +60,13 @@ def test_known_start_up_lines_are_noise_and_real_warnings_are_not():
 
 
 @pytest.mark.slow
-def test_first_model_module_use_prints_nothing_on_stderr():
-    code = ("import mammokit as mk\n"
+@pytest.mark.parametrize("first", [
+    "",
+    "mk.params.train_config({})\n",  # notebook 06's first training cell: mammokit.train imported plainly
+    "import keras\n",  # a student's own import
+])
+def test_first_model_module_use_prints_nothing_on_stderr(first):
+    code = ("import mammokit as mk\n" + first +
             "model = mk.models.build_convnet(input_shape=(32, 32, 1))\n"
             "import tensorflow as tf\n"
             "model(tf.zeros((1, 32, 32, 1)))\n"
