@@ -121,6 +121,8 @@ class _QuietLoader(importlib.abc.Loader):
         self.real = real
 
     def __getattr__(self, name: str) -> Any:  # get_resource_reader, is_package, ...: the real loader's
+        if name == "real":  # not set yet (a copy being made): no endless lookup
+            raise AttributeError(name)
         return getattr(self.real, name)
 
     def create_module(self, spec: Any) -> ModuleType | None:
