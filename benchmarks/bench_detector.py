@@ -50,7 +50,8 @@ def map_time(data: str, profile: str, scales: list) -> dict:
     film = read_image(path)
     spec = detector.DETECTOR[profile]
     nets = [models.build_convnet((64, 64, len(scales)), filters=spec["filters"], seed=m) for m in range(spec["members"])]
-    det = detector.LesionDetector(nets, 64, patches.WINDOW_MM, tta=True, scales=tuple(scales))
+    calibration = [(1.0, 0.0)] * len(nets) if spec["bagged"] and len(nets) > 1 else None  # one per net, as trained
+    det = detector.LesionDetector(nets, 64, patches.WINDOW_MM, tta=True, scales=tuple(scales), calibration=calibration)
     patches.lesion_map(det, film)  # warm-up: Keras builds its predict function once
     times = []
     for _ in range(3):
