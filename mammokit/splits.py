@@ -207,8 +207,14 @@ def split_summary(table: pd.DataFrame, split: Split) -> pd.DataFrame:
 def carve_validation(train: "RoiDataset", fraction: float = 0.25, seed: int = 0) -> tuple["RoiDataset", "RoiDataset"]:
     """Split a recipe's ``train`` ROIs by patient into (fit part, validation part), label-stratified:
     a recipe trains on what it is given and chooses its epochs and threshold on patients it carved."""
+    fit_idx, val_idx = carve_indices(train, fraction, seed)
+    return train.take(fit_idx), train.take(val_idx)
+
+
+def carve_indices(train: "RoiDataset", fraction: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`carve_validation` as positions in ``train`` (fit part, validation part)."""
     if len(set(train.groups)) < 4:
         raise ConfigError(f"a recipe needs ROIs of at least 4 patients to carve a validation part, got "
                           f"{len(set(train.groups))}; give it more training data")
     split = split_by_patient(train.table, ratios=(1 - fraction, fraction, 0.0), seed=seed)
-    return train.take(split.train), train.take(split.val)
+    return np.asarray(split.train, dtype=np.int64), np.asarray(split.val, dtype=np.int64)

@@ -91,8 +91,9 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3) -> None:
             metrics=["binary_accuracy" if binary else "accuracy", _malignant_auc_class()(name="auc")],
         )
         model.optimizer.build(model.trainable_variables)
-        if None in model.input_shape[1:]:  # a model of any input size: left to the first step
-            return
+        if (not isinstance(model.input_shape, tuple) or None in model.input_shape[1:]
+                or distribution_strategy().num_replicas_in_sync > 1):
+            return  # several inputs, any input size, or several GPUs (Keras builds there itself): the first step does
         x = np.zeros((2, *model.input_shape[1:]), np.float32)
         y = np.zeros((2, 1) if binary else (2,), np.int32)
         y_pred = model(x, training=False)

@@ -255,6 +255,12 @@ def test_a_bagged_ensemble_trains_each_net_on_its_own_carve(phantoms, cache):
     assert isinstance(single.calibration, tuple)  # one net: nothing to bag
     with pytest.raises(ConfigError, match="holdout"):
         recipes.lesion_detector(data, profile="smoke", members=2, holdout=0.9)
+    with pytest.raises(ConfigError, match="bagged"):  # one carve is always a quarter: not silently ignored
+        recipes.lesion_detector(data, profile="smoke", members=1, holdout=0.2)
+    assert 0 <= detector.threshold <= 1
+    detector.calibration = detector.calibration[:1]
+    with pytest.raises(ConfigError, match="2 nets but 1 calibrations"):
+        detector.predict_proba(some)
 
 
 def test_kind_counts_names_each_label_and_kind():

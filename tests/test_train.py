@@ -151,7 +151,7 @@ def test_same_seed_same_data_same_history_on_cpu(augment):
     assert other["loss"].iloc[0] != pytest.approx(first["loss"].iloc[0], rel=1e-6)
 
 
-def test_compile_builds_the_optimizer_and_metrics_so_no_trained_graph_outlives_its_model():
+def test_compile_builds_the_optimizer_and_metrics_so_no_variable_initialising_graph_stays():
     """Variables created inside the first traced step make TensorFlow keep that step's graph for
     the life of the process (~20 MB a model); compile_model creates them eagerly instead, so
     fitting and dropping models leaves none of the graphs' variable-initialising conds behind."""
