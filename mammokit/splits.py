@@ -211,8 +211,21 @@ def carve_validation(train: "RoiDataset", fraction: float = 0.25, seed: int = 0)
     return train.take(fit_idx), train.take(val_idx)
 
 
-def carve_indices(train: "RoiDataset", fraction: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`carve_validation` as positions in ``train`` (fit part, validation part)."""
+def carve_indices(train: "RoiDataset", fraction: float = 0.25,
+                  seed: int = 0) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """:func:`carve_validation` as positions in ``train``, for a caller that must know which
+    window each validation score belongs to (the bagged lesion detector).
+
+    Parameters
+    ----------
+    train : RoiDataset of N ROIs or windows, with ``groups`` = patients (at least 4)
+    fraction : float, the share of patients carved for validation
+    seed : int
+
+    Returns
+    -------
+    (fit, val) : two numpy.ndarray of int64 positions in [0, N), disjoint, whole patients each
+    """
     if len(set(train.groups)) < 4:
         raise ConfigError(f"a recipe needs ROIs of at least 4 patients to carve a validation part, got "
                           f"{len(set(train.groups))}; give it more training data")
