@@ -46,7 +46,8 @@ def _detector_options(profile: str) -> dict[str, Any]:
     worse (``benchmarks/README.md``); the validation patients still choose the threshold.
     ``bagged``: each net of the ensemble carves its own validation patients (``holdout``, 15 %
     of them), so almost every patient of the fold trains some net (one sits out of all three
-    only when all three carves draw it: about 0.3 % of them; patients, not steps, limit this detector; 15 % and 25 % scored alike, 0.841 vs 0.840, and 15 % was the rule's pick)."""
+    only when all three carves draw it: about 0.3 % of them). Patients, not steps, limit this
+    detector; 15 % and 25 % scored alike (0.841 vs 0.840), and 15 % was the rule's pick."""
     def setting(key: str) -> Any:
         return profiles.value(key, profile)
 

@@ -34,7 +34,7 @@ from mammokit.errors import ConfigError
 from mammokit.evaluate import choose_threshold
 from mammokit.preprocess import PreprocessConfig
 from mammokit.roi import RoiDataset
-from mammokit.splits import carve_validation
+from mammokit.splits import carve_indices, carve_validation
 
 DETECTOR_INIT, RANDOM_INIT = "detector init", "random init"
 
@@ -218,13 +218,10 @@ def backbone_features(train: RoiDataset, *, backbone: str = "VGG19", weights: st
     threshold from a head fitted on part of ``train`` and scored on its carved validation
     patients, the head kept refitted on all of ``train``."""
     from mammokit.finetune import fit_head, head_proba
-    from mammokit.splits import split_by_patient
 
-    carve_validation(train, seed=seed)  # refuses too few patients, as every recipe does
-    part = split_by_patient(train.table, ratios=(0.75, 0.25, 0.0), seed=seed)  # carve_validation's split, as indices
+    fit_i, val_i = carve_indices(train, seed=seed)  # refuses too few patients, as every recipe does
     model = BackboneModel(backbone, weights, None, input_size, seed)
     feats, labels = model.features(train), np.asarray(train.labels).astype(int)  # one forward pass over train
-    fit_i, val_i = np.asarray(part.train, int), np.asarray(part.val, int)
     p_val = head_proba(feats[val_i], fit_head(feats[fit_i], labels[fit_i], C=c))
     model.head = fit_head(feats, labels, C=c)
     model.threshold = choose_threshold(labels[val_i], p_val) if len(np.unique(labels[val_i])) > 1 else 0.5
